@@ -1,0 +1,46 @@
+package dev.machina.hypervisor;
+
+import dev.machina.hypervisor.x86.X86State;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A virtual CPU. After {@link #start()} it runs on a thread of its own in a resume/dispatch loop:
+ * the guest runs until it touches a trap, whose handler runs on this thread, and resumes; the loop
+ * ends with a {@link VcpuExit}.
+ *
+ * <p>State is read and written only while the loop is not running (before {@link #start()}, after
+ * it ended) or from the vCPU's own thread, as a trap handler does; otherwise the calls throw
+ * {@link IllegalStateException}.
+ */
+public interface Vcpu {
+    int id();
+
+    X86State readState();
+
+    /** Sets the state; a secondary vCPU waiting for INIT/SIPI becomes runnable at it. */
+    void writeState(X86State state);
+
+    long readMsr(int index);
+
+    void writeMsr(int index, long value);
+
+    /** Starts the loop on the vCPU's thread. */
+    void start();
+
+    /** Delivers external interrupt {@code vector} to this vCPU (fixed delivery, edge). */
+    void interrupt(int vector);
+
+    /** Ends the loop, even when the vCPU is halted or spinning; returns at once. */
+    void stop();
+
+    /** Waits for the loop to end and returns why it did, or empty if {@code timeout} passed first. */
+    Optional<VcpuExit> awaitExit(Duration timeout) throws InterruptedException;
+
+    /** Why the loop ended, if it has. */
+    Optional<VcpuExit> exit();
+
+    /** Entries and exits by reason, readable while the vCPU runs. */
+    ExitCounters counters();
+}

@@ -1,0 +1,146 @@
+package dev.machina.hypervisor.spi;
+
+import dev.machina.hypervisor.ExitCounters;
+import dev.machina.hypervisor.Vcpu;
+import dev.machina.hypervisor.VcpuExit;
+import dev.machina.hypervisor.x86.X86State;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The lifecycle every backend's vCPU shares: the thread, stopping, the exit, the counters and the
+ * rule on when state may be touched. A backend supplies {@link #run()} and {@link #kick()}.
+ */
+public abstract class AbstractVcpu implements Vcpu {
+    private static final System.Logger LOG = System.getLogger(AbstractVcpu.class.getName());
+
+    private final int id;
+    private final String guestName;
+    private final ExitCounters counters = new ExitCounters();
+    private final CompletableFuture<VcpuExit> exit = new CompletableFuture<>();
+    private volatile Thread thread;
+    private volatile boolean stopRequested;
+
+    protected AbstractVcpu(String guestName, int id) {
+        this.guestName = guestName;
+        this.id = id;
+    }
+
+    /** Runs the guest on the vCPU thread until it must stop; checks {@link #stopRequested()}. */
+    protected abstract VcpuExit run();
+
+    /** Makes a running {@link #run()} notice {@link #stopRequested()} soon, wherever the vCPU is. */
+    protected abstract void kick();
+
+    protected abstract X86State readStateNow();
+
+    protected abstract void writeStateNow(X86State state);
+
+    protected abstract long readMsrNow(int index);
+
+    protected abstract void writeMsrNow(int index, long value);
+
+    @Override
+    public final int id() {
+        return id;
+    }
+
+    @Override
+    public final X86State readState() {
+        checkStateAccess();
+        return readStateNow();
+    }
+
+    @Override
+    public final void writeState(X86State state) {
+        checkStateAccess();
+        writeStateNow(state);
+    }
+
+    @Override
+    public final long readMsr(int index) {
+        checkStateAccess();
+        return readMsrNow(index);
+    }
+
+    @Override
+    public final void writeMsr(int index, long value) {
+        checkStateAccess();
+        writeMsrNow(index, value);
+    }
+
+    @Override
+    public final synchronized void start() {
+        if (thread != null) {
+            throw new IllegalStateException("vCPU " + id + " already started");
+        }
+        thread = Thread.ofPlatform().daemon().name(guestName + "-vcpu-" + id).unstarted(this::loop);
+        thread.start();
+    }
+
+    private void loop() {
+        VcpuExit result;
+        try {
+            result = stopRequested ? new VcpuExit.Stopped() : run();
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "vCPU " + id + " failed", e);
+            result = new VcpuExit.Failed("vCPU " + id + ": " + e);
+        }
+        exit.complete(result);
+    }
+
+    @Override
+    public final void stop() {
+        stopRequested = true;
+        if (thread != null && Thread.currentThread() != thread) {
+            kick();
+        }
+    }
+
+    /** Whether {@link #stop()} was called. */
+    protected final boolean stopRequested() {
+        return stopRequested;
+    }
+
+    /** Whether the caller is this vCPU's own thread. */
+    protected final boolean onVcpuThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Whether the loop has been started. */
+    protected final boolean started() {
+        return thread != null;
+    }
+
+    @Override
+    public final Optional<VcpuExit> awaitExit(Duration timeout) throws InterruptedException {
+        try {
+            return Optional.of(exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public final Optional<VcpuExit> exit() {
+        return Optional.ofNullable(exit.getNow(null));
+    }
+
+    @Override
+    public final ExitCounters counters() {
+        return counters;
+    }
+
+    private void checkStateAccess() {
+        if (thread != null && !exit.isDone() && Thread.currentThread() != thread) {
+            throw new IllegalStateException("vCPU " + id + " is running: its state can be touched only from its own thread");
+        }
+    }
+}

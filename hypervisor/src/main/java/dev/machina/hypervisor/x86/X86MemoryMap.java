@@ -1,0 +1,27 @@
+package dev.machina.hypervisor.x86;
+
+import dev.machina.hypervisor.memory.AddressRange;
+
+import java.util.List;
+
+/**
+ * Where RAM and the chipset sit in an x86 guest's physical address space: RAM from 0 up to the
+ * 32-bit MMIO hole (PCI, IOAPIC, local APIC), the rest of RAM above 4 GiB.
+ */
+public final class X86MemoryMap {
+    public static final long MMIO_HOLE_START = 0xC000_0000L;
+    public static final long FOUR_GIB = 0x1_0000_0000L;
+    public static final long IOAPIC_BASE = 0xFEC0_0000L;
+    public static final long LOCAL_APIC_BASE = 0xFEE0_0000L;
+
+    private X86MemoryMap() {
+    }
+
+    /** The RAM ranges for {@code bytes} of guest memory. */
+    public static List<AddressRange> ram(long bytes) {
+        if (bytes <= MMIO_HOLE_START) {
+            return List.of(new AddressRange(0, bytes));
+        }
+        return List.of(new AddressRange(0, MMIO_HOLE_START), new AddressRange(FOUR_GIB, bytes - MMIO_HOLE_START));
+    }
+}
