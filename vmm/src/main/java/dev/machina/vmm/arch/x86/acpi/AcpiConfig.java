@@ -1,0 +1,55 @@
+package dev.machina.vmm.arch.x86.acpi;
+
+import java.util.OptionalInt;
+
+/**
+ * What the ACPI tables describe of the platform: how many vCPUs, where the PM1a register blocks
+ * and the optional PM timer sit in port space, the SCI's ISA interrupt, the reset register and
+ * the IOAPIC's id.
+ *
+ * @param cpus            vCPUs, with local APIC ids 0 to {@code cpus - 1}
+ * @param pm1aEventPort   the 4-byte PM1a event block (status, then enable)
+ * @param pm1aControlPort the 2-byte PM1a control block (SCI_EN, SLP_TYP, SLP_EN)
+ * @param pmTimerPort     the 4-byte PM timer, when the platform has one
+ * @param sciIrq          the ISA interrupt of the SCI, routed level-triggered, active high
+ * @param reset           the FADT reset register
+ * @param ioApicId        the IOAPIC's id, as its ID register reads after reset
+ */
+public record AcpiConfig(int cpus, int pm1aEventPort, int pm1aControlPort, OptionalInt pmTimerPort,
+                         int sciIrq, ResetRegister reset, int ioApicId) {
+    public static final int DEFAULT_PM1A_EVENT_PORT = 0x600;
+    public static final int DEFAULT_PM1A_CONTROL_PORT = 0x604;
+    public static final int DEFAULT_SCI_IRQ = 9;
+    /** Local APIC id 0xFF is the broadcast id, so xAPIC ids run 0..0xFE. */
+    public static final int MAX_CPUS = 0xFF;
+
+    public AcpiConfig {
+        if (cpus < 1 || cpus > MAX_CPUS) {
+            throw new IllegalArgumentException("ACPI describes 1 to %d vCPUs, not %d".formatted(MAX_CPUS, cpus));
+        }
+        requirePort("PM1a event block", pm1aEventPort);
+        requirePort("PM1a control block", pm1aControlPort);
+        pmTimerPort.ifPresent(port -> requirePort("PM timer", port));
+        if (sciIrq < 0 || sciIrq > 15) {
+            throw new IllegalArgumentException("the SCI must be an ISA interrupt (0-15), not " + sciIrq);
+        }
+        if (ioApicId < 0 || ioApicId > 0xFF) {
+            throw new IllegalArgumentException("IOAPIC id %d is not a byte".formatted(ioApicId));
+        }
+    }
+
+    /**
+     * PM1a blocks at 0x600 and 0x604, no PM timer, the SCI on IRQ 9, reset through the i8042 and
+     * IOAPIC id 0 (its reset value; IOAPIC ids and local APIC ids are separate name spaces).
+     */
+    public static AcpiConfig defaults(int cpus) {
+        return new AcpiConfig(cpus, DEFAULT_PM1A_EVENT_PORT, DEFAULT_PM1A_CONTROL_PORT, OptionalInt.empty(),
+                DEFAULT_SCI_IRQ, ResetRegister.I8042, 0);
+    }
+
+    static void requirePort(String what, int port) {
+        if (port < 0 || port > 0xFFFF) {
+            throw new IllegalArgumentException("%s port 0x%x is outside the 64 KiB port space".formatted(what, port));
+        }
+    }
+}
