@@ -1,0 +1,162 @@
+package dev.machina.vmm.packages.debian;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Debian's package archive, reached through the host's own apt: {@code apt-cache} to look
+ * packages up in the package lists, {@code apt-get download} to fetch a {@code .deb} into a
+ * directory (no root needed, nothing installed). Downloads are cached: a package whose candidate
+ * version is already in the directory is not fetched again.
+ */
+public final class DebianArchive {
+    private static final Path DEFAULT_LISTS = Path.of("/var/lib/apt/lists");
+    private static final long TIMEOUT_MINUTES = 10;
+
+    private final Path aptGet;
+    private final Path aptCache;
+    private final Path lists;
+
+    DebianArchive(Path aptGet, Path aptCache, Path lists) {
+        this.aptGet = aptGet;
+        this.aptCache = aptCache;
+        this.lists = lists;
+    }
+
+    /** The host's apt, found on the PATH, with its package lists in /var/lib/apt/lists. */
+    public static DebianArchive system() {
+        return new DebianArchive(onPath("apt-get"), onPath("apt-cache"), DEFAULT_LISTS);
+    }
+
+    /** A package's candidate: the version {@code apt-get download} would fetch. */
+    public record Candidate(String name, String version, String architecture) {
+        /** The file name {@code apt-get download} gives the package (":" of an epoch written as "%3a"). */
+        public String fileName() {
+            return name + "_" + version.replace(":", "%3a") + "_" + architecture + ".deb";
+        }
+    }
+
+    /** The candidate version of package {@code name}. */
+    public Candidate candidate(String name) throws DebianException {
+        String stanza = run(List.of(aptCache.toString(), "show", "--no-all-versions", name), Optional.empty(), name);
+        return new Candidate(name, field(stanza, "Version", name), field(stanza, "Architecture", name));
+    }
+
+    /**
+     * The package a meta-package stands for: the first dependency of {@code metaPackage} whose
+     * name starts with {@code realPrefix}, e.g. linux-image-cloud-amd64 with "linux-image-" gives
+     * linux-image-6.1.0-56-cloud-amd64.
+     */
+    public String resolve(String metaPackage, String realPrefix) throws DebianException {
+        String output = run(List.of(aptCache.toString(), "depends", metaPackage), Optional.empty(), metaPackage);
+        return output.lines()
+                .map(String::strip)
+                .filter(line -> line.startsWith("Depends:"))
+                .map(line -> line.substring("Depends:".length()).strip())
+                .filter(dependency -> dependency.startsWith(realPrefix) && !dependency.equals(metaPackage))
+                .findFirst()
+                .orElseThrow(() -> new DebianException("%s has no dependency named %s*: it is not the meta-package expected"
+                        .formatted(metaPackage, realPrefix)));
+    }
+
+    /** The {@code .deb} of package {@code name}'s candidate version in {@code directory}, downloaded unless already there. */
+    public Path download(String name, Path directory) throws DebianException {
+        Candidate candidate = candidate(name);
+        Path deb = directory.resolve(candidate.fileName());
+        if (Files.isRegularFile(deb)) {
+            return deb;
+        }
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new DebianException("cannot create the download directory " + directory + ": " + e.getMessage());
+        }
+        run(List.of(aptGet.toString(), "download", name + "=" + candidate.version()), Optional.of(directory), name);
+        if (!Files.isRegularFile(deb)) {
+            throw new DebianException("apt-get download %s reported success but %s is missing".formatted(name, deb));
+        }
+        return deb;
+    }
+
+    private String run(List<String> command, Optional<Path> directory, String packageName) throws DebianException {
+        if (!Files.isExecutable(Path.of(command.getFirst()))) {
+            throw new DebianException(Path.of(command.getFirst()).getFileName()
+                    + " not found: Machina builds Linux guests from Debian packages; run on Debian or Ubuntu");
+        }
+        if (!hasPackageLists()) {
+            throw new DebianException("the package lists are empty: run `apt-get update` (as root) first");
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        directory.ifPresent(path -> builder.directory(path.toFile()));
+        try {
+            Process process = builder.start();
+            String output;
+            try (InputStream stdout = process.getInputStream()) {
+                output = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+                throw new DebianException(String.join(" ", command) + " did not finish in " + TIMEOUT_MINUTES + " minutes");
+            }
+            if (process.exitValue() != 0) {
+                throw failure(command, packageName, output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new DebianException("cannot run " + String.join(" ", command) + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DebianException("interrupted while running " + String.join(" ", command));
+        }
+    }
+
+    private static DebianException failure(List<String> command, String packageName, String output) {
+        if (output.contains("Unable to locate package") || output.contains("No packages found")
+                || output.contains("has no installation candidate")) {
+            return new DebianException("package " + packageName + " is not in the Debian archive's package lists");
+        }
+        Optional<String> fetchError = output.lines().filter(line -> line.contains("Failed to fetch")).findFirst();
+        if (fetchError.isPresent()) {
+            return new DebianException("cannot fetch " + packageName + " from the Debian archive: " + fetchError.get().strip());
+        }
+        List<String> errors = new ArrayList<>(output.lines().filter(line -> line.startsWith("E:")).toList());
+        return new DebianException(String.join(" ", command) + " failed: "
+                + (errors.isEmpty() ? output.strip() : String.join("; ", errors)));
+    }
+
+    /** Whether {@code apt-get update} has fetched any Packages index. */
+    private boolean hasPackageLists() {
+        try (Stream<Path> files = Files.list(lists)) {
+            return files.anyMatch(file -> file.getFileName().toString().contains("_Packages"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String field(String stanza, String name, String packageName) throws DebianException {
+        return stanza.lines()
+                .filter(line -> line.startsWith(name + ": "))
+                .map(line -> line.substring(name.length() + 2).strip())
+                .findFirst()
+                .orElseThrow(() -> new DebianException("apt-cache show " + packageName + " gave no " + name + " field"));
+    }
+
+    private static Path onPath(String program) {
+        String path = Optional.ofNullable(System.getenv("PATH")).orElse("/usr/bin:/bin");
+        for (String directory : path.split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(directory, program);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return Path.of("/usr/bin", program);
+    }
+}
