@@ -87,9 +87,11 @@ public final class DebianArchive {
     }
 
     private String run(List<String> command, Optional<Path> directory, String packageName) throws DebianException {
-        if (!Files.isExecutable(Path.of(command.getFirst()))) {
-            throw new DebianException(Path.of(command.getFirst()).getFileName()
-                    + " not found: Machina builds Linux guests from Debian packages; run on Debian or Ubuntu");
+        for (Path program : List.of(aptGet, Path.of(command.getFirst()))) {
+            if (!Files.isExecutable(program)) {
+                throw new DebianException(program.getFileName()
+                        + " not found: Machina builds Linux guests from Debian packages; run on Debian or Ubuntu");
+            }
         }
         if (!hasPackageLists()) {
             throw new DebianException("the package lists are empty: run `apt-get update` (as root) first");
