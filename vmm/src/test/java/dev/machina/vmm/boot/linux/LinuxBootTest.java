@@ -129,6 +129,21 @@ class LinuxBootTest {
     }
 
     @Test
+    void initrdStaysBelowInitrdAddrMaxWhenRamGoesPast4GiB() throws Exception {
+        memory.close();
+        memory = GuestMemory.allocate(X86MemoryMap.ram(5L << 30));
+
+        LinuxBoot.bzImage(memory, kernel(), arguments("", Optional.of(initrd(10_000))));
+
+        // initrd_addr_max is 0x7FFFFFFF: the initrd ends below 2 GiB although RAM reaches 3 GiB and beyond 4 GiB.
+        assertThat(memory.readInt(0x7000 + 0x218)).isEqualTo(0x7FFF_D000);
+        assertThat(memory.readInt(0x7000 + 0x0C0)).as("ext_ramdisk_image").isZero();
+        assertThat(memory.readByte(0x7000 + 0x1E8)).as("e820_entries").isEqualTo((byte) 4);
+        assertThat(memory.readLong(0x7000 + 0x2D0 + 3 * 20)).isEqualTo(0x1_0000_0000L);
+        assertThat(memory.readLong(0x7000 + 0x2D0 + 3 * 20 + 8)).isEqualTo(0x8000_0000L);
+    }
+
+    @Test
     void refusesAKernelThatDoesNotFit() {
         memory.close();
         memory = GuestMemory.allocate(X86MemoryMap.ram(32 * MIB));

@@ -121,6 +121,7 @@ class AcpiTablesTest {
         assertThat(fadt.get(91)).as("PM_TMR_LEN").isEqualTo((byte) 4);
         assertThat(fadt.getInt(112) & (1 << 20)).as("HW_REDUCED_ACPI").isZero();
         assertThat(fadt.getInt(112) & (1 << 10)).as("RESET_REG_SUP").isNotZero();
+        assertThat(fadt.getInt(112) & (1 << 8)).as("TMR_VAL_EXT: a 32-bit PM timer").isNotZero();
         assertThat(fadt.get(116)).as("reset register in system I/O").isEqualTo((byte) 1);
         assertThat(fadt.getLong(120)).as("reset port").isEqualTo(0xCF9);
         assertThat(fadt.get(128)).as("reset value").isEqualTo((byte) 6);
@@ -200,7 +201,8 @@ class AcpiTablesTest {
             assertThat(process.exitValue()).as(output).isZero();
             assertThat(output).as(output).doesNotContainIgnoringCase("error").doesNotContainIgnoringCase("warning");
             String listing = Files.readString(directory.resolve(signature(table).toLowerCase() + ".dsl"));
-            assertThat(listing).as(listing).doesNotContain("Invalid").doesNotContain("Incorrect");
+            assertThat(listing).as(listing).doesNotContain("Invalid").doesNotContain("Incorrect")
+                    .contains('"' + signature(table) + '"');
         }
     }
 }
