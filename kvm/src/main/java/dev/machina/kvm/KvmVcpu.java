@@ -91,7 +91,21 @@ final class KvmVcpu extends AbstractVcpu implements AutoCloseable {
                 return exit;
             }
         }
+        completePendingAccess(request);
         return new VcpuExit.Stopped();
+    }
+
+    /**
+     * KVM completes an I/O or MMIO exit only on the next KVM_RUN (an IN's value reaches the
+     * register then); entering once more with {@code immediate_exit} set completes it without
+     * running guest code, so the state read after the loop is whole.
+     */
+    private void completePendingAccess(long request) {
+        run.requestImmediateExit();
+        int result = Posix.ioctlOrErrno(fd, request, 0);
+        if (result < 0 && -result != EINTR) {
+            throw new PosixException(KvmIoctls.RUN.name() + " (completing the last exit)", -result, Posix.describe(-result));
+        }
     }
 
     /** Handles the exit KVM reported; returns why the loop ends, or null to resume the guest. */
