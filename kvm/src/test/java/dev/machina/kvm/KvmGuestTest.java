@@ -85,6 +85,52 @@ class KvmGuestTest {
         }
     }
 
+    /**
+     * The guest writes a port in a loop; the handler samples how much its own thread (the vCPU's)
+     * has allocated after a warm-up and at the end. The resume loop, the exit dispatch and the trap
+     * lookup between them must allocate nothing.
+     */
+    @Test
+    void portExitsAllocateNothing() throws Exception {
+        int warmUp = 50_000;
+        int measured = 20_000;
+        try (TinyGuest tiny = TinyGuest.create()) {
+            var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long[] allocated = new long[2];
+            long[] nanos = new long[2];
+            CountDownLatch done = new CountDownLatch(1);
+            tiny.guest.setIoTrap(new AddressRange(REPORT, 4), new TrapHandler() {
+                private int writes;
+
+                @Override
+                public long read(long offset, int size) {
+                    return 0;
+                }
+
+                @Override
+                public void write(long offset, int size, long value) {
+                    writes++;
+                    if (writes == warmUp || writes == warmUp + measured) {
+                        int sample = writes == warmUp ? 0 : 1;
+                        allocated[sample] = threads.getCurrentThreadAllocatedBytes();
+                        nanos[sample] = System.nanoTime();
+                        if (sample == 1) {
+                            done.countDown();
+                        }
+                    }
+                }
+            });
+            tiny.load(CODE, new Code32().movImm(1, warmUp + measured).outEax(REPORT).loop(4).cli().hlt());
+            Vcpu vcpu = tiny.vcpu(0, protectedMode(CODE));
+            vcpu.start();
+
+            assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+            System.out.printf("KVM port I/O round trips: %.0f per second%n", measured * 1e9 / (nanos[1] - nanos[0]));
+            assertThat(allocated[1] - allocated[0]).as("bytes allocated by %d exits", measured).isLessThan(measured);
+            assertThat(vcpu.counters().exits(ExitReason.IO)).isGreaterThanOrEqualTo(warmUp + measured);
+        }
+    }
+
     @Test
     void portReadReturnsTheHandlersValue() throws Exception {
         try (TinyGuest tiny = TinyGuest.create()) {
