@@ -263,6 +263,9 @@ class KvmGuestTest {
 
             assertThat(reports.next().value()).as("the handler's vector").isEqualTo(delivery.vector);
             assertThat(reports.next().value()).as("interrupted after HLT").isEqualTo(afterHalt);
+            vcpu.stop();
+            awaitExit(vcpu);
+            assertThat(vcpu.counters().exits(ExitReason.HALT)).as("HLT exits KVM handled in the kernel").isGreaterThanOrEqualTo(1);
         }
     }
 
