@@ -15,6 +15,7 @@ import dev.machina.hypervisor.HypervisorException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -203,6 +204,36 @@ class KvmGuestTest {
         }
     }
 
+    @Test
+    void aRemovedDoorbellTrapNoLongerSignalsInTheKernel() throws Exception {
+        try (TinyGuest tiny = TinyGuest.create()) {
+            PortRecorder reports = reports(tiny);
+            BlockingQueue<Long> rings = new LinkedBlockingQueue<>();
+            tiny.guest.setBellTrap(new AddressRange(0xD000_1000L, Guest.BELL_STRIDE), rings::add).remove();
+            tiny.load(CODE, new Code32().storeImm(0xD000_1000, 1).movEax(7).outEax(REPORT).cli().hlt());
+            Vcpu vcpu = tiny.vcpu(0, protectedMode(CODE));
+            vcpu.start();
+
+            assertThat(reports.next().value()).isEqualTo(7);
+            assertThat(vcpu.counters().exits(ExitReason.MMIO)).as("the write left the kernel: no ioeventfd").isEqualTo(1);
+            assertThat(rings).isEmpty();
+        }
+    }
+
+    @Test
+    void aDoorbellWriteInsideADoorbellStillRingsIt() throws Exception {
+        try (TinyGuest tiny = TinyGuest.create()) {
+            BlockingQueue<Long> rings = new LinkedBlockingQueue<>();
+            tiny.guest.setBellTrap(new AddressRange(0xD000_1000L, 4 * Guest.BELL_STRIDE), rings::add);
+            tiny.load(CODE, new Code32().movEax(1).storeEax(0xD000_1006).cli().hlt());
+            Vcpu vcpu = tiny.vcpu(0, protectedMode(CODE));
+            vcpu.start();
+
+            assertThat(rings.poll(10, TimeUnit.SECONDS)).isEqualTo(Guest.BELL_STRIDE);
+            assertThat(vcpu.counters().exits(ExitReason.MMIO)).as("KVM has no ioeventfd at offset 2").isEqualTo(1);
+        }
+    }
+
     /** The ways an interrupt reaches the guest; each has its own vector. */
     enum Delivery {
         VCPU_INTERRUPT(0x40, (guest, vcpu) -> vcpu.interrupt(0x40)),
@@ -347,6 +378,22 @@ class KvmGuestTest {
         }
     }
 
+    /** Every field of every segment, table and control register survives KVM's structs both ways. */
+    @Test
+    void stateReadFromAFreshVcpuWritesBackUnchanged() {
+        try (TinyGuest tiny = TinyGuest.create()) {
+            Vcpu vcpu = tiny.guest.createVcpu(0);
+            X86State reset = vcpu.readState();
+            assertThat(reset.get(Register.RIP)).isEqualTo(0xFFF0);
+            assertThat(reset.segments().cs().base()).isEqualTo(0xFFFF_0000L);
+            assertThat(reset.segments().cs().selector()).isEqualTo(0xF000);
+
+            vcpu.writeState(reset);
+
+            assertThat(vcpu.readState()).isEqualTo(reset);
+        }
+    }
+
     @Test
     void msrsAreWrittenAndReadBack() {
         try (TinyGuest tiny = TinyGuest.create()) {
@@ -360,34 +407,36 @@ class KvmGuestTest {
         }
     }
 
-    @Test
-    void stopEndsAVcpuSpinningInGuestCode() throws Exception {
+    /**
+     * The guest stores a marker in RAM and then never leaves the kernel again (spinning, or halted
+     * with interrupts off); once the marker is seen, only the kick signal can end KVM_RUN.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void stopEndsAVcpuThatNeverExits(boolean halted) throws Exception {
         try (TinyGuest tiny = TinyGuest.create()) {
-            PortRecorder reports = reports(tiny);
-            tiny.load(CODE, new Code32().outEax(REPORT).spin());
+            Code32 code = new Code32().movEax(0x600D).storeEax(DATA);
+            tiny.load(CODE, halted ? code.cli().hlt() : code.spin());
             Vcpu vcpu = tiny.vcpu(0, protectedMode(CODE));
             vcpu.start();
-            reports.next();
+            awaitMarker(tiny, 0x600D);
 
             vcpu.stop();
 
             assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
             assertThat(vcpu.counters().exits(ExitReason.SIGNAL)).isGreaterThanOrEqualTo(1);
+            assertThat(vcpu.counters().exits(ExitReason.IO) + vcpu.counters().exits(ExitReason.MMIO)).isZero();
         }
     }
 
-    @Test
-    void stopEndsAVcpuHaltedWithInterruptsOff() throws Exception {
-        try (TinyGuest tiny = TinyGuest.create()) {
-            PortRecorder reports = reports(tiny);
-            tiny.load(CODE, new Code32().outEax(REPORT).cli().hlt());
-            Vcpu vcpu = tiny.vcpu(0, protectedMode(CODE));
-            vcpu.start();
-            reports.next();
-
-            vcpu.stop();
-
-            assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
+    /** Polls the guest's RAM for what it stores at {@link TinyGuest#DATA}; the guest gives no other sign. */
+    private static void awaitMarker(TinyGuest tiny, int marker) {
+        long deadline = System.nanoTime() + EXIT_TIMEOUT.toNanos();
+        while (tiny.memory().readInt(DATA) != marker) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the guest did not store its marker within " + EXIT_TIMEOUT);
+            }
+            Thread.onSpinWait();
         }
     }
 
