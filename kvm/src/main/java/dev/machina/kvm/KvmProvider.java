@@ -29,14 +29,15 @@ public final class KvmProvider implements HypervisorProvider {
 
     @Override
     public Availability probe() {
-        try (KvmSystem ignored = KvmSystem.open()) {
-            return hardwareVirtualization(CPUINFO)
-                    .map(flag -> new Availability(true, true, KvmSystem.DEVICE + ", hardware virtualization (" + flag + ")"))
-                    .orElseGet(() -> new Availability(true, false,
-                            KvmSystem.DEVICE + " opens but the host CPU has no vmx/svm: KVM would emulate every instruction"));
+        try {
+            KvmSystem.open().close();
         } catch (HypervisorException e) {
             return new Availability(false, false, e.getMessage());
         }
+        return hardwareVirtualization(CPUINFO)
+                .map(flag -> new Availability(true, true, KvmSystem.DEVICE + ", hardware virtualization (" + flag + ")"))
+                .orElseGet(() -> new Availability(true, false,
+                        KvmSystem.DEVICE + " opens but the host CPU has no vmx/svm: KVM would emulate every instruction"));
     }
 
     @Override
