@@ -41,24 +41,23 @@ final class EventFd implements AutoCloseable {
 
     /** Adds one to the counter, waking whoever waits on it. */
     void signal() {
-        long written;
-        try {
-            written = (long) WRITE.invokeExact(Posix.errnoCapture(), fd, ONE, ONE.byteSize());
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-        Errno.check("write(eventfd)", written);
+        transfer(WRITE, "write(eventfd)", ONE);
     }
 
     /** Resets the counter; {@code scratch} is 8 bytes the caller owns. */
     void drain(MemorySegment scratch) {
-        long read;
+        transfer(READ, "read(eventfd)", scratch);
+    }
+
+    /** Reads or writes the 8-byte counter, as eventfds are always read and written. */
+    private void transfer(MethodHandle call, String name, MemorySegment counter) {
+        long result;
         try {
-            read = (long) READ.invokeExact(Posix.errnoCapture(), fd, scratch, JAVA_LONG.byteSize());
+            result = (long) call.invokeExact(Posix.errnoCapture(), fd, counter, JAVA_LONG.byteSize());
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-        Errno.check("read(eventfd)", read);
+        Errno.check(name, result);
     }
 
     @Override
