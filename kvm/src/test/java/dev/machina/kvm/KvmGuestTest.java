@@ -485,6 +485,21 @@ class KvmGuestTest {
     }
 
     @Test
+    void aTrapHandlerThatThrowsEndsTheVcpuWithTheReason() throws Exception {
+        try (TinyGuest tiny = TinyGuest.create()) {
+            tiny.guest.setIoTrap(new AddressRange(REPORT, 4), onWrite(() -> {
+                throw new IllegalStateException("device on fire");
+            }));
+            tiny.load(CODE, new Code32().outEax(REPORT).spin());
+            Vcpu vcpu = tiny.vcpu(0, protectedMode(CODE));
+            vcpu.start();
+
+            assertThat(awaitExit(vcpu)).isInstanceOfSatisfying(VcpuExit.Failed.class,
+                    failed -> assertThat(failed.reason()).contains("device on fire"));
+        }
+    }
+
+    @Test
     void tripleFaultShutsTheVcpuDown() throws Exception {
         try (TinyGuest tiny = TinyGuest.create()) {
             tiny.load(CODE, new Code32().ud2());
