@@ -100,7 +100,8 @@ public final class Pic {
         private int requests;
         private int lines;
         private int inService;
-        private int mask;
+        /** Everything is masked until the guest initialises the controller, so no IRQ arrives at vector base 0. */
+        private int mask = 0xFF;
         private int levelTriggered;
         private int lowestPriorityIrq = 7;
         private int vectorBase;

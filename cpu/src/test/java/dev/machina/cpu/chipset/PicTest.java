@@ -13,6 +13,15 @@ class PicTest {
     private final Pic pic = new Pic();
     private boolean intr;
 
+    @Test
+    void uninitialisedControllersMaskEverything() {
+        Pic fresh = new Pic();
+        fresh.connectOutput(asserted -> intr = asserted);
+        fresh.setIrq(3, true);
+        assertThat(intr).isFalse();
+        assertThat(fresh.master().read(DATA, 1)).isEqualTo(0xFF);
+    }
+
     @BeforeEach
     void initialiseAsLinuxDoes() {
         pic.connectOutput(asserted -> intr = asserted);

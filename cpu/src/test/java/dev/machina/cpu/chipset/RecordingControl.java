@@ -5,7 +5,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A CPU core that only records what the chipset asked of it. */
-final class RecordingControl implements ProcessorControl {
+class RecordingControl implements ProcessorControl {
     final AtomicInteger wakes = new AtomicInteger();
     final AtomicInteger inits = new AtomicInteger();
     final List<Integer> startups = new CopyOnWriteArrayList<>();
