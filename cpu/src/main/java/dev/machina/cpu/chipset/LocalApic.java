@@ -18,6 +18,9 @@ import java.util.function.LongSupplier;
  * divide configuration.
  */
 public final class LocalApic implements InterruptController {
+    /** The clock the timer counts before division: one tick per nanosecond, the CPUID 0x15 crystal. */
+    public static final long TIMER_FREQUENCY_HZ = Tsc.CRYSTAL_HZ;
+
     static final int ID = 0x20;
     static final int VERSION = 0x30;
     static final int TPR = 0x80;

@@ -10,11 +10,15 @@ import java.util.function.LongSupplier;
  *
  * <p>2 GHz is chosen because it makes the conversion from nanoseconds exact (two ticks per
  * nanosecond), so the TSC-deadline timer fires at exactly the host time the guest asked for. The
- * CPU core advertises it in CPUID leaf 0x15 (crystal 1 GHz, ratio 2/1) and 0x16 (2000 MHz), so a
- * Linux guest need not calibrate.
+ * CPU core advertises it in CPUID leaf 0x15 as {@link #CRYSTAL_HZ} times 2/1 (EAX=1, EBX=2,
+ * ECX=1e9) and in leaf 0x16 as 2000 MHz, so a Linux guest need not calibrate. Linux also takes the
+ * crystal as the local APIC timer's clock, which is why {@link LocalApic#TIMER_FREQUENCY_HZ} is
+ * the same 1 GHz.
  */
 public final class Tsc {
     public static final long FREQUENCY_HZ = 2_000_000_000L;
+    /** The core crystal clock of CPUID leaf 0x15, of which the TSC is twice. */
+    public static final long CRYSTAL_HZ = 1_000_000_000L;
     private static final long TICKS_PER_NANOSECOND = FREQUENCY_HZ / 1_000_000_000L;
 
     private final LongSupplier clock;

@@ -2,6 +2,8 @@ package dev.machina.cpu.chipset;
 
 import org.junit.jupiter.api.Test;
 
+import static dev.machina.cpu.chipset.ApicRegisters.inIrr;
+import static dev.machina.cpu.chipset.ApicRegisters.inTmr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** MSI decoding: the address names the destination, the data the vector, mode and trigger. */
@@ -17,44 +19,36 @@ class ApicBusTest {
         }
     }
 
-    private static boolean requested(LocalApic apic, int vector) {
-        return (apic.readRegister(LocalApic.IRR + 0x10 * (vector / 32)) & (1 << (vector & 31))) != 0;
-    }
-
-    private static boolean levelTriggered(LocalApic apic, int vector) {
-        return (apic.readRegister(LocalApic.TMR + 0x10 * (vector / 32)) & (1 << (vector & 31))) != 0;
-    }
-
     @Test
     void physicalFixedEdgeMsi() {
         bus.signalMsi(0xFEE0_2000L, 0x4041);
-        assertThat(requested(apics[2], 0x41)).isTrue();
-        assertThat(levelTriggered(apics[2], 0x41)).isFalse();
-        assertThat(requested(apics[0], 0x41)).isFalse();
-        assertThat(requested(apics[1], 0x41)).isFalse();
+        assertThat(inIrr(apics[2], 0x41)).isTrue();
+        assertThat(inTmr(apics[2], 0x41)).isFalse();
+        assertThat(inIrr(apics[0], 0x41)).isFalse();
+        assertThat(inIrr(apics[1], 0x41)).isFalse();
     }
 
     @Test
     void levelTriggerBitSetsTheTmr() {
         bus.signalMsi(0xFEE0_1000L, 0xC042);
-        assertThat(requested(apics[1], 0x42)).isTrue();
-        assertThat(levelTriggered(apics[1], 0x42)).isTrue();
+        assertThat(inIrr(apics[1], 0x42)).isTrue();
+        assertThat(inTmr(apics[1], 0x42)).isTrue();
     }
 
     @Test
     void logicalDestinationMatchesTheLdr() {
         bus.signalMsi(0xFEE0_6004L, 0x43);
-        assertThat(requested(apics[0], 0x43)).isFalse();
-        assertThat(requested(apics[1], 0x43)).isTrue();
-        assertThat(requested(apics[2], 0x43)).isTrue();
+        assertThat(inIrr(apics[0], 0x43)).isFalse();
+        assertThat(inIrr(apics[1], 0x43)).isTrue();
+        assertThat(inIrr(apics[2], 0x43)).isTrue();
     }
 
     @Test
     void redirectionHintPicksOneApicOfTheSet() {
         apics[1].writeRegister(LocalApic.TPR, 0x40);
         bus.signalMsi(0xFEE0_600CL, 0x44);
-        assertThat(requested(apics[1], 0x44)).isFalse();
-        assertThat(requested(apics[2], 0x44)).isTrue();
+        assertThat(inIrr(apics[1], 0x44)).isFalse();
+        assertThat(inIrr(apics[2], 0x44)).isTrue();
     }
 
     @Test

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.machina.cpu.chipset.ApicRegisters.*;
 import static dev.machina.cpu.chipset.LocalApic.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,22 +25,6 @@ class LocalApicTest {
 
     private LocalApic bsp() {
         return apics[0];
-    }
-
-    private static boolean bit(int register, int vector) {
-        return (register & (1 << (vector & 31))) != 0;
-    }
-
-    private static boolean inIrr(LocalApic apic, int vector) {
-        return bit(apic.readRegister(IRR + 0x10 * (vector / 32)), vector);
-    }
-
-    private static boolean inIsr(LocalApic apic, int vector) {
-        return bit(apic.readRegister(ISR + 0x10 * (vector / 32)), vector);
-    }
-
-    private static boolean inTmr(LocalApic apic, int vector) {
-        return bit(apic.readRegister(TMR + 0x10 * (vector / 32)), vector);
     }
 
     private void sendIpi(LocalApic from, int destination, int icrLow) {
