@@ -480,8 +480,10 @@ public final class LocalApic implements InterruptController {
             entry |= LVT_MASKED;
         }
         int previous = lvt.getAndSet(index, entry);
-        if (index == 0 && timerMode(previous) != timerMode(entry)) {
-            // Changing the timer mode disarms it.
+        boolean wasDeadline = timerMode(previous) == TIMER_TSC_DEADLINE;
+        if (index == 0 && wasDeadline != (timerMode(entry) == TIMER_TSC_DEADLINE)) {
+            // Entering or leaving TSC-deadline mode disarms the timer; between one-shot and
+            // periodic it runs on, as in KVM, so a guest switching modes keeps its next tick.
             timerExpiry = Long.MAX_VALUE;
             timerInitialCount = 0;
             tscDeadline = 0;

@@ -6,9 +6,13 @@ import java.util.function.LongSupplier;
 /**
  * The guest's chipset timer: one thread that sleeps until the PIT's next deadline and lets it
  * catch up, so channel 0 interrupts arrive even when every vCPU is halted. It never spins: with no
- * deadline it parks until {@link #wake()}.
+ * deadline it parks until {@link #wake()}, and it wakes at most every {@link #MIN_INTERVAL_NANOS}
+ * (as KVM bounds periodic timers), so a guest programming the PIT for a 1 µs period costs the host
+ * a wake-up per 100 µs, the missed periods coalesced by the PIT.
  */
 final class TimerThread implements AutoCloseable {
+    static final long MIN_INTERVAL_NANOS = 100_000;
+
     private final Pit pit;
     private final LongSupplier clock;
     private final Thread thread;
@@ -36,8 +40,8 @@ final class TimerThread implements AutoCloseable {
             long deadline = pit.nextDeadline();
             if (deadline == Long.MAX_VALUE) {
                 LockSupport.park(this);
-            } else if (deadline > now) {
-                LockSupport.parkNanos(this, deadline - now);
+            } else {
+                LockSupport.parkNanos(this, Math.max(deadline - now, MIN_INTERVAL_NANOS));
             }
         }
     }

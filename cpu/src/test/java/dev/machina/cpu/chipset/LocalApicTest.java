@@ -296,6 +296,18 @@ class LocalApicTest {
     }
 
     @Test
+    void enteringTscDeadlineModeDisarmsTheCountdown() {
+        LocalApic apic = apics[1];
+        apic.writeRegister(LVT_TIMER, 0xEC);
+        apic.writeRegister(TIMER_INITIAL_COUNT, 100);
+        apic.writeRegister(LVT_TIMER, 0x2_0000 | 0xEC);
+        assertThat(apic.nextDeadline()).as("one-shot to periodic runs on").isEqualTo(1_000 + 200);
+        apic.writeRegister(LVT_TIMER, 0x4_0000 | 0xEC);
+        assertThat(apic.nextDeadline()).isEqualTo(Long.MAX_VALUE);
+        assertThat(apic.readRegister(TIMER_INITIAL_COUNT)).isZero();
+    }
+
+    @Test
     void maskedTimerRunsWithoutInterrupting() {
         LocalApic apic = apics[1];
         apic.writeRegister(LVT_TIMER, 0x1_0000 | 0xEC);
