@@ -38,7 +38,8 @@ public final class Pit implements TrapHandler {
     private final Runnable irq0;
     private final Runnable reprogrammed;
     private final Channel[] channels = {new Channel(), new Channel(), new Channel()};
-    private boolean speakerEnabled;
+    /** Port 0x61 bits 3:0 as last written: gate 2, speaker data, and the parity/IOCHK check enables. */
+    private int systemControl;
 
     /**
      * @param clock        host time in nanoseconds ({@link System#nanoTime()})
@@ -104,25 +105,26 @@ public final class Pit implements TrapHandler {
         }
     }
 
-    /** Port 0x61: bit 0 gate 2 and bit 1 speaker enable (read-write), bit 4 refresh toggle, bit 5 OUT2. */
+    /**
+     * Port 0x61: bits 3:0 read back as written (bit 0 is gate 2, bit 1 the speaker enable), bit 4
+     * is the refresh toggle and bit 5 OUT2; bits 7:6 (parity and I/O check errors) read 0.
+     */
     public TrapHandler systemControlPort() {
         return new TrapHandler() {
             @Override
             public long read(long offset, int size) {
                 synchronized (Pit.this) {
                     long now = clock.getAsLong();
-                    Channel channel2 = channels[2];
-                    return (channel2.gate ? 0x01 : 0)
-                            | (speakerEnabled ? 0x02 : 0)
+                    return systemControl
                             | ((now / REFRESH_PERIOD_NANOS & 1) << 4)
-                            | (channel2.output(now) ? 0x20 : 0);
+                            | (channels[2].output(now) ? 0x20 : 0);
                 }
             }
 
             @Override
             public void write(long offset, int size, long value) {
                 synchronized (Pit.this) {
-                    speakerEnabled = (value & 0x02) != 0;
+                    systemControl = (int) value & 0x0F;
                     channels[2].setGate((value & 0x01) != 0, clock.getAsLong());
                 }
             }
