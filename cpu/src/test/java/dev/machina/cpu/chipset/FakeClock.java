@@ -18,8 +18,4 @@ final class FakeClock implements LongSupplier {
     void set(long nanos) {
         now = nanos;
     }
-
-    void advance(long nanos) {
-        now += nanos;
-    }
 }
