@@ -5,8 +5,9 @@
 .text
 .globl interrupts_init, interrupts_taken
 
-# Loads the IDT, enables the local APIC, then loads the GDT and its segments. Clobbers RAX, RCX,
-# RDX, RSI, RDI.
+# Loads the IDT, enables the local APIC, routes IOAPIC line ROUTED_GSI to ROUTED_VECTOR (edge,
+# fixed, APIC id 0), then loads the GDT and its segments. Where there is no APIC or IOAPIC the
+# writes go nowhere. Clobbers RAX, RCX, RDX, RSI, RDI.
 interrupts_init:
     lea idt(%rip), %rdi
     lea vector_stubs(%rip), %rsi
@@ -29,6 +30,11 @@ interrupts_init:
     lidt idt_pointer(%rip)
     mov $(LAPIC_BASE + LAPIC_SVR), %eax
     movl $0x1FF, (%rax)         # APIC software-enabled, spurious vector 0xFF
+    mov $IOAPIC_BASE, %eax
+    movl $(0x11 + 2 * ROUTED_GSI), (%rax)
+    movl $0, IOAPIC_WINDOW(%rax)            # destination APIC id 0
+    movl $(0x10 + 2 * ROUTED_GSI), (%rax)
+    movl $ROUTED_VECTOR, IOAPIC_WINDOW(%rax) # fixed, physical, edge, active high, unmasked
     lgdt gdt_pointer(%rip)
     mov $BOOT_DS, %eax
     mov %eax, %ds

@@ -35,6 +35,9 @@ public abstract class HypervisorConformanceTest {
     protected static final int VECTOR = 0x40;
     /** The local APIC's MSI address for APIC id 0 (fixed delivery, physical destination). */
     protected static final long MSI_ADDRESS_APIC_0 = 0xFEE0_0000L;
+    /** The interrupt line the interrupts guest routes through its IOAPIC, and the vector it routes it to. */
+    protected static final int ROUTED_LINE = 10;
+    protected static final int ROUTED_VECTOR = 0x4A;
 
     private final List<Guest> guests = new ArrayList<>();
     private TestDevice device;
@@ -75,12 +78,19 @@ public abstract class HypervisorConformanceTest {
         VcpuExit exit = vcpu.awaitExit(timeout()).orElse(null);
         assertThat(device.written(Port.FAULT)).as("exception vectors the guest reported").isEmpty();
         assertThat(exit).as("exit of vCPU %d within %s (ports seen: %s)", vcpu.id(), timeout(), device.log().accesses()).isNotNull();
+        assertThat(vcpu.counters().entries()).as("entries into the guest").isPositive();
         return exit;
     }
 
     private void awaitWrites(Port port, int count) throws InterruptedException {
         assertThat(device.awaitWrites(port, count, timeout()))
                 .as("%d write(s) to %s within %s (ports seen: %s)", count, port, timeout(), device.log().accesses()).isTrue();
+    }
+
+    /** Every port access the device saw was an IO exit of one of {@code vcpus}. */
+    private void assertIoExitsCounted(List<Vcpu> vcpus) {
+        long exits = vcpus.stream().mapToLong(v -> v.counters().exits(ExitReason.IO)).sum();
+        assertThat(exits).as("IO exits").isGreaterThanOrEqualTo(device.log().accesses().size());
     }
 
     private static Thread onlyThread(List<Access> accesses) {
@@ -113,7 +123,7 @@ public abstract class HypervisorConformanceTest {
                 tuple(Direction.WRITE, 1, (input + 1) & 0xFF));
         onlyThread(device.log().accesses());
         assertThat(device.written(Port.EXIT)).containsExactly(0L);
-        assertThat(vcpu.counters().exits(ExitReason.IO)).as("IO exits").isGreaterThanOrEqualTo(data.size());
+        assertIoExitsCounted(List.of(vcpu));
     }
 
     @Test
@@ -198,7 +208,7 @@ public abstract class HypervisorConformanceTest {
         synchronized (rings) {
             assertThat(rings).containsOnly(2L * Guest.BELL_STRIDE);
         }
-        assertThat(vcpu.counters().exits(ExitReason.IO)).as("IO exits").isGreaterThanOrEqualTo(polls);
+        assertIoExitsCounted(List.of(vcpu));
     }
 
     @Test
@@ -212,6 +222,21 @@ public abstract class HypervisorConformanceTest {
 
         assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
         assertThat(device.written(Port.VECTOR)).containsExactly((long) VECTOR);
+        assertThat(device.written(Port.DATA)).as("interrupts taken, each time HLT returned").containsExactly(1L);
+        assertIoExitsCounted(List.of(vcpu));
+    }
+
+    @Test
+    void anInterruptLinePulseIsRoutedThroughTheIoapic() throws InterruptedException {
+        Guest guest = newGuest();
+        Vcpu vcpu = TestGuest.INTERRUPTS.boot(guest, 1).getFirst();
+        vcpu.start();
+        awaitWrites(Port.READY, 1);
+
+        guest.pulseInterruptLine(ROUTED_LINE);
+
+        assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
+        assertThat(device.written(Port.VECTOR)).containsExactly((long) ROUTED_VECTOR);
         assertThat(device.written(Port.DATA)).as("interrupts taken, each time HLT returned").containsExactly(1L);
     }
 
@@ -247,6 +272,7 @@ public abstract class HypervisorConformanceTest {
 
         assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
         assertThat(device.written(Port.DATA)).as("woke once, after one interrupt").containsExactly(1L);
+        assertIoExitsCounted(List.of(vcpu));
     }
 
     @Test
@@ -269,6 +295,7 @@ public abstract class HypervisorConformanceTest {
                     .extracting(Access::offset, Access::value)
                     .containsExactly(tuple(Port.DATA.offset(), report.value()), tuple(Port.EXIT.offset(), report.value()));
         }
+        assertIoExitsCounted(vcpus);
     }
 
     @Test
@@ -340,7 +367,6 @@ public abstract class HypervisorConformanceTest {
         vcpu.stop();
 
         assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
-        assertThat(vcpu.counters().entries()).as("entries into the guest").isPositive();
     }
 
     @Test
@@ -351,5 +377,6 @@ public abstract class HypervisorConformanceTest {
         vcpu.start();
 
         assertThat(awaitExit(vcpu)).isInstanceOf(VcpuExit.Shutdown.class);
+        assertThat(vcpu.counters().exits(ExitReason.SHUTDOWN)).as("shutdown exits").isEqualTo(1);
     }
 }
