@@ -5,7 +5,8 @@
 .text
 .globl interrupts_init, interrupts_taken
 
-# Loads the IDT, enables the local APIC, routes IOAPIC line ROUTED_GSI to ROUTED_VECTOR (edge,
+# Loads the IDT, enables the local APIC and masks its LINT0 (so an unprogrammed 8259 PIC, which
+# KVM wires there as ExtINT, delivers nothing), routes IOAPIC line ROUTED_GSI to ROUTED_VECTOR (edge,
 # fixed, APIC id 0), then loads the GDT and its segments. Where there is no APIC or IOAPIC the
 # writes go nowhere. Clobbers RAX, RCX, RDX, RSI, RDI.
 interrupts_init:
@@ -30,6 +31,8 @@ interrupts_init:
     lidt idt_pointer(%rip)
     mov $(LAPIC_BASE + LAPIC_SVR), %eax
     movl $0x1FF, (%rax)         # APIC software-enabled, spurious vector 0xFF
+    mov $(LAPIC_BASE + LAPIC_LVT0), %eax
+    movl $0x10000, (%rax)       # LINT0 masked
     mov $IOAPIC_BASE, %eax
     movl $(0x11 + 2 * ROUTED_GSI), (%rax)
     movl $0, IOAPIC_WINDOW(%rax)            # destination APIC id 0
