@@ -357,6 +357,11 @@ public abstract class HypervisorConformanceTest {
         assertStopEnds(TestGuest.HALT);
     }
 
+    @Test
+    void stopEndsAVcpuHaltedWithInterruptsOn() throws InterruptedException {
+        assertStopEnds(TestGuest.INTERRUPTS);
+    }
+
     private void assertStopEnds(TestGuest testGuest) throws InterruptedException {
         Guest guest = newGuest();
         Vcpu vcpu = testGuest.boot(guest, 1).getFirst();
@@ -367,6 +372,29 @@ public abstract class HypervisorConformanceTest {
         vcpu.stop();
 
         assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
+    }
+
+    @Test
+    void aTrapHandlerThatThrowsFailsTheVcpuAndNothingElse() throws InterruptedException {
+        Guest guest = newGuest();
+        guest.setMemoryTrap(TestDevice.MMIO, new TrapHandler() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                throw new IllegalStateException("device broke");
+            }
+        });
+        Vcpu vcpu = TestGuest.MMIO.boot(guest, 1).getFirst();
+
+        vcpu.start();
+
+        assertThat(awaitExit(vcpu)).isInstanceOfSatisfying(VcpuExit.Failed.class,
+                failed -> assertThat(failed.reason()).contains("device broke"));
+        assertThat(device.written(Port.EXIT)).as("the guest did not go on past the failed write").isEmpty();
     }
 
     @Test
