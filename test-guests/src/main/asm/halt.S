@@ -3,8 +3,7 @@
 .text
 .globl _start
 _start:
-    mov %edi, %eax
-    out %eax, $PORT_READY
+    READY
     cli
 1:  hlt
     jmp 1b

@@ -11,8 +11,7 @@ _start:
     jnz 1f
     inc %r14
 1:  call interrupts_init
-    mov %r15d, %eax
-    out %eax, $PORT_READY
+    READY %r15d
 2:  sti
     hlt
     cli

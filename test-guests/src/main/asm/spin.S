@@ -3,7 +3,6 @@
 .text
 .globl _start
 _start:
-    mov %edi, %eax
-    out %eax, $PORT_READY
+    READY
     cli
 1:  jmp 1b
