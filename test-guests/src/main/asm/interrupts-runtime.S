@@ -1,5 +1,5 @@
 # Interrupt support for the guests that take interrupts: a GDT of their own, an IDT whose every
-# vector leads to one handler, and a software-enabled local APIC.
+# vector leads to one handler, a software-enabled local APIC and one IOAPIC route.
 .include "test-device.inc"
 
 .text

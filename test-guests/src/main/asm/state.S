@@ -1,5 +1,5 @@
-# A function of the registers the test wrote, left in registers for it to read (see
-# HypervisorConformanceTest.registersWrittenBeforeTheRunAreReadBackTransformedByTheGuest): every general register but RSP and RAX is an output,
+# Computes a function of the registers the test wrote and leaves it in registers for the test to
+# read back (HypervisorConformanceTest.registersWrittenBeforeTheRunAreReadBackTransformedByTheGuest);
 # RFLAGS becomes the entry RFLAGS with CF flipped. Exits with id 0 without touching the flags.
 .include "test-device.inc"
 .text
