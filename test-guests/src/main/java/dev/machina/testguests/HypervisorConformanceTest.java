@@ -352,6 +352,24 @@ public abstract class HypervisorConformanceTest {
     }
 
     @Test
+    void theEntryStateReadsBackAsWrittenBeforeTheVcpuRuns() {
+        Guest guest = newGuest();
+        Vcpu vcpu = TestGuest.SMP.boot(guest, 2).getLast();
+        X86State written = vcpu.readState().with(Register.RBX, 0x1122_3344_5566_7788L).with(Register.R15, -2L);
+
+        vcpu.writeState(written);
+        X86State read = vcpu.readState();
+
+        assertThat(read.general()).isEqualTo(written.general());
+        assertThat(read.control()).extracting(c -> c.cr0(), c -> c.cr3(), c -> c.cr4(), c -> c.efer())
+                .containsExactly(written.control().cr0(), written.control().cr3(), written.control().cr4(), written.control().efer());
+        assertThat(read.gdt()).isEqualTo(written.gdt());
+        assertThat(read.segments().cs()).extracting(s -> s.selector(), s -> s.longMode())
+                .containsExactly(written.segments().cs().selector(), true);
+        assertThat(read.segments().ss().selector()).isEqualTo(written.segments().ss().selector());
+    }
+
+    @Test
     void stopEndsAVcpuSpinningWithInterruptsOff() throws InterruptedException {
         assertStopEnds(TestGuest.SPIN);
     }
