@@ -6,7 +6,9 @@ import dev.machina.hypervisor.Hypervisor;
 import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.VcpuExit;
+import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.x86.Register;
+import dev.machina.hypervisor.x86.Segment;
 import dev.machina.hypervisor.x86.X86State;
 import dev.machina.testguests.AccessLog.Access;
 import dev.machina.testguests.AccessLog.Direction;
@@ -361,10 +363,10 @@ public abstract class HypervisorConformanceTest {
         X86State read = vcpu.readState();
 
         assertThat(read.general()).isEqualTo(written.general());
-        assertThat(read.control()).extracting(c -> c.cr0(), c -> c.cr3(), c -> c.cr4(), c -> c.efer())
+        assertThat(read.control()).extracting(ControlRegisters::cr0, ControlRegisters::cr3, ControlRegisters::cr4, ControlRegisters::efer)
                 .containsExactly(written.control().cr0(), written.control().cr3(), written.control().cr4(), written.control().efer());
         assertThat(read.gdt()).isEqualTo(written.gdt());
-        assertThat(read.segments().cs()).extracting(s -> s.selector(), s -> s.longMode())
+        assertThat(read.segments().cs()).extracting(Segment::selector, Segment::longMode)
                 .containsExactly(written.segments().cs().selector(), true);
         assertThat(read.segments().ss().selector()).isEqualTo(written.segments().ss().selector());
     }
