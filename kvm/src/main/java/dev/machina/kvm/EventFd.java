@@ -1,0 +1,53 @@
+package dev.machina.kvm;
+
+import dev.machina.hypervisor.os.Posix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A Linux eventfd: a counter KVM signals (ioeventfd) or waits on (irqfd) without a trip through
+ * user space. Signalling and draining allocate nothing.
+ */
+final class EventFd implements AutoCloseable {
+    private static final int EFD_NONBLOCK = 0x800;
+    private static final int EFD_CLOEXEC = 0x80000;
+    private static final MethodHandle EVENTFD = Posix.errnoCall("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
+    /** The 8-byte counter increment every signal writes; shared read-only by all threads. */
+    private static final MemorySegment ONE = Arena.global().allocateFrom(JAVA_LONG, 1L);
+
+    private final int fd;
+
+    private EventFd(int fd) {
+        this.fd = fd;
+    }
+
+    /** A new non-blocking eventfd with its counter at zero. */
+    static EventFd create() {
+        return new EventFd((int) Posix.checked("eventfd",
+                () -> (int) EVENTFD.invokeExact(Posix.errnoCapture(), 0, EFD_NONBLOCK | EFD_CLOEXEC)));
+    }
+
+    int fd() {
+        return fd;
+    }
+
+    /** Adds one to the counter, waking whoever waits on it. */
+    void signal() {
+        Posix.write(fd, ONE, ONE.byteSize());
+    }
+
+    /** Resets the counter; {@code scratch} is 8 bytes the caller owns. */
+    void drain(MemorySegment scratch) {
+        Posix.read(fd, scratch, JAVA_LONG.byteSize());
+    }
+
+    @Override
+    public void close() {
+        Posix.close(fd);
+    }
+}
