@@ -93,7 +93,7 @@ final class IoeventfdBells implements AutoCloseable {
         MemorySegment scratch = arena.allocate(JAVA_LONG);
         while (!closed) {
             int ready = epoll.await();
-            for (int i = 0; i < ready; i++) {
+            for (int i = 0; i < ready && !closed; i++) {
                 int fd = epoll.readyDescriptor(i);
                 Bell[] table = byDescriptor;
                 Bell bell = fd < table.length ? table[fd] : null;
@@ -120,10 +120,12 @@ final class IoeventfdBells implements AutoCloseable {
     public void close() {
         closed = true;
         wakeup.signal();
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (Thread.currentThread() != thread) { // a doorbell handler may close the guest
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         synchronized (this) {
             byTrap.values().forEach(this::release);

@@ -24,7 +24,12 @@ final class KvmGuest extends AbstractGuest {
         this.system = system;
         this.vm = KvmVm.create(system, memory);
         this.lines = new InterruptLines(vm);
-        this.bells = new IoeventfdBells(vm, name);
+        try {
+            this.bells = new IoeventfdBells(vm, name);
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
         this.strayBells = new Doorbells(name + "-stray");
     }
 

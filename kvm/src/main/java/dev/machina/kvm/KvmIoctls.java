@@ -46,6 +46,7 @@ final class KvmIoctls {
     static final Ioctl SET_MSRS = Ioctl.iow("KVM_SET_MSRS", KVMIO, 0x89, Msrs.HEADER);
     static final Ioctl SET_CPUID2 = Ioctl.iow("KVM_SET_CPUID2", KVMIO, 0x90, Cpuid.HEADER);
     static final Ioctl SET_MP_STATE = Ioctl.iow("KVM_SET_MP_STATE", KVMIO, 0x99, MpState.LAYOUT);
+    static final Ioctl GET_STATS_FD = Ioctl.io("KVM_GET_STATS_FD", KVMIO, 0xCE);
 
     private KvmIoctls() {
     }

@@ -206,6 +206,32 @@ final class KvmStructs {
         }
     }
 
+    /** {@code struct kvm_stats_header}, at the start of a binary statistics file. */
+    static final class StatsHeader {
+        static final StructLayout LAYOUT = structLayout(
+                JAVA_INT.withName("flags"), JAVA_INT.withName("name_size"), JAVA_INT.withName("num_desc"),
+                JAVA_INT.withName("id_offset"), JAVA_INT.withName("desc_offset"), JAVA_INT.withName("data_offset"));
+        static final VarHandle NAME_SIZE = field(LAYOUT, "name_size");
+        static final VarHandle NUM_DESC = field(LAYOUT, "num_desc");
+        static final VarHandle DESC_OFFSET = field(LAYOUT, "desc_offset");
+        static final VarHandle DATA_OFFSET = field(LAYOUT, "data_offset");
+
+        private StatsHeader() {
+        }
+    }
+
+    /** {@code struct kvm_stats_desc}; {@code name_size} bytes of NUL-terminated name follow it. */
+    static final class StatsDescriptor {
+        static final StructLayout LAYOUT = structLayout(
+                JAVA_INT.withName("flags"), JAVA_SHORT.withName("exponent"), JAVA_SHORT.withName("size"),
+                JAVA_INT.withName("offset"), JAVA_INT.withName("bucket_size"));
+        static final VarHandle SIZE = field(LAYOUT, "size");
+        static final VarHandle OFFSET = field(LAYOUT, "offset");
+
+        private StatsDescriptor() {
+        }
+    }
+
     /**
      * The start of {@code struct kvm_run}, the page KVM shares with each vCPU: the header and the
      * union describing the last exit (the register-sync area after it is not used).

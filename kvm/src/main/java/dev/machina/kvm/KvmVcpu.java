@@ -14,7 +14,8 @@ import dev.machina.hypervisor.x86.X86State;
 /**
  * A KVM vCPU: its descriptor, its {@code kvm_run} page and the resume loop, which enters the guest
  * with {@code KVM_RUN} and dispatches port and MMIO exits to the guest's traps on this thread. The
- * loop allocates nothing per exit on the I/O and MMIO paths.
+ * loop allocates nothing per exit on the I/O and MMIO paths. Exits KVM handles in the kernel are
+ * counted from its statistics ({@link KernelExitStats}).
  *
  * <p>Stopping sets {@code immediate_exit} (for a loop about to enter) and sends the kick signal to
  * the thread (for a vCPU inside the guest or halted in the kernel); either makes KVM_RUN return
@@ -31,16 +32,19 @@ final class KvmVcpu extends AbstractVcpu implements AutoCloseable {
     private final KvmVm vm;
     private final Traps traps;
     private final Doorbells doorbells;
+    private final KernelExitStats kernelExits;
     private final Object kickLock = new Object();
     /** The vCPU thread's pthread id while the loop runs, else 0; guarded by {@link #kickLock}. */
     private long pthread;
     /** Whether the descriptor and page are released; guarded by {@link #kickLock}. */
     private boolean closed;
 
-    private KvmVcpu(String guestName, int id, int fd, KvmRun run, KvmVm vm, Traps traps, Doorbells doorbells) {
+    private KvmVcpu(String guestName, int id, int fd, KvmRun run, KernelExitStats kernelExits, KvmVm vm, Traps traps,
+                    Doorbells doorbells) {
         super(guestName, id);
         this.fd = fd;
         this.run = run;
+        this.kernelExits = kernelExits;
         this.vm = vm;
         this.traps = traps;
         this.doorbells = doorbells;
@@ -49,10 +53,15 @@ final class KvmVcpu extends AbstractVcpu implements AutoCloseable {
     /** Creates vCPU {@code id} in {@code vm}, with the host's CPUID and its APIC id equal to {@code id}. */
     static KvmVcpu create(String guestName, int id, KvmSystem system, KvmVm vm, Traps traps, Doorbells doorbells) {
         int fd = vm.createVcpu(id);
+        KvmRun run = null;
         try {
             system.supportedCpuid().applyTo(fd, id);
-            return new KvmVcpu(guestName, id, fd, KvmRun.map(fd, system.vcpuMmapSize()), vm, traps, doorbells);
+            run = KvmRun.map(fd, system.vcpuMmapSize());
+            return new KvmVcpu(guestName, id, fd, run, KernelExitStats.open(fd), vm, traps, doorbells);
         } catch (RuntimeException e) {
+            if (run != null) {
+                run.close();
+            }
             Posix.close(fd);
             throw e;
         }
@@ -70,6 +79,7 @@ final class KvmVcpu extends AbstractVcpu implements AutoCloseable {
             synchronized (kickLock) {
                 pthread = 0;
             }
+            kernelExits.refresh(counters());
         }
     }
 
@@ -90,6 +100,7 @@ final class KvmVcpu extends AbstractVcpu implements AutoCloseable {
             if (exit != null) {
                 return exit;
             }
+            kernelExits.refreshIfDue(counters, System.nanoTime());
         }
         completePendingAccess(request);
         return new VcpuExit.Stopped();
@@ -236,6 +247,7 @@ final class KvmVcpu extends AbstractVcpu implements AutoCloseable {
             }
             closed = true;
         }
+        kernelExits.close();
         run.close();
         Posix.close(fd);
     }

@@ -78,6 +78,11 @@ final class Code32 {
         return emit(0x8B, 0x04, 0x24);
     }
 
+    /** E2 cb: loop back to {@code bytesBack} bytes before the end of this instruction while --ecx != 0. */
+    Code32 loop(int bytesBack) {
+        return emit(0xE2, -bytesBack & 0xFF);
+    }
+
     Code32 cli() {
         return emit(0xFA);
     }
