@@ -1,70 +1,48 @@
 package dev.machina.vmm;
 
-/** How a guest ended, and the exit status {@code guest launch} reports for it. */
+/**
+ * How a guest ended, and the exit status {@code guest launch} reports for it: 0 powered off,
+ * 1 failed, 2 rebooted, 3 shut down by a triple fault, 4 stopped from the console.
+ */
 public sealed interface GuestOutcome {
-    int POWERED_OFF_STATUS = 0;
-    int FAILED_STATUS = 1;
-    int REBOOTED_STATUS = 2;
-    int SHUTDOWN_STATUS = 3;
-    int STOPPED_STATUS = 4;
-
-    int exitStatus();
-
-    /** One line for the user. */
-    String describe();
-
     /** The guest powered off (ACPI S5, or the backend's shutdown event). */
     record PoweredOff() implements GuestOutcome {
-        public int exitStatus() {
-            return POWERED_OFF_STATUS;
-        }
-
-        public String describe() {
-            return "guest powered off";
-        }
     }
 
-    /** The guest asked for a reset (i8042 reset line, or the backend's reset event). */
+    /** The guest asked for a reset (i8042 reset line, or the backend's reset event); restarting is not offered yet. */
     record Rebooted() implements GuestOutcome {
-        public int exitStatus() {
-            return REBOOTED_STATUS;
-        }
-
-        public String describe() {
-            return "guest rebooted (restart is not configured, so it ended)";
-        }
     }
 
     /** A vCPU shut down: a triple fault, or an exception it could not deliver. */
     record Shutdown(String detail) implements GuestOutcome {
-        public int exitStatus() {
-            return SHUTDOWN_STATUS;
-        }
-
-        public String describe() {
-            return "guest shut down (triple fault): " + detail;
-        }
     }
 
     /** The user ended the guest from the console. */
     record Stopped() implements GuestOutcome {
-        public int exitStatus() {
-            return STOPPED_STATUS;
-        }
-
-        public String describe() {
-            return "guest stopped";
-        }
     }
 
     /** The VMM or the backend could not go on. */
     record Failed(String reason) implements GuestOutcome {
-        public int exitStatus() {
-            return FAILED_STATUS;
-        }
+    }
 
-        public String describe() {
-            return "guest failed: " + reason;
-        }
+    default int exitStatus() {
+        return switch (this) {
+            case PoweredOff() -> 0;
+            case Failed _ -> 1;
+            case Rebooted() -> 2;
+            case Shutdown _ -> 3;
+            case Stopped() -> 4;
+        };
+    }
+
+    /** One line for the user. */
+    default String describe() {
+        return switch (this) {
+            case PoweredOff() -> "guest powered off";
+            case Failed(String reason) -> "guest failed: " + reason;
+            case Rebooted() -> "guest rebooted (restart is not offered yet, so it ended)";
+            case Shutdown(String detail) -> "guest shut down (triple fault): " + detail;
+            case Stopped() -> "guest stopped from the console";
+        };
     }
 }

@@ -17,9 +17,9 @@ public final class AcpiPm1 implements ByteRegisters {
     /** SLP_TYP for soft-off. */
     public static final int S5 = 5;
 
-    static final int SCI_EN = 1;
-    static final int SLP_TYP_SHIFT = 10;
-    static final int SLP_EN = 1 << 13;
+    private static final int SCI_EN = 1;
+    private static final int SLP_TYP_SHIFT = 10;
+    private static final int SLP_EN = 1 << 13;
 
     private static final int STATUS = 0;
     private static final int ENABLE = 2;

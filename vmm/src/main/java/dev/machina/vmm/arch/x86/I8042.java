@@ -2,6 +2,9 @@ package dev.machina.vmm.arch.x86;
 
 import dev.machina.hypervisor.TrapHandler;
 
+import java.util.function.IntConsumer;
+import java.util.function.IntSupplier;
+
 /**
  * The part of the PS/2 controller (i8042) a kernel needs without a keyboard: the status register,
  * the controller self-test, the command byte, and the reset line (command 0xFE pulses it and the
@@ -11,15 +14,15 @@ public final class I8042 {
     public static final int DATA_PORT = 0x60;
     public static final int COMMAND_PORT = 0x64;
 
-    static final int STATUS_OUTPUT_FULL = 0x01;
-    static final int STATUS_SYSTEM_FLAG = 0x04;
-    static final int STATUS_LAST_WAS_COMMAND = 0x08;
+    private static final int STATUS_OUTPUT_FULL = 0x01;
+    private static final int STATUS_SYSTEM_FLAG = 0x04;
+    private static final int STATUS_LAST_WAS_COMMAND = 0x08;
 
-    static final int READ_COMMAND_BYTE = 0x20;
-    static final int WRITE_COMMAND_BYTE = 0x60;
-    static final int SELF_TEST = 0xAA;
-    static final int SELF_TEST_PASSED = 0x55;
-    static final int PULSE_RESET = 0xFE;
+    private static final int READ_COMMAND_BYTE = 0x20;
+    private static final int WRITE_COMMAND_BYTE = 0x60;
+    private static final int SELF_TEST = 0xAA;
+    private static final int SELF_TEST_PASSED = 0x55;
+    private static final int PULSE_RESET = 0xFE;
 
     private final PlatformControl platform;
     private int output = -1;
@@ -33,45 +36,39 @@ public final class I8042 {
 
     /** The handler for {@link #DATA_PORT}. */
     public TrapHandler dataPort() {
-        return new TrapHandler() {
-            @Override
-            public long read(long offset, int size) {
-                return readData();
-            }
-
-            @Override
-            public void write(long offset, int size, long value) {
-                writeData((int) value & 0xFF);
-            }
-        };
+        return port(this::readData, this::writeData);
     }
 
     /** The handler for {@link #COMMAND_PORT}: status when read, commands when written. */
     public TrapHandler commandPort() {
+        return port(this::status, this::command);
+    }
+
+    private static TrapHandler port(IntSupplier reader, IntConsumer writer) {
         return new TrapHandler() {
             @Override
             public long read(long offset, int size) {
-                return status();
+                return reader.getAsInt();
             }
 
             @Override
             public void write(long offset, int size, long value) {
-                command((int) value & 0xFF);
+                writer.accept((int) value & 0xFF);
             }
         };
     }
 
-    synchronized int status() {
+    private synchronized int status() {
         return STATUS_SYSTEM_FLAG | (output >= 0 ? STATUS_OUTPUT_FULL : 0) | (lastWasCommand ? STATUS_LAST_WAS_COMMAND : 0);
     }
 
-    synchronized int readData() {
+    private synchronized int readData() {
         int value = output >= 0 ? output : 0;
         output = -1;
         return value;
     }
 
-    synchronized void writeData(int value) {
+    private synchronized void writeData(int value) {
         lastWasCommand = false;
         if (nextDataIsCommandByte) {
             commandByte = value;
@@ -79,7 +76,7 @@ public final class I8042 {
         }
     }
 
-    void command(int value) {
+    private void command(int value) {
         synchronized (this) {
             lastWasCommand = true;
             switch (value) {

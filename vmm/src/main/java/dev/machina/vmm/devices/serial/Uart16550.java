@@ -30,39 +30,39 @@ public final class Uart16550 implements ByteRegisters {
     private static final int MODEM_STATUS = 6;
     private static final int SCRATCH = 7;
 
-    static final int IER_RECEIVED_DATA = 0x01;
-    static final int IER_THR_EMPTY = 0x02;
-    static final int IER_LINE_STATUS = 0x04;
+    private static final int IER_RECEIVED_DATA = 0x01;
+    private static final int IER_THR_EMPTY = 0x02;
+    private static final int IER_LINE_STATUS = 0x04;
     private static final int IER_MASK = 0x0F;
 
-    static final int IIR_NONE = 0x01;
-    static final int IIR_LINE_STATUS = 0x06;
-    static final int IIR_RECEIVED_DATA = 0x04;
-    static final int IIR_CHARACTER_TIMEOUT = 0x0C;
-    static final int IIR_THR_EMPTY = 0x02;
-    static final int IIR_FIFOS_ENABLED = 0xC0;
+    private static final int IIR_NONE = 0x01;
+    private static final int IIR_LINE_STATUS = 0x06;
+    private static final int IIR_RECEIVED_DATA = 0x04;
+    private static final int IIR_CHARACTER_TIMEOUT = 0x0C;
+    private static final int IIR_THR_EMPTY = 0x02;
+    private static final int IIR_FIFOS_ENABLED = 0xC0;
 
-    static final int FCR_ENABLE = 0x01;
-    static final int FCR_CLEAR_RECEIVE = 0x02;
+    private static final int FCR_ENABLE = 0x01;
+    private static final int FCR_CLEAR_RECEIVE = 0x02;
 
-    static final int LCR_DLAB = 0x80;
+    private static final int LCR_DLAB = 0x80;
 
-    static final int MCR_DTR = 0x01;
-    static final int MCR_RTS = 0x02;
-    static final int MCR_OUT1 = 0x04;
-    static final int MCR_OUT2 = 0x08;
-    static final int MCR_LOOPBACK = 0x10;
+    private static final int MCR_DTR = 0x01;
+    private static final int MCR_RTS = 0x02;
+    private static final int MCR_OUT1 = 0x04;
+    private static final int MCR_OUT2 = 0x08;
+    private static final int MCR_LOOPBACK = 0x10;
     private static final int MCR_MASK = 0x1F;
 
-    static final int LSR_DATA_READY = 0x01;
-    static final int LSR_OVERRUN = 0x02;
-    static final int LSR_THR_EMPTY = 0x20;
-    static final int LSR_TRANSMITTER_EMPTY = 0x40;
+    private static final int LSR_DATA_READY = 0x01;
+    private static final int LSR_OVERRUN = 0x02;
+    private static final int LSR_THR_EMPTY = 0x20;
+    private static final int LSR_TRANSMITTER_EMPTY = 0x40;
 
-    static final int MSR_CTS = 0x10;
-    static final int MSR_DSR = 0x20;
-    static final int MSR_RI = 0x40;
-    static final int MSR_DCD = 0x80;
+    private static final int MSR_CTS = 0x10;
+    private static final int MSR_DSR = 0x20;
+    private static final int MSR_RI = 0x40;
+    private static final int MSR_DCD = 0x80;
 
     private static final int[] TRIGGER_LEVELS = {1, 4, 8, 14};
 

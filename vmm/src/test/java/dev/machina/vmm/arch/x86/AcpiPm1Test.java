@@ -2,24 +2,13 @@ package dev.machina.vmm.arch.x86;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class AcpiPm1Test {
-    private final List<String> events = new ArrayList<>();
-    private final PlatformControl platform = new PlatformControl() {
-        @Override
-        public void powerOff() {
-            events.add("power off");
-        }
-
-        @Override
-        public void reset() {
-            events.add("reset");
-        }
-    };
+    private final RecordingPlatform platform = new RecordingPlatform();
+    private final List<String> events = platform.events;
     private final AcpiPm1 pm = new AcpiPm1(platform);
     private static final int CONTROL = AcpiPm1.CONTROL_BLOCK - AcpiPm1.BASE;
 

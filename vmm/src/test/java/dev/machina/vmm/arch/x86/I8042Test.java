@@ -2,24 +2,14 @@ package dev.machina.vmm.arch.x86;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class I8042Test {
-    private final List<String> events = new ArrayList<>();
-    private final I8042 controller = new I8042(new PlatformControl() {
-        @Override
-        public void powerOff() {
-            events.add("power off");
-        }
-
-        @Override
-        public void reset() {
-            events.add("reset");
-        }
-    });
+    private final RecordingPlatform platform = new RecordingPlatform();
+    private final List<String> events = platform.events;
+    private final I8042 controller = new I8042(platform);
 
     @Test
     void command0xFEResetsTheMachine() {
