@@ -52,6 +52,9 @@ public final class GuestCommand {
         CommandLine commandLine = new CommandLine(new GuestCommand())
                 .addSubcommand("launch", withConfigFlags(new CommandLine(new LaunchCommand(environment))))
                 .addSubcommand("build", new BuildCommand(environment));
+        // Usage errors must not exit 2, which says the guest rebooted.
+        commandLine.getCommandSpec().exitCodeOnInvalidInput(ERROR_STATUS);
+        commandLine.getSubcommands().values().forEach(sub -> sub.getCommandSpec().exitCodeOnInvalidInput(ERROR_STATUS));
         commandLine.setOut(new PrintWriter(environment.messages(), true));
         commandLine.setErr(new PrintWriter(environment.messages(), true));
         commandLine.setExecutionExceptionHandler((exception, command, parseResult) -> {

@@ -57,6 +57,9 @@ final class LaunchCommand implements Callable<Integer> {
                 outcome = machine.run(input);
             }
         }
+        if (environment.terminal()) {
+            environment.messages().println(); // the guest may have left the cursor mid-line
+        }
         environment.messages().println("guest: " + outcome.describe());
         return outcome.exitStatus();
     }

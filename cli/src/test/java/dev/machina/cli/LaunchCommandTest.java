@@ -70,6 +70,14 @@ class LaunchCommandTest {
     }
 
     @Test
+    void anUnknownFlagIsAUsageErrorWithStatusOneNotTheRebootStatus() throws IOException {
+        writePackage("{\"linux\": \"kernel.elf\"}");
+        assertThat(guest("launch", "pkg", "--memroy=1G")).isEqualTo(1);
+        assertThat(messages()).startsWith("Unknown option: '--memroy=1G'");
+        assertThat(backend.opened).hasValue(0);
+    }
+
+    @Test
     void anUnknownPackageIsAnError() {
         assertThat(guest("launch", "nowhere")).isEqualTo(1);
         assertThat(messages()).isEqualTo("guest: no guest package \"nowhere\": not a directory with a guest.cfg\n");
