@@ -1,5 +1,6 @@
 package dev.machina.cli;
 
+import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.packages.GuestPackages;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,11 +27,13 @@ class LaunchCommandTest {
     private final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private final ByteArrayOutputStream messages = new ByteArrayOutputStream();
 
+    private Environment environment() {
+        return new Environment(InputStream.nullInputStream(), console, new PrintStream(messages, true, StandardCharsets.UTF_8),
+                false, new GuestPackages(Optional.empty(), cache, workingDirectory), backend.backends());
+    }
+
     private int guest(String... args) {
-        Environment environment = new Environment(InputStream.nullInputStream(), console,
-                new PrintStream(messages, true, StandardCharsets.UTF_8), false,
-                new GuestPackages(Optional.empty(), cache, workingDirectory), backend.backends());
-        return GuestCommand.run(environment, args);
+        return GuestCommand.run(environment(), args);
     }
 
     private String messages() {
@@ -41,6 +44,14 @@ class LaunchCommandTest {
         Files.createDirectories(workingDirectory.resolve("pkg"));
         Files.writeString(workingDirectory.resolve("pkg/guest.cfg"), config);
         Files.writeString(workingDirectory.resolve("pkg/kernel.elf"), "");
+    }
+
+    @Test
+    void everyGuestCfgKeyIsALaunchFlag() {
+        var launch = GuestCommand.commandLine(environment()).getSubcommands().get("launch").getCommandSpec();
+        for (ConfigKey key : ConfigKey.values()) {
+            assertThat(launch.findOption("--" + key.key())).as(key.key()).isNotNull();
+        }
     }
 
     @Test

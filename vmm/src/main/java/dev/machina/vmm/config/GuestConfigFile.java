@@ -45,10 +45,10 @@ public final class GuestConfigFile {
             JsonNode node = field.getValue();
             if (key.repeatable() && node.isArray()) {
                 for (JsonNode element : node) {
-                    values.put(key, parse(key, element, source), source);
+                    values.put(key, parse(key, element, false, source), source);
                 }
             } else {
-                values.put(key, parse(key, node, source), source);
+                values.put(key, parse(key, node, key.repeatable(), source), source);
             }
         }
         return values;
@@ -76,11 +76,11 @@ public final class GuestConfigFile {
         return root;
     }
 
-    private static Object parse(ConfigKey key, JsonNode node, ConfigSource source) {
+    private static Object parse(ConfigKey key, JsonNode node, boolean orList, ConfigSource source) {
         try {
-            return key.type().parse(node);
+            return key.type().parse(node, orList);
         } catch (IllegalArgumentException e) {
-            throw source.error(key, e.getMessage() + (key.repeatable() ? " (or a list of them)" : ""));
+            throw source.error(key, e.getMessage());
         }
     }
 }

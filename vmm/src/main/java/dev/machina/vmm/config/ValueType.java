@@ -61,8 +61,11 @@ enum ValueType {
         };
     }
 
-    /** Parses a JSON value, which must have the JSON type this value is written with. */
-    Object parse(JsonNode node) {
+    /**
+     * Parses a JSON value, which must have the JSON type this value is written with; {@code orList}
+     * says, for the error, that a list of such values would do too.
+     */
+    Object parse(JsonNode node, boolean orList) {
         boolean fits = switch (this) {
             case COUNT -> node.isIntegralNumber();
             case SIZE -> node.isTextual() || node.isIntegralNumber();
@@ -70,7 +73,8 @@ enum ValueType {
             default -> node.isTextual();
         };
         if (!fits) {
-            throw new IllegalArgumentException("expected " + expected + ", found " + describe(node));
+            throw new IllegalArgumentException("expected " + expected + (orList ? " or a list of them" : "")
+                    + ", found " + describe(node));
         }
         return parse(node.asText());
     }

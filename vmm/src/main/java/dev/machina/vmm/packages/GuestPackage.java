@@ -1,5 +1,6 @@
 package dev.machina.vmm.packages;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -52,7 +53,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         try {
             return Optional.of(JSON.readValue(file.toFile(), Recipe.class));
         } catch (IOException e) {
-            String problem = e instanceof com.fasterxml.jackson.core.JsonProcessingException json ? json.getOriginalMessage() : e.toString();
+            String problem = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.toString();
             throw new PackageException(shownAs.resolve(RECIPE_FILE) + ": " + problem);
         }
     }

@@ -116,7 +116,10 @@ class GuestConfigFileTest {
         assertThatThrownBy(() -> read("{\"virtio-net\": 1}"))
                 .hasMessage("pkg/guest.cfg: key \"virtio-net\": expected true or false, found the number 1");
         assertThatThrownBy(() -> read("{\"cmdline-add\": [\"quiet\", 3]}"))
-                .hasMessage("pkg/guest.cfg: key \"cmdline-add\": expected a string, found the number 3 (or a list of them)");
+                .hasMessage("pkg/guest.cfg: key \"cmdline-add\": expected a string, found the number 3");
+        assertThatThrownBy(() -> read("{\"block\": {\"path\": \"disk.img\"}}"))
+                .hasMessage("pkg/guest.cfg: key \"block\": expected a block device \"path[,ro|rw|volatile][,raw|qcow]\""
+                        + " or a list of them, found an object");
     }
 
     @Test
@@ -162,7 +165,7 @@ class GuestConfigFileTest {
     void badBlockSpec() {
         assertThatThrownBy(() -> read("{\"block\": \"disk.img,fast\"}"))
                 .hasMessage("pkg/guest.cfg: key \"block\": \"disk.img,fast\": unknown block option \"fast\""
-                        + " (use ro, rw or volatile, and raw or qcow) (or a list of them)");
+                        + " (use ro, rw or volatile, and raw or qcow)");
     }
 
     @Test
