@@ -27,7 +27,7 @@ import java.util.function.IntConsumer;
  * how it ended. {@link #run} starts it and waits; the first way of ending wins (a power-off
  * request, a reset, a vCPU's exit, {@link #stop()}), and then every vCPU is stopped.
  */
-public final class VirtualMachine implements AutoCloseable, PlatformControl {
+public final class VirtualMachine implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration EXIT_POLL = Duration.ofDays(1);
 
@@ -39,7 +39,17 @@ public final class VirtualMachine implements AutoCloseable, PlatformControl {
     private VirtualMachine(Hypervisor hypervisor, Guest guest, GuestConfig config, OutputStream consoleOutput) {
         this.hypervisor = hypervisor;
         this.guest = guest;
-        this.console = X86Platform.install(guest, this, consoleOutput(consoleOutput)).console();
+        this.console = X86Platform.install(guest, new PlatformControl() {
+            @Override
+            public void powerOff() {
+                end(new GuestOutcome.PoweredOff());
+            }
+
+            @Override
+            public void reset() {
+                end(new GuestOutcome.Rebooted());
+            }
+        }, consoleOutput(consoleOutput)).console();
         X86State boot = switch (config.kernel()) {
             case GuestConfig.Kernel.Linux linux -> LinuxBoot64.load(guest.memory(), linux.path());
             case GuestConfig.Kernel.Zircon zircon ->
@@ -86,12 +96,12 @@ public final class VirtualMachine implements AutoCloseable, PlatformControl {
      * ends. The end of {@code consoleInput} leaves the guest running without input.
      */
     public GuestOutcome run(InputStream consoleInput) throws InterruptedException {
-        for (Vcpu vcpu : guest.vcpus()) {
-            Thread.ofVirtual().name("watch-vcpu-" + vcpu.id()).start(() -> watch(vcpu));
-            vcpu.start();
-        }
         Thread input = Thread.ofPlatform().daemon().name("console-input").start(() -> pumpInput(consoleInput));
         try {
+            for (Vcpu vcpu : guest.vcpus()) {
+                Thread.ofVirtual().name("watch-vcpu-" + vcpu.id()).start(() -> watch(vcpu));
+                vcpu.start();
+            }
             return outcome.get();
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
@@ -107,16 +117,6 @@ public final class VirtualMachine implements AutoCloseable, PlatformControl {
     /** Ends the guest as the user asked; {@link #run} returns {@link GuestOutcome.Stopped}. */
     public void stop() {
         end(new GuestOutcome.Stopped());
-    }
-
-    @Override
-    public void powerOff() {
-        end(new GuestOutcome.PoweredOff());
-    }
-
-    @Override
-    public void reset() {
-        end(new GuestOutcome.Rebooted());
     }
 
     private void end(GuestOutcome how) {
