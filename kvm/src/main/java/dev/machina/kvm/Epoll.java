@@ -71,11 +71,8 @@ final class Epoll implements AutoCloseable {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-        if (count >= 0) {
-            return count;
-        }
         try {
-            return (int) Posix.checked("epoll_wait", () -> count); // throws, naming errno
+            return (int) Errno.check("epoll_wait", count);
         } catch (PosixException e) {
             if (e.errno() == EINTR) {
                 return 0;

@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -17,6 +18,8 @@ final class EventFd implements AutoCloseable {
     private static final int EFD_NONBLOCK = 0x800;
     private static final int EFD_CLOEXEC = 0x80000;
     private static final MethodHandle EVENTFD = Posix.errnoCall("eventfd", JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle READ = Posix.errnoCall("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
+    private static final MethodHandle WRITE = Posix.errnoCall("write", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
     /** The 8-byte counter increment every signal writes; shared read-only by all threads. */
     private static final MemorySegment ONE = Arena.global().allocateFrom(JAVA_LONG, 1L);
 
@@ -38,12 +41,23 @@ final class EventFd implements AutoCloseable {
 
     /** Adds one to the counter, waking whoever waits on it. */
     void signal() {
-        Posix.write(fd, ONE, ONE.byteSize());
+        transfer(WRITE, "write(eventfd)", ONE);
     }
 
     /** Resets the counter; {@code scratch} is 8 bytes the caller owns. */
     void drain(MemorySegment scratch) {
-        Posix.read(fd, scratch, JAVA_LONG.byteSize());
+        transfer(READ, "read(eventfd)", scratch);
+    }
+
+    /** Reads or writes the 8-byte counter, as eventfds are always read and written. */
+    private void transfer(MethodHandle call, String name, MemorySegment counter) {
+        long result;
+        try {
+            result = (long) call.invokeExact(Posix.errnoCapture(), fd, counter, JAVA_LONG.byteSize());
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        Errno.check(name, result);
     }
 
     @Override

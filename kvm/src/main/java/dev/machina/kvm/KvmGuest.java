@@ -9,11 +9,13 @@ import dev.machina.hypervisor.spi.Traps;
 
 /**
  * A guest run by KVM: a VM with the guest's RAM as memory slots, in-kernel PIC, IOAPIC, local
- * APICs and PIT; doorbells as ioeventfds; edge interrupts as irqfds.
+ * APICs and PIT; doorbells as ioeventfds and interrupt lines as irqfds, both served by one
+ * {@link EventFdLoop} thread.
  */
 final class KvmGuest extends AbstractGuest {
     private final KvmSystem system;
     private final KvmVm vm;
+    private final EventFdLoop events;
     private final InterruptLines lines;
     private final IoeventfdBells bells;
     /** For doorbell writes KVM did not match to an ioeventfd (not at a doorbell's first byte). */
@@ -23,13 +25,14 @@ final class KvmGuest extends AbstractGuest {
         super(memory);
         this.system = system;
         this.vm = KvmVm.create(system, memory);
-        this.lines = new InterruptLines(vm);
         try {
-            this.bells = new IoeventfdBells(vm, name);
+            this.events = new EventFdLoop(name + "-eventfds");
         } catch (RuntimeException e) {
             vm.close();
             throw e;
         }
+        this.lines = new InterruptLines(vm, events);
+        this.bells = new IoeventfdBells(vm, events);
         this.strayBells = new Doorbells(name + "-stray");
     }
 
@@ -74,8 +77,9 @@ final class KvmGuest extends AbstractGuest {
             ((KvmVcpu) vcpu).close();
         }
         bells.close();
-        strayBells.close();
         lines.close();
+        events.close();
+        strayBells.close();
         vm.close();
     }
 }

@@ -1,7 +1,6 @@
 package dev.machina.kvm;
 
 import dev.machina.kvm.KvmStructs.Cpuid;
-import dev.machina.kvm.KvmStructs.IrqLevel;
 import dev.machina.kvm.KvmStructs.Irqfd;
 import dev.machina.kvm.KvmStructs.Ioeventfd;
 import dev.machina.kvm.KvmStructs.MemoryRegion;
@@ -30,7 +29,6 @@ final class KvmIoctls {
     static final Ioctl SET_TSS_ADDR = Ioctl.io("KVM_SET_TSS_ADDR", KVMIO, 0x47);
     static final Ioctl SET_IDENTITY_MAP_ADDR = Ioctl.iow("KVM_SET_IDENTITY_MAP_ADDR", KVMIO, 0x48, JAVA_LONG);
     static final Ioctl CREATE_IRQCHIP = Ioctl.io("KVM_CREATE_IRQCHIP", KVMIO, 0x60);
-    static final Ioctl IRQ_LINE = Ioctl.iow("KVM_IRQ_LINE", KVMIO, 0x61, IrqLevel.LAYOUT);
     static final Ioctl IRQFD = Ioctl.iow("KVM_IRQFD", KVMIO, 0x76, Irqfd.LAYOUT);
     static final Ioctl CREATE_PIT2 = Ioctl.iow("KVM_CREATE_PIT2", KVMIO, 0x77, PitConfig.LAYOUT);
     static final Ioctl IOEVENTFD = Ioctl.iow("KVM_IOEVENTFD", KVMIO, 0x79, Ioeventfd.LAYOUT);

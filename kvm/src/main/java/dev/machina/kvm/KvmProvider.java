@@ -19,8 +19,20 @@ import java.util.stream.Stream;
  */
 public final class KvmProvider implements HypervisorProvider {
     public static final String NAME = "kvm";
-    private static final Path CPUINFO = Path.of("/proc/cpuinfo");
     private static final Set<String> VIRTUALIZATION_FLAGS = Set.of("vmx", "svm");
+
+    private final Path device;
+    private final Path cpuinfo;
+
+    public KvmProvider() {
+        this(Path.of(KvmSystem.DEVICE), Path.of("/proc/cpuinfo"));
+    }
+
+    /** A provider that probes {@code device} as /dev/kvm and {@code cpuinfo} as /proc/cpuinfo. */
+    KvmProvider(Path device, Path cpuinfo) {
+        this.device = device;
+        this.cpuinfo = cpuinfo;
+    }
 
     @Override
     public String name() {
@@ -29,19 +41,20 @@ public final class KvmProvider implements HypervisorProvider {
 
     @Override
     public Availability probe() {
-        try (KvmSystem ignored = KvmSystem.open()) {
-            return hardwareVirtualization(CPUINFO)
-                    .map(flag -> new Availability(true, true, KvmSystem.DEVICE + ", hardware virtualization (" + flag + ")"))
-                    .orElseGet(() -> new Availability(true, false,
-                            KvmSystem.DEVICE + " opens but the host CPU has no vmx/svm: KVM would emulate every instruction"));
+        try {
+            KvmSystem.open(device).close();
         } catch (HypervisorException e) {
             return new Availability(false, false, e.getMessage());
         }
+        return hardwareVirtualization(cpuinfo)
+                .map(flag -> new Availability(true, true, device + ", hardware virtualization (" + flag + ")"))
+                .orElseGet(() -> new Availability(true, false,
+                        device + " opens but the host CPU has no vmx/svm: KVM would emulate every instruction"));
     }
 
     @Override
     public Hypervisor open() {
-        return new KvmHypervisor(KvmSystem.open());
+        return new KvmHypervisor(KvmSystem.open(device));
     }
 
     /** The virtualization flag ({@code vmx} or {@code svm}) that {@code cpuinfo} lists, if any. */

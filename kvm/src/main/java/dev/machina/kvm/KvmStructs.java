@@ -133,16 +133,6 @@ final class KvmStructs {
         }
     }
 
-    /** {@code struct kvm_irq_level}. */
-    static final class IrqLevel {
-        static final StructLayout LAYOUT = structLayout(JAVA_INT.withName("irq"), JAVA_INT.withName("level"));
-        static final VarHandle IRQ = field(LAYOUT, "irq");
-        static final VarHandle LEVEL = field(LAYOUT, "level");
-
-        private IrqLevel() {
-        }
-    }
-
     /** {@code struct kvm_irqfd}. */
     static final class Irqfd {
         static final StructLayout LAYOUT = structLayout(
@@ -151,7 +141,10 @@ final class KvmStructs {
         static final VarHandle FD = field(LAYOUT, "fd");
         static final VarHandle GSI = field(LAYOUT, "gsi");
         static final VarHandle FLAGS = field(LAYOUT, "flags");
+        static final VarHandle RESAMPLEFD = field(LAYOUT, "resamplefd");
         static final int DEASSIGN = 1;
+        /** The line stays asserted until the guest's EOI, which lowers it and signals {@code resamplefd}. */
+        static final int RESAMPLE = 1 << 1;
 
         private Irqfd() {
         }

@@ -7,6 +7,7 @@ import dev.machina.kvm.KvmStructs.Cpuid;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 
 /**
  * The open {@code /dev/kvm}: checked for the stable API, and asked once for what every VM and vCPU
@@ -33,16 +34,26 @@ final class KvmSystem implements AutoCloseable {
      * @throws HypervisorException saying why KVM cannot be used ("/dev/kvm: Permission denied")
      */
     static KvmSystem open() {
+        return open(Path.of(DEVICE));
+    }
+
+    /** Opens {@code device} as the KVM device, with the checks of {@link #open()}. */
+    static KvmSystem open(Path device) {
         int fd;
         try {
-            fd = Posix.open(DEVICE, Posix.O_RDWR);
+            fd = Posix.open(device.toString(), Posix.O_RDWR);
         } catch (PosixException e) {
-            throw new HypervisorException(DEVICE + ": " + Posix.describe(e.errno()), e);
+            throw new HypervisorException(device + ": " + Posix.describe(e.errno()), e);
         }
         try {
-            int version = KvmIoctls.GET_API_VERSION.call(fd, 0);
+            int version;
+            try {
+                version = KvmIoctls.GET_API_VERSION.call(fd, 0);
+            } catch (PosixException e) {
+                throw new HypervisorException(device + " is not KVM: " + e.getMessage(), e);
+            }
             if (version != API_VERSION) {
-                throw new HypervisorException(DEVICE + " speaks KVM API version " + version + ", not " + API_VERSION);
+                throw new HypervisorException(device + " speaks KVM API version " + version + ", not " + API_VERSION);
             }
             long mmapSize = KvmIoctls.GET_VCPU_MMAP_SIZE.call(fd, 0);
             return new KvmSystem(fd, mmapSize, CpuidTable.supported(fd));

@@ -3,7 +3,6 @@ package dev.machina.kvm;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.memory.RamRegion;
 import dev.machina.hypervisor.os.Posix;
-import dev.machina.kvm.KvmStructs.IrqLevel;
 import dev.machina.kvm.KvmStructs.Irqfd;
 import dev.machina.kvm.KvmStructs.Ioeventfd;
 import dev.machina.kvm.KvmStructs.MemoryRegion;
@@ -11,7 +10,6 @@ import dev.machina.kvm.KvmStructs.Msi;
 import dev.machina.kvm.KvmStructs.PitConfig;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -29,9 +27,8 @@ final class KvmVm implements AutoCloseable {
     static final long IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
     static final long TSS_ADDRESS = 0xFFFB_D000L;
 
-    /** Each calling thread's own argument structs, so that interrupting the guest allocates nothing. */
-    private static final ThreadLocal<MemorySegment> IRQ_LEVEL = perThread(IrqLevel.LAYOUT);
-    private static final ThreadLocal<MemorySegment> MSI = perThread(Msi.LAYOUT);
+    /** Each calling thread's own argument struct, so that signalling an MSI allocates nothing. */
+    private static final ThreadLocal<MemorySegment> MSI = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(Msi.LAYOUT));
 
     private final int fd;
 
@@ -76,30 +73,31 @@ final class KvmVm implements AutoCloseable {
         return KvmIoctls.CREATE_VCPU.call(fd, id);
     }
 
-    /** Drives interrupt line {@code gsi} of the in-kernel PIC and IOAPIC. */
-    void setIrqLine(int gsi, boolean asserted) {
-        MemorySegment level = IRQ_LEVEL.get();
-        IrqLevel.IRQ.set(level, 0L, gsi);
-        IrqLevel.LEVEL.set(level, 0L, asserted ? 1 : 0);
-        KvmIoctls.IRQ_LINE.call(fd, level);
+    /** Binds {@code irqfd} to line {@code gsi}: each signal is one edge on the line. */
+    void assignIrqfd(EventFd irqfd, int gsi) {
+        irqfd(irqfd, gsi, 0, null);
     }
 
-    /** Connects {@code eventFd} to line {@code gsi}: each signal is one edge on the line. */
-    void assignIrqfd(EventFd eventFd, int gsi) {
-        irqfd(eventFd, gsi, 0);
+    /**
+     * Binds {@code irqfd} to line {@code gsi} as a level: a signal asserts the line until the
+     * guest's EOI lowers it again and signals {@code resamplefd}.
+     */
+    void assignResamplingIrqfd(EventFd irqfd, EventFd resamplefd, int gsi) {
+        irqfd(irqfd, gsi, Irqfd.RESAMPLE, resamplefd);
     }
 
-    void deassignIrqfd(EventFd eventFd, int gsi) {
-        irqfd(eventFd, gsi, Irqfd.DEASSIGN);
+    void deassignIrqfd(EventFd irqfd, int gsi) {
+        irqfd(irqfd, gsi, Irqfd.DEASSIGN, null);
     }
 
-    private void irqfd(EventFd eventFd, int gsi, int flags) {
+    private void irqfd(EventFd irqfd, int gsi, int flags, EventFd resamplefd) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment irqfd = arena.allocate(Irqfd.LAYOUT);
-            Irqfd.FD.set(irqfd, 0L, eventFd.fd());
-            Irqfd.GSI.set(irqfd, 0L, gsi);
-            Irqfd.FLAGS.set(irqfd, 0L, flags);
-            KvmIoctls.IRQFD.call(fd, irqfd);
+            MemorySegment request = arena.allocate(Irqfd.LAYOUT);
+            Irqfd.FD.set(request, 0L, irqfd.fd());
+            Irqfd.GSI.set(request, 0L, gsi);
+            Irqfd.FLAGS.set(request, 0L, flags);
+            Irqfd.RESAMPLEFD.set(request, 0L, resamplefd == null ? 0 : resamplefd.fd());
+            KvmIoctls.IRQFD.call(fd, request);
         }
     }
 
@@ -133,10 +131,6 @@ final class KvmVm implements AutoCloseable {
         Msi.ADDRESS_HI.set(msi, 0L, (int) (address >>> 32));
         Msi.DATA.set(msi, 0L, data);
         KvmIoctls.SIGNAL_MSI.call(fd, msi);
-    }
-
-    private static ThreadLocal<MemorySegment> perThread(MemoryLayout layout) {
-        return ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(layout));
     }
 
     @Override

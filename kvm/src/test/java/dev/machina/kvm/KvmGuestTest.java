@@ -25,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 
@@ -199,7 +200,7 @@ class KvmGuestTest {
             Ring ring = rings.poll(10, TimeUnit.SECONDS);
             assertThat(ring).isNotNull();
             assertThat(ring.offset()).isEqualTo(8);
-            assertThat(ring.thread().getName()).endsWith("-doorbells");
+            assertThat(ring.thread().getName()).endsWith("-eventfds");
             assertThat(vcpu.counters().exits(ExitReason.MMIO)).as("KVM signalled the ioeventfd itself").isZero();
         }
     }
@@ -258,8 +259,10 @@ class KvmGuestTest {
     /**
      * The guest enables its local APIC, masks the PIC's virtual wire (LINT0), routes an edge line
      * and a level line through the IOAPIC, reports that it is ready and halts with interrupts on.
-     * Each vector's handler acknowledges the device (which lowers the level line), sends EOI and
-     * reports its vector and the return address the interrupt pushed: the instruction after HLT.
+     * Each vector's handler acknowledges the device, sends EOI, reports its vector and the return
+     * address the interrupt pushed (the instruction after the HLT it interrupted), and halts with
+     * interrupts on again. The level device holds its line through the first acknowledgement, so
+     * that line must interrupt a second time (interrupting the handler's own HLT) and no more.
      * (The handlers do not IRET: KVM's instruction emulator, all there is on a host without
      * vmx/svm, cannot emulate a protected-mode IRET.)
      */
@@ -268,13 +271,21 @@ class KvmGuestTest {
     void interruptWakesTheHaltedVcpuThroughTheIdt(Delivery delivery) throws Exception {
         try (TinyGuest tiny = TinyGuest.create()) {
             PortRecorder reports = reports(tiny);
-            tiny.guest.setIoTrap(new AddressRange(ACK, 4), onWrite(() -> tiny.guest.setInterruptLine(LEVEL_GSI, false)));
+            AtomicInteger acknowledgements = new AtomicInteger();
+            tiny.guest.setIoTrap(new AddressRange(ACK, 4), onWrite(() -> {
+                if (acknowledgements.incrementAndGet() == 2) {
+                    tiny.guest.setInterruptLine(LEVEL_GSI, false);
+                }
+            }));
+            int handlerEnd = 0;
             for (Delivery each : Delivery.values()) {
                 int handler = HANDLERS + 0x100 * each.ordinal();
-                tiny.load(handler, new Code32().movEax(each.vector).outEax(ACK)
+                Code32 code = new Code32().movEax(each.vector).outEax(ACK)
                         .storeImm((int) (LOCAL_APIC + 0xB0), 0).outEax(REPORT)
-                        .loadEaxFromStackTop().outEax(REPORT).cli().hlt());
+                        .loadEaxFromStackTop().outEax(REPORT).sti().hlt();
+                tiny.load(handler, code);
                 tiny.interruptGate(each.vector, handler);
+                handlerEnd = each == delivery ? handler + code.bytes().length : handlerEnd;
             }
             Code32 code = new Code32()
                     .storeImm((int) (LOCAL_APIC + 0xF0), 0x1FF) // spurious-vector register: APIC software-enabled
@@ -294,8 +305,13 @@ class KvmGuestTest {
 
             assertThat(reports.next().value()).as("the handler's vector").isEqualTo(delivery.vector);
             assertThat(reports.next().value()).as("interrupted after HLT").isEqualTo(afterHalt);
+            if (delivery == Delivery.LEVEL_LINE) {
+                assertThat(reports.next().value()).as("the line still held after EOI").isEqualTo(delivery.vector);
+                assertThat(reports.next().value()).as("interrupted the handler's HLT").isEqualTo(handlerEnd);
+            }
             vcpu.stop();
             awaitExit(vcpu);
+            assertThat(acknowledgements).hasValue(delivery == Delivery.LEVEL_LINE ? 2 : 1);
             assertThat(vcpu.counters().exits(ExitReason.HALT)).as("HLT exits KVM handled in the kernel").isGreaterThanOrEqualTo(1);
         }
     }
@@ -465,6 +481,21 @@ class KvmGuestTest {
 
             assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
             assertThat(handlerWaitedNormally).isTrue();
+        }
+    }
+
+    @Test
+    void aTrapHandlerThatThrowsEndsTheVcpuWithTheReason() throws Exception {
+        try (TinyGuest tiny = TinyGuest.create()) {
+            tiny.guest.setIoTrap(new AddressRange(REPORT, 4), onWrite(() -> {
+                throw new IllegalStateException("device on fire");
+            }));
+            tiny.load(CODE, new Code32().outEax(REPORT).spin());
+            Vcpu vcpu = tiny.vcpu(0, protectedMode(CODE));
+            vcpu.start();
+
+            assertThat(awaitExit(vcpu)).isInstanceOfSatisfying(VcpuExit.Failed.class,
+                    failed -> assertThat(failed.reason()).contains("device on fire"));
         }
     }
 

@@ -39,6 +39,33 @@ class KvmProviderTest {
     }
 
     @Test
+    void probeWithHardwareVirtualizationSaysWhich(@TempDir Path directory) throws IOException {
+        assumeTrue(new KvmProvider().probe().usable(), "KVM is not usable here");
+        Path cpuinfo = Files.writeString(directory.resolve("cpuinfo"), CPUINFO_HEAD + "flags\t\t: fpu svm\n");
+
+        HypervisorProvider.Availability availability = new KvmProvider(Path.of("/dev/kvm"), cpuinfo).probe();
+
+        assertThat(availability).isEqualTo(new HypervisorProvider.Availability(true, true, "/dev/kvm, hardware virtualization (svm)"));
+    }
+
+    @Test
+    void probeOfAMissingDeviceSaysWhyItIsUnusable(@TempDir Path directory) {
+        Path missing = directory.resolve("kvm");
+
+        HypervisorProvider.Availability availability = new KvmProvider(missing, Path.of("/proc/cpuinfo")).probe();
+
+        assertThat(availability).isEqualTo(new HypervisorProvider.Availability(false, false, missing + ": No such file or directory"));
+    }
+
+    @Test
+    void probeOfADeviceThatIsNotKvmNamesTheFailingRequest() {
+        HypervisorProvider.Availability availability = new KvmProvider(Path.of("/dev/null"), Path.of("/proc/cpuinfo")).probe();
+
+        assertThat(availability.usable()).isFalse();
+        assertThat(availability.detail()).startsWith("/dev/null is not KVM: KVM_GET_API_VERSION failed: ");
+    }
+
+    @Test
     void isInstalledAsTheKvmBackend() {
         assumeTrue(new KvmProvider().probe().usable(), "KVM is not usable here");
 
