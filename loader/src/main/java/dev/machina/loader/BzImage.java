@@ -42,8 +42,12 @@ public final class BzImage {
         this.header = header;
     }
 
-    /** Reads and parses the bzImage {@code file}. */
-    public static BzImage read(Path file) throws ImageException {
+    /**
+     * Reads and parses the bzImage {@code file}.
+     *
+     * @throws ImageException naming the file and what is wrong with it
+     */
+    public static BzImage read(Path file) {
         try {
             return parse(file, Files.readAllBytes(file));
         } catch (IOException e) {
@@ -51,8 +55,12 @@ public final class BzImage {
         }
     }
 
-    /** Parses {@code bytes}, the contents of {@code file} (named in errors). */
-    public static BzImage parse(Path file, byte[] bytes) throws ImageException {
+    /**
+     * Parses {@code bytes}, the contents of {@code file}.
+     *
+     * @throws ImageException naming the file: truncated, bad magic, too old a protocol, no 64-bit entry
+     */
+    public static BzImage parse(Path file, byte[] bytes) {
         MemorySegment image = MemorySegment.ofArray(bytes).asReadOnly();
         if (image.byteSize() < OFFSET + LAYOUT.byteSize()) {
             throw new ImageException(file, "truncated: %d bytes is too short for a bzImage header".formatted(bytes.length));

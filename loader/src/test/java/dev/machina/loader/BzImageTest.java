@@ -50,7 +50,7 @@ class BzImageTest {
     }
 
     @Test
-    void readsTheHeaderFields() throws ImageException {
+    void readsTheHeaderFields() {
         BzImage kernel = BzImage.parse(FILE, bytes(image(0x20F, 0x7F)));
 
         assertThat(kernel.protocolVersion()).isEqualTo(0x20F);
@@ -71,7 +71,7 @@ class BzImageTest {
     }
 
     @Test
-    void exposesTheSetupHeaderUpToTheJumpTargetAndTheProtectedModeKernel() throws ImageException {
+    void exposesTheSetupHeaderUpToTheJumpTargetAndTheProtectedModeKernel() {
         ByteBuffer image = image(0x20F, 0x7F);
         BzImage kernel = BzImage.parse(FILE, bytes(image));
 
@@ -87,7 +87,7 @@ class BzImageTest {
     }
 
     @Test
-    void zeroSetupSectorsMeansFour() throws ImageException {
+    void zeroSetupSectorsMeansFour() {
         ByteBuffer image = ByteBuffer.allocate(0xA00 + 0x10).order(ByteOrder.LITTLE_ENDIAN);
         image.put(image(0x20F, 1).array(), 0, 0x600);
         image.put(0x1F1, (byte) 0).putInt(0x1F4, 1);

@@ -2,7 +2,17 @@ package dev.machina.vmm.boot.linux;
 
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
+import dev.machina.hypervisor.x86.ControlRegisters;
+import dev.machina.hypervisor.x86.DescriptorTable;
+import dev.machina.hypervisor.x86.GeneralRegisters;
+import dev.machina.hypervisor.x86.Register;
+import dev.machina.hypervisor.x86.SegmentRegisters;
+import dev.machina.hypervisor.x86.X86MemoryMap;
+import dev.machina.hypervisor.x86.X86State;
+import dev.machina.loader.BootGdt;
+import dev.machina.loader.BootPageTables;
 import dev.machina.loader.BzImage;
+import dev.machina.loader.ElfImage;
 import dev.machina.loader.ImageException;
 import dev.machina.loader.SetupHeader;
 
@@ -15,29 +25,34 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Lays out a Linux x86-64 guest in RAM and says how to enter it: a bzImage or an already loaded
- * vmlinux through the 64-bit boot protocol (zero page in RSI), or a vmlinux through PVH.
+ * Lays out a Linux x86-64 guest in RAM and returns the boot vCPU's entry state: a bzImage or a
+ * vmlinux through the 64-bit boot protocol (long mode, the low 4 GiB identity-mapped, RSI = the
+ * zero page), or a vmlinux through PVH (flat 32-bit protected mode, paging off, EBX = the
+ * {@code hvm_start_info}).
  *
- * <p>The layout, below the EBDA and far from anything the kernel decompresses over:
+ * <p>The layout, in the conventional RAM below the EBDA:
  * <ul>
- *   <li>{@link #BOOT_TABLES} 0x1000-0x6FFF: left to the caller for the boot GDT and identity page
- *       tables ({@link LinuxEntry.LongMode#state} takes their addresses);</li>
- *   <li>{@link #BOOT_PARAMS} 0x7000: the zero page, or the PVH start info with its module list and
- *       memory map;</li>
- *   <li>{@link #COMMAND_LINE} 0x20000: the NUL-terminated command line;</li>
- *   <li>the kernel at its preferred address ({@code pref_address}, 16 MiB for Debian's kernels),
+ *   <li>{@link #GDT} 0x1000: the boot GDT ({@code __BOOT_CS} 0x10, {@code __BOOT_DS} 0x18);</li>
+ *   <li>{@link #BOOT_PARAMS} 0x7000: the zero page, or the PVH start info with its module list
+ *       and memory map;</li>
+ *   <li>{@link #PAGE_TABLES} 0x9000: identity page tables for the low 4 GiB (24 KiB);</li>
+ *   <li>{@link #COMMAND_LINE} 0x20000: the NUL-terminated command line (at most 64 KiB);</li>
+ *   <li>a bzImage at its preferred address ({@code pref_address}, 16 MiB for Debian's kernels),
  *       so it runs where it was linked and needs no relocation, with {@code init_size} bytes
- *       reserved from there for its in-place decompression;</li>
+ *       from there kept for its in-place decompression; a vmlinux at its ELF physical addresses;</li>
  *   <li>the initrd as high as RAM below 4 GiB and the kernel's {@code initrd_addr_max} allow, as
- *       GRUB and QEMU place it: out of the way of the kernel's decompression and early
- *       allocations, which grow upwards from the kernel. A fixed address like 64 MiB collides
- *       with a modern kernel's 51 MiB {@code init_size} above a 16 MiB load address.</li>
+ *       GRUB and QEMU place it: clear of the kernel's decompression and early allocations, which
+ *       grow upwards from the kernel. A fixed address such as 64 MiB would collide with a modern
+ *       kernel's 51 MiB {@code init_size} above a 16 MiB load address.</li>
  * </ul>
  */
 public final class LinuxBoot {
-    public static final AddressRange BOOT_TABLES = new AddressRange(0x1000, 0x6000);
+    public static final long GDT = 0x1000;
     public static final long BOOT_PARAMS = 0x7000;
+    public static final long PAGE_TABLES = 0x9000;
     public static final long COMMAND_LINE = 0x2_0000;
+    /** The end of the boot structures: no kernel may load below it. */
+    public static final long BOOT_AREA_END = 0x3_0000;
     /** x86's COMMAND_LINE_SIZE, the limit of a kernel that does not declare {@code cmdline_size}. */
     public static final int DEFAULT_COMMAND_LINE_SIZE = 2048;
     /** What every x86-64 kernel's header declares as {@code initrd_addr_max}. */
@@ -46,30 +61,31 @@ public final class LinuxBoot {
     static final int SYNTHESIZED_PROTOCOL = 0x20F;
 
     private static final long PAGE = 4096;
+    private static final long IDENTITY_MAPPED = X86MemoryMap.FOUR_GIB;
 
     private LinuxBoot() {
     }
 
-    /** Copies a bzImage to its preferred address and prepares the zero page. */
-    public static LinuxEntry.LongMode bzImage(GuestMemory memory, BzImage kernel, BootArguments arguments)
-            throws ImageException {
+    /** Copies a bzImage's protected-mode kernel to its preferred address and prepares the zero page. */
+    public static X86State bzImage(GuestMemory memory, BzImage kernel, BootArguments arguments) {
         long load = kernel.preferredAddress();
         long footprint = Math.max(kernel.initSize(), kernel.protectedModeKernel().byteSize());
-        requireRam(arguments.memoryMap(), kernel.file(), new AddressRange(load, footprint));
+        AddressRange occupied = new AddressRange(load, footprint);
+        requireLoadable(arguments.memoryMap(), kernel.file(), occupied);
         memory.write(load, kernel.protectedModeKernel());
         ZeroPage page = new ZeroPage().setupHeader(kernel.setupHeader());
-        finishZeroPage(memory, page, arguments, kernel.file(), kernel.cmdlineSize() + 1,
-                load + footprint, kernel.initrdAddressMax());
-        return new LinuxEntry.LongMode(kernel.entry64(load), BOOT_PARAMS);
+        finishZeroPage(memory, page, arguments, kernel.file(), kernel.cmdlineSize() + 1, occupied.end(),
+                kernel.initrdAddressMax());
+        return longMode(memory, kernel.entry64(load));
     }
 
     /**
-     * Prepares the zero page for a vmlinux the caller has loaded, with a setup header of the
-     * fields a loader owns (the kernel file has none).
+     * Loads a vmlinux at its physical addresses and prepares the zero page, with a setup header
+     * of the fields a loader owns (the ELF file has none); enters it at its ELF entry point,
+     * {@code startup_64}'s physical address.
      */
-    public static LinuxEntry.LongMode vmlinux(GuestMemory memory, LoadedKernel kernel, BootArguments arguments)
-            throws ImageException {
-        requireRam(arguments.memoryMap(), kernel.file(), kernel.occupied());
+    public static X86State vmlinux(GuestMemory memory, ElfImage kernel, BootArguments arguments) {
+        AddressRange occupied = load(memory, kernel, arguments);
         ZeroPage page = new ZeroPage()
                 .header(SetupHeader.BOOT_FLAG, SetupHeader.BOOT_FLAG_MAGIC)
                 .header(SetupHeader.HEADER, SetupHeader.HEADER_MAGIC)
@@ -77,28 +93,48 @@ public final class LinuxBoot {
                 .header(SetupHeader.LOADFLAGS, SetupHeader.LOADED_HIGH)
                 .header(SetupHeader.CMDLINE_SIZE, DEFAULT_COMMAND_LINE_SIZE - 1)
                 .header(SetupHeader.INITRD_ADDR_MAX, DEFAULT_INITRD_ADDRESS_MAX);
-        finishZeroPage(memory, page, arguments, kernel.file(), DEFAULT_COMMAND_LINE_SIZE,
-                kernel.occupied().end(), DEFAULT_INITRD_ADDRESS_MAX);
-        return new LinuxEntry.LongMode(kernel.entry64(), BOOT_PARAMS);
+        finishZeroPage(memory, page, arguments, kernel.file(), DEFAULT_COMMAND_LINE_SIZE, occupied.end(),
+                DEFAULT_INITRD_ADDRESS_MAX);
+        return longMode(memory, kernel.entry());
     }
 
-    /** Prepares the PVH start info for a vmlinux the caller has loaded, which must have a PVH entry point. */
-    public static LinuxEntry.Pvh pvh(GuestMemory memory, LoadedKernel kernel, BootArguments arguments)
-            throws ImageException {
+    /**
+     * Loads a vmlinux that has a PVH entry point and prepares the start info. The GDTR points at
+     * the boot GDT; the kernel loads its own GDT before it reloads a segment register.
+     */
+    public static X86State pvh(GuestMemory memory, ElfImage kernel, BootArguments arguments) {
         if (kernel.pvhEntry().isEmpty()) {
             throw new ImageException(kernel.file(), "has no PVH entry point (no XEN_ELFNOTE_PHYS32_ENTRY note)");
         }
-        requireRam(arguments.memoryMap(), kernel.file(), kernel.occupied());
+        AddressRange occupied = load(memory, kernel, arguments);
         writeCommandLine(memory, arguments.commandLine(), DEFAULT_COMMAND_LINE_SIZE, kernel.file());
-        Optional<AddressRange> initrd = loadInitrd(memory, arguments, kernel.occupied().end(), DEFAULT_INITRD_ADDRESS_MAX);
+        Optional<AddressRange> initrd = loadInitrd(memory, arguments, occupied.end(), DEFAULT_INITRD_ADDRESS_MAX);
         memory.write(BOOT_PARAMS, PvhStartInfo.build(BOOT_PARAMS, COMMAND_LINE, initrd,
                 arguments.acpiRsdp(), arguments.memoryMap()));
-        return new LinuxEntry.Pvh(kernel.pvhEntry().getAsLong(), BOOT_PARAMS);
+        DescriptorTable gdt = BootGdt.write(memory, GDT);
+        GeneralRegisters registers = GeneralRegisters.reset()
+                .with(Register.RIP, kernel.pvhEntry().getAsLong())
+                .with(Register.RBX, BOOT_PARAMS);
+        return new X86State(registers, SegmentRegisters.flat32(BootGdt.CODE_SELECTOR), ControlRegisters.protectedMode(),
+                gdt, DescriptorTable.empty());
+    }
+
+    /** The 64-bit entry state: boot GDT and identity page tables written, RSI = the zero page. */
+    private static X86State longMode(GuestMemory memory, long entry) {
+        DescriptorTable gdt = BootGdt.write(memory, GDT);
+        long cr3 = BootPageTables.write(memory, PAGE_TABLES, IDENTITY_MAPPED);
+        return X86State.longMode(entry, 0, cr3, BootGdt.CODE_SELECTOR, gdt).with(Register.RSI, BOOT_PARAMS);
+    }
+
+    private static AddressRange load(GuestMemory memory, ElfImage kernel, BootArguments arguments) {
+        ElfImage.LoadedImage image = kernel.load(memory);
+        AddressRange occupied = new AddressRange(image.lowestAddress(), image.endAddress() - image.lowestAddress());
+        requireLoadable(arguments.memoryMap(), kernel.file(), occupied);
+        return occupied;
     }
 
     private static void finishZeroPage(GuestMemory memory, ZeroPage page, BootArguments arguments, Path kernelFile,
-                                       long commandLineLimit, long kernelEnd, long initrdAddressMax)
-            throws ImageException {
+                                       long commandLineLimit, long kernelEnd, long initrdAddressMax) {
         writeCommandLine(memory, arguments.commandLine(), commandLineLimit, kernelFile);
         Optional<AddressRange> initrd = loadInitrd(memory, arguments, kernelEnd, initrdAddressMax);
         page.header(SetupHeader.TYPE_OF_LOADER, SetupHeader.LOADER_UNDEFINED)
@@ -109,13 +145,13 @@ public final class LinuxBoot {
         page.writeTo(memory, BOOT_PARAMS);
     }
 
-    /** Writes the command line and its NUL, which together must fit the kernel's {@code limit}. */
-    private static void writeCommandLine(GuestMemory memory, String commandLine, long limit, Path kernelFile)
-            throws ImageException {
+    /** Writes the command line and its NUL, which together must fit the kernel's {@code limit} and the boot area. */
+    private static void writeCommandLine(GuestMemory memory, String commandLine, long limit, Path kernelFile) {
         byte[] text = (commandLine + '\0').getBytes(StandardCharsets.UTF_8);
-        if (text.length > limit) {
+        long room = Math.min(limit, BOOT_AREA_END - COMMAND_LINE);
+        if (text.length > room) {
             throw new ImageException(kernelFile, "the command line is %d bytes; this kernel accepts at most %d"
-                    .formatted(text.length - 1, limit - 1));
+                    .formatted(text.length - 1, room - 1));
         }
         memory.write(COMMAND_LINE, text, 0, text.length);
     }
@@ -125,7 +161,7 @@ public final class LinuxBoot {
      * {@code addressMax + 1} that lies above {@code lowest}.
      */
     private static Optional<AddressRange> loadInitrd(GuestMemory memory, BootArguments arguments, long lowest,
-                                                     long addressMax) throws ImageException {
+                                                     long addressMax) {
         if (arguments.initrd().isEmpty()) {
             return Optional.empty();
         }
@@ -135,7 +171,7 @@ public final class LinuxBoot {
             if (size == 0) {
                 throw new ImageException(file, "the initrd is empty");
             }
-            long limit = Math.min(addressMax + 1, 1L << 32);
+            long limit = Math.min(addressMax + 1, X86MemoryMap.FOUR_GIB);
             List<E820Map.Entry> ram = arguments.memoryMap().ram();
             for (int i = ram.size() - 1; i >= 0; i--) {
                 E820Map.Entry entry = ram.get(i);
@@ -157,7 +193,12 @@ public final class LinuxBoot {
         }
     }
 
-    private static void requireRam(E820Map map, Path file, AddressRange range) throws ImageException {
+    /** Checks that the kernel at {@code range} stays clear of the boot structures and in RAM the guest is told of. */
+    private static void requireLoadable(E820Map map, Path file, AddressRange range) {
+        if (range.start() < BOOT_AREA_END) {
+            throw new ImageException(file, "loads at 0x%x, over the boot structures below 0x%x"
+                    .formatted(range.start(), BOOT_AREA_END));
+        }
         for (E820Map.Entry entry : map.ram()) {
             if (entry.address() <= range.start() && range.end() <= entry.end()) {
                 return;

@@ -1,13 +1,13 @@
 package dev.machina.vmm.boot.linux;
 
-import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.x86.ControlRegisters;
-import dev.machina.hypervisor.x86.DescriptorTable;
 import dev.machina.hypervisor.x86.Register;
 import dev.machina.hypervisor.x86.X86MemoryMap;
 import dev.machina.hypervisor.x86.X86State;
+import dev.machina.vmm.boot.AssembledGuest;
 import dev.machina.loader.BzImage;
+import dev.machina.loader.ElfImage;
 import dev.machina.loader.ImageException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +28,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class LinuxBootTest {
     private static final long MIB = 1 << 20;
     private static final Path KERNEL = Path.of("vmlinuz-test");
-    private static final DescriptorTable GDT = new DescriptorTable(0x1000, 0x1F);
 
     @TempDir
     Path directory;
@@ -45,7 +44,7 @@ class LinuxBootTest {
      * kernel of pattern bytes, preferred address 16 MiB, init_size 51 MiB, cmdline_size 64
      * (characters, without the NUL).
      */
-    private static BzImage kernel() throws ImageException {
+    private static BzImage kernel() {
         ByteBuffer image = ByteBuffer.allocate(0x400 + 0x1000).order(ByteOrder.LITTLE_ENDIAN);
         image.put(0x1F1, (byte) 1).putInt(0x1F4, 0x100).putShort(0x1FE, (short) 0xAA55);
         image.put(0x200, (byte) 0xEB).put(0x201, (byte) 0x6A).putInt(0x202, 0x5372_6448).putShort(0x206, (short) 0x20F);
@@ -79,22 +78,21 @@ class LinuxBootTest {
 
     @Test
     void bzImageLandsAtItsPreferredAddressAndEntersLongModeWithTheZeroPage() throws Exception {
-        LinuxEntry.LongMode entry = LinuxBoot.bzImage(memory, kernel(), arguments("console=ttyS0", Optional.empty()));
+        X86State state = LinuxBoot.bzImage(memory, kernel(), arguments("console=ttyS0", Optional.empty()));
 
-        assertThat(entry.rip()).isEqualTo(0x100_0200);
-        assertThat(entry.zeroPage()).isEqualTo(0x7000);
         for (int i = 0; i < 0x1000; i += 0x3FF) {
             assertThat(memory.readByte(0x100_0000 + i)).isEqualTo((byte) (i ^ 0x5A));
         }
-        X86State state = entry.state(0x2000, GDT);
-        assertThat(state.get(Register.RIP)).isEqualTo(0x100_0200);
-        assertThat(state.get(Register.RSI)).isEqualTo(0x7000);
-        assertThat(state.control().cr3()).isEqualTo(0x2000);
+        assertThat(state.get(Register.RIP)).as("startup_64").isEqualTo(0x100_0200);
+        assertThat(state.get(Register.RSI)).as("zero page").isEqualTo(0x7000);
+        assertThat(state.control().cr3()).isEqualTo(0x9000);
+        assertThat(memory.readLong(0x9000) & ~0xFFFL).as("PML4[0] -> PDPT").isEqualTo(0xA000);
         assertThat(state.control().efer() & ControlRegisters.EFER_LMA).isNotZero();
         assertThat(state.segments().cs().selector()).isEqualTo(0x10);
         assertThat(state.segments().ds().selector()).isEqualTo(0x18);
         assertThat(state.segments().cs().longMode()).isTrue();
-        assertThat(state.gdt()).isEqualTo(GDT);
+        assertThat(state.gdt().base()).isEqualTo(0x1000);
+        assertThat(memory.readLong(0x1000 + 0x10)).as("__BOOT_CS descriptor").isNotZero();
     }
 
     @Test
@@ -174,14 +172,27 @@ class LinuxBootTest {
                 .hasMessage("vmlinuz-test: the command line is 65 bytes; this kernel accepts at most 64");
     }
 
+    /** A tiny ELF "kernel" at 16 MiB; with {@code pvh}, a Xen PVH note naming its second instruction. */
+    private ElfImage vmlinux(boolean pvh) throws Exception {
+        String note = """
+                .pushsection .note.Xen, "a", @note
+                .p2align 2
+                .long 4, 4, 18
+                .asciz "Xen"
+                .p2align 2
+                .long _start + 1
+                .popsection
+                """;
+        return ElfImage.read(AssembledGuest.build(directory, "nop\nhlt\n" + (pvh ? note : ""), 0x100_0000));
+    }
+
     @Test
     void vmlinuxGetsASynthesizedHeaderAndItsInitrdAboveIt() throws Exception {
-        LoadedKernel vmlinux = new LoadedKernel(Path.of("vmlinux"), new AddressRange(0x100_0000, 40 * MIB),
-                0x100_0000, OptionalLong.empty());
+        X86State state = LinuxBoot.vmlinux(memory, vmlinux(false), arguments("quiet", Optional.of(initrd(5000))));
 
-        LinuxEntry.LongMode entry = LinuxBoot.vmlinux(memory, vmlinux, arguments("quiet", Optional.of(initrd(5000))));
-
-        assertThat(entry.rip()).isEqualTo(0x100_0000);
+        assertThat(state.get(Register.RIP)).isEqualTo(0x100_0000);
+        assertThat(state.get(Register.RSI)).isEqualTo(0x7000);
+        assertThat(memory.readByte(0x100_0001)).as("hlt").isEqualTo((byte) 0xF4);
         assertThat(memory.readShort(0x7000 + 0x1FE)).isEqualTo((short) 0xAA55);
         assertThat(string(0x7000 + 0x202, 4)).isEqualTo("HdrS");
         assertThat(memory.readShort(0x7000 + 0x206)).isEqualTo((short) 0x20F);
@@ -193,12 +204,8 @@ class LinuxBootTest {
 
     @Test
     void pvhWritesTheStartInfoAndEntersFlatProtectedMode() throws Exception {
-        LoadedKernel vmlinux = new LoadedKernel(Path.of("vmlinux"), new AddressRange(0x100_0000, 40 * MIB),
-                0x100_0000, OptionalLong.of(0x100_0C30));
+        X86State state = LinuxBoot.pvh(memory, vmlinux(true), arguments("console=ttyS0", Optional.of(initrd(5000))));
 
-        LinuxEntry.Pvh entry = LinuxBoot.pvh(memory, vmlinux, arguments("console=ttyS0", Optional.of(initrd(5000))));
-
-        assertThat(entry.startInfo()).isEqualTo(0x7000);
         assertThat(memory.readInt(0x7000)).as("magic").isEqualTo(0x336E_C578);
         assertThat(memory.readInt(0x7004)).as("version").isEqualTo(1);
         assertThat(memory.readInt(0x700C)).as("nr_modules").isEqualTo(1);
@@ -214,8 +221,7 @@ class LinuxBootTest {
         assertThat(memory.readInt(0x7058 + 40)).isEqualTo(2);
         assertThat(string(0x2_0000, 14)).isEqualTo("console=ttyS0\0");
 
-        X86State state = entry.state(GDT);
-        assertThat(state.get(Register.RIP)).isEqualTo(0x100_0C30);
+        assertThat(state.get(Register.RIP)).as("the PVH note's entry").isEqualTo(0x100_0001);
         assertThat(state.get(Register.RBX)).isEqualTo(0x7000);
         assertThat(state.control().cr0() & (ControlRegisters.CR0_PE | ControlRegisters.CR0_PG)).isEqualTo(ControlRegisters.CR0_PE);
         assertThat(state.control().efer()).isZero();
@@ -225,11 +231,19 @@ class LinuxBootTest {
     }
 
     @Test
-    void pvhNeedsThePvhNote() {
-        LoadedKernel vmlinux = new LoadedKernel(Path.of("vmlinux"), new AddressRange(0x100_0000, MIB),
-                0x100_0000, OptionalLong.empty());
+    void refusesAVmlinuxOverTheBootStructures() throws Exception {
+        ElfImage low = ElfImage.read(AssembledGuest.build(directory, "hlt", 0x2_0000));
 
-        assertThatThrownBy(() -> LinuxBoot.pvh(memory, vmlinux, arguments("", Optional.empty())))
-                .hasMessage("vmlinux: has no PVH entry point (no XEN_ELFNOTE_PHYS32_ENTRY note)");
+        assertThatThrownBy(() -> LinuxBoot.vmlinux(memory, low, arguments("", Optional.empty())))
+                .isInstanceOf(ImageException.class)
+                .hasMessageEndingWith(": loads at 0x20000, over the boot structures below 0x30000");
+    }
+
+    @Test
+    void pvhNeedsThePvhNote() throws Exception {
+        ElfImage kernel = vmlinux(false);
+
+        assertThatThrownBy(() -> LinuxBoot.pvh(memory, kernel, arguments("", Optional.empty())))
+                .hasMessage(kernel.file() + ": has no PVH entry point (no XEN_ELFNOTE_PHYS32_ENTRY note)");
     }
 }

@@ -1,13 +1,14 @@
 package dev.machina.vmm.packages.debian;
 
 import dev.machina.hypervisor.memory.GuestMemory;
+import dev.machina.hypervisor.x86.Register;
 import dev.machina.hypervisor.x86.X86MemoryMap;
+import dev.machina.hypervisor.x86.X86State;
 import dev.machina.loader.BzImage;
 import dev.machina.loader.SetupHeader;
 import dev.machina.vmm.boot.linux.BootArguments;
 import dev.machina.vmm.boot.linux.E820Map;
 import dev.machina.vmm.boot.linux.LinuxBoot;
-import dev.machina.vmm.boot.linux.LinuxEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,10 +62,10 @@ class DebianKernelTest {
         assertThat(kernel.protectedModeKernel().byteSize()).isEqualTo(Files.size(vmlinuz) - setupBytes);
 
         try (GuestMemory memory = GuestMemory.allocate(X86MemoryMap.ram(512L << 20))) {
-            LinuxEntry.LongMode entry = LinuxBoot.bzImage(memory, kernel, new BootArguments(
+            X86State state = LinuxBoot.bzImage(memory, kernel, new BootArguments(
                     "console=ttyS0", Optional.empty(), OptionalLong.empty(), E820Map.standard(memory.regions())));
 
-            assertThat(entry.rip()).isEqualTo(0x100_0200);
+            assertThat(state.get(Register.RIP)).isEqualTo(0x100_0200);
             byte[] file = Files.readAllBytes(vmlinuz);
             byte[] loaded = new byte[4096];
             memory.read(0x100_0000 + 0x200, loaded, 0, loaded.length);

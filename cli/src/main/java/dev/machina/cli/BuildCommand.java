@@ -1,0 +1,35 @@
+package dev.machina.cli;
+
+import dev.machina.vmm.packages.GuestPackage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.concurrent.Callable;
+
+/** {@code guest build PACKAGE}: runs the package's recipe if its inputs changed (or with --force). */
+@Command(name = "build", description = "Builds a package's artifacts into the build cache.")
+final class BuildCommand implements Callable<Integer> {
+    private final Environment environment;
+
+    @Parameters(index = "0", paramLabel = "PACKAGE|DIR", description = "the package to build")
+    private String target;
+
+    @Option(names = "--force", description = "build even if the cached build is current")
+    private boolean force;
+
+    BuildCommand(Environment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public Integer call() {
+        GuestPackage guestPackage = environment.packages().locate(target);
+        if (guestPackage.recipe().isEmpty()) {
+            environment.messages().println(guestPackage.name() + ": no recipe, nothing to build");
+        } else if (!guestPackage.build(environment.messages()::println, force)) {
+            environment.messages().println(guestPackage.name() + ": up to date in " + guestPackage.outputDirectory());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.machina.cli;
+
+import dev.machina.vmm.GuestOutcome;
+import dev.machina.vmm.VirtualMachine;
+import dev.machina.vmm.config.ConfigKey;
+import dev.machina.vmm.config.ConfigSource;
+import dev.machina.vmm.config.ConfigValues;
+import dev.machina.vmm.config.GuestConfig;
+import dev.machina.vmm.packages.GuestPackage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.util.concurrent.Callable;
+
+/**
+ * {@code guest launch PACKAGE|DIR [flags]}: boots the guest in the foreground with its serial
+ * console on the terminal, and exits with the status that says how the guest ended.
+ */
+@Command(name = "launch", description = {
+        "Boots a guest with its serial console on this terminal (Ctrl-A x quits).",
+        "Flags override guest.cfg; --block and --cmdline-add add to its lists.",
+        "Exit status: 0 powered off, 1 error or failure, 2 rebooted, 3 triple fault, 4 quit from the console."})
+final class LaunchCommand implements Callable<Integer> {
+    private final Environment environment;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "PACKAGE|DIR",
+            description = "a package under the repository's packages/, or a directory with a guest.cfg")
+    private String target;
+
+    LaunchCommand(Environment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        GuestPackage guestPackage = environment.packages().locate(target);
+        ConfigValues values = guestPackage.readConfig();
+        applyFlags(values, spec.commandLine().getParseResult());
+        guestPackage.build(environment.messages()::println, false);
+        GuestConfig config = values.resolve();
+        GuestOutcome outcome;
+        try (VirtualMachine machine = VirtualMachine.create(config, environment.backends(),
+                environment.consoleOutput(), environment.messages()::println)) {
+            EscapeFilter input = new EscapeFilter(environment.consoleInput(), machine::stop);
+            if (environment.terminal()) {
+                environment.messages().println(EscapeFilter.HELP);
+                try (RawTerminal raw = RawTerminal.enter()) {
+                    outcome = machine.run(input);
+                }
+            } else {
+                outcome = machine.run(input);
+            }
+        }
+        if (environment.terminal()) {
+            environment.messages().println(); // the guest may have left the cursor mid-line
+        }
+        environment.messages().println("guest: " + outcome.describe());
+        return outcome.exitStatus();
+    }
+
+    private void applyFlags(ConfigValues values, ParseResult flags) {
+        ConfigSource source = ConfigSource.flags(environment.workingDirectory());
+        for (ConfigKey key : ConfigKey.values()) {
+            var matched = flags.matchedOption(key.flag());
+            if (matched != null) {
+                for (String value : matched.stringValues()) {
+                    values.set(key, value, source);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.machina.vmm;
+
+import dev.machina.hypervisor.Backends;
+import dev.machina.hypervisor.Guest;
+import dev.machina.hypervisor.Hypervisor;
+import dev.machina.hypervisor.Vcpu;
+import dev.machina.hypervisor.VcpuExit;
+import dev.machina.hypervisor.x86.X86State;
+import dev.machina.vmm.arch.x86.PlatformControl;
+import dev.machina.vmm.arch.x86.X86Platform;
+import dev.machina.vmm.boot.LinuxBoot64;
+import dev.machina.vmm.config.ConfigException;
+import dev.machina.vmm.config.GuestConfig;
+import dev.machina.vmm.devices.serial.Uart16550;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+
+/**
+ * One guest machine: the backend, the guest with its platform devices and kernel, its vCPUs, and
+ * how it ended. {@link #run} starts it and waits; the first way of ending wins (a power-off
+ * request, a reset, a vCPU's exit, {@link #stop()}), and then every vCPU is stopped.
+ */
+public final class VirtualMachine implements AutoCloseable {
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration EXIT_POLL = Duration.ofDays(1);
+
+    private final Hypervisor hypervisor;
+    private final Guest guest;
+    private final Uart16550 console;
+    private final CompletableFuture<GuestOutcome> outcome = new CompletableFuture<>();
+
+    private VirtualMachine(Hypervisor hypervisor, Guest guest, GuestConfig config, OutputStream consoleOutput) {
+        this.hypervisor = hypervisor;
+        this.guest = guest;
+        this.console = X86Platform.install(guest, new PlatformControl() {
+            @Override
+            public void powerOff() {
+                end(new GuestOutcome.PoweredOff());
+            }
+
+            @Override
+            public void reset() {
+                end(new GuestOutcome.Rebooted());
+            }
+        }, consoleOutput(consoleOutput)).console();
+        X86State boot = switch (config.kernel()) {
+            case GuestConfig.Kernel.Linux linux -> LinuxBoot64.load(guest.memory(), linux.path());
+            case GuestConfig.Kernel.Zircon zircon ->
+                    throw new ConfigException(zircon.path() + ": the Zircon boot protocol is not implemented yet");
+        };
+        for (int id = 0; id < config.cpus(); id++) {
+            guest.createVcpu(id);
+        }
+        guest.vcpus().getFirst().writeState(boot);
+    }
+
+    /**
+     * Builds the machine {@code config} describes on the backend it names, printing which backend
+     * was chosen and why to {@code messages}. The console UART transmits to {@code consoleOutput},
+     * unbuffered. Nothing runs until {@link #run}.
+     */
+    public static VirtualMachine create(GuestConfig config, Backends backends, OutputStream consoleOutput, Consumer<String> messages) {
+        Backends.Choice choice = backends.choose(config.backend());
+        messages.accept(choice.explanation());
+        warnAboutUnsupported(config, messages);
+        Hypervisor hypervisor = choice.provider().open();
+        Guest guest = null;
+        try {
+            guest = hypervisor.createGuest(config.memoryBytes());
+            return new VirtualMachine(hypervisor, guest, config, consoleOutput);
+        } catch (RuntimeException e) {
+            if (guest != null) {
+                guest.close();
+            }
+            hypervisor.close();
+            throw e;
+        }
+    }
+
+    private static void warnAboutUnsupported(GuestConfig config, Consumer<String> messages) {
+        if (config.ramdisk().isPresent() || !config.blocks().isEmpty() || !config.virtioDevices().isEmpty()
+                || !config.cmdline().isEmpty()) {
+            messages.accept("note: ramdisk, block devices, virtio devices and the command line are not passed to the guest yet");
+        }
+    }
+
+    /**
+     * Starts the guest, feeding {@code consoleInput} to the console UART, and waits until the guest
+     * ends. The end of {@code consoleInput} leaves the guest running without input.
+     */
+    public GuestOutcome run(InputStream consoleInput) throws InterruptedException {
+        Thread input = Thread.ofPlatform().daemon().name("console-input").start(() -> pumpInput(consoleInput));
+        try {
+            for (Vcpu vcpu : guest.vcpus()) {
+                Thread.ofVirtual().name("watch-vcpu-" + vcpu.id()).start(() -> watch(vcpu));
+                vcpu.start();
+            }
+            return outcome.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            input.interrupt();
+            stopVcpus();
+            for (Vcpu vcpu : guest.vcpus()) {
+                vcpu.awaitExit(STOP_TIMEOUT);
+            }
+        }
+    }
+
+    /** Ends the guest as the user asked; {@link #run} returns {@link GuestOutcome.Stopped}. */
+    public void stop() {
+        end(new GuestOutcome.Stopped());
+    }
+
+    private void end(GuestOutcome how) {
+        if (outcome.complete(how)) {
+            stopVcpus();
+        }
+    }
+
+    private void stopVcpus() {
+        for (Vcpu vcpu : guest.vcpus()) {
+            vcpu.stop();
+        }
+    }
+
+    private void watch(Vcpu vcpu) {
+        try {
+            VcpuExit exit;
+            do {
+                exit = vcpu.awaitExit(EXIT_POLL).orElse(null);
+            } while (exit == null);
+            end(outcomeOf(vcpu, exit));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static GuestOutcome outcomeOf(Vcpu vcpu, VcpuExit exit) {
+        return switch (exit) {
+            case VcpuExit.Stopped() -> new GuestOutcome.Stopped();
+            case VcpuExit.Shutdown(String detail) -> new GuestOutcome.Shutdown("vCPU " + vcpu.id() + ": " + detail);
+            case VcpuExit.SystemEvent(VcpuExit.SystemEvent.Kind kind) -> switch (kind) {
+                case SHUTDOWN -> new GuestOutcome.PoweredOff();
+                case RESET -> new GuestOutcome.Rebooted();
+                case CRASH -> new GuestOutcome.Failed("vCPU " + vcpu.id() + " reported a guest crash");
+            };
+            case VcpuExit.Failed(String reason) -> new GuestOutcome.Failed(reason);
+        };
+    }
+
+    private void pumpInput(InputStream input) {
+        try {
+            int value;
+            while ((value = input.read()) >= 0) {
+                console.receive(value);
+            }
+        } catch (IOException | InterruptedException e) {
+            // The console's input is gone or the guest ended: the guest simply gets no more input.
+        }
+    }
+
+    /** Console bytes go out unbuffered, one by one, as a serial line delivers them. */
+    private static IntConsumer consoleOutput(OutputStream output) {
+        return value -> {
+            try {
+                output.write(value);
+                output.flush();
+            } catch (IOException e) {
+                // A closed terminal must not stop the guest; its output has nowhere to go.
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        guest.close();
+        hypervisor.close();
+    }
+}

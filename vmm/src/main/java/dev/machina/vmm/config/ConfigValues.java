@@ -1,0 +1,132 @@
+package dev.machina.vmm.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Settings gathered from guest.cfg and then the flags, each parsed as it arrives and remembered with
+ * its source; {@link #resolve()} turns them into a {@link GuestConfig}. A later source replaces a
+ * key's value, or adds to it for a repeatable key; a kernel from a later source replaces the
+ * earlier one whichever protocol either names.
+ */
+public final class ConfigValues {
+    /** Below this there is no room for the boot structures and a kernel. */
+    private static final long MINIMUM_MEMORY = 2L << 20;
+
+    private record Setting(Object value, ConfigSource source) {
+    }
+
+    private final ConfigSource primary;
+    private final Map<ConfigKey, List<Setting>> settings = new EnumMap<>(ConfigKey.class);
+
+    /** Values whose whole-configuration errors (no kernel, say) are reported against {@code primary}. */
+    public ConfigValues(ConfigSource primary) {
+        this.primary = primary;
+    }
+
+    /** Sets {@code key} from its text, as a flag gives it. */
+    public void set(ConfigKey key, String text, ConfigSource source) {
+        Object value;
+        try {
+            value = key.type().parse(text);
+        } catch (IllegalArgumentException e) {
+            throw source.error(key, e.getMessage());
+        }
+        put(key, value, source);
+    }
+
+    void put(ConfigKey key, Object value, ConfigSource source) {
+        if (key == ConfigKey.LINUX || key == ConfigKey.ZIRCON) {
+            ConfigKey other = key == ConfigKey.LINUX ? ConfigKey.ZIRCON : ConfigKey.LINUX;
+            settings.computeIfPresent(other, (k, list) -> list.get(0).source().equals(source) ? list : null);
+        }
+        List<Setting> list = settings.computeIfAbsent(key, k -> new ArrayList<>());
+        if (!key.repeatable()) {
+            list.clear();
+        }
+        list.add(new Setting(value, source));
+    }
+
+    /**
+     * The configuration these settings make, with paths resolved.
+     *
+     * @throws ConfigException if the kernel is missing or named twice, or a file does not exist
+     */
+    public GuestConfig resolve() {
+        boolean linux = settings.containsKey(ConfigKey.LINUX);
+        boolean zircon = settings.containsKey(ConfigKey.ZIRCON);
+        if (linux == zircon) {
+            throw primary.error(linux ? "has both \"linux\" and \"zircon\"; name one kernel"
+                    : "needs a kernel: \"linux\" or \"zircon\"");
+        }
+        GuestConfig.Kernel kernel = linux
+                ? new GuestConfig.Kernel.Linux(path(ConfigKey.LINUX).orElseThrow())
+                : new GuestConfig.Kernel.Zircon(path(ConfigKey.ZIRCON).orElseThrow());
+        List<BlockSpec> blocks = all(ConfigKey.BLOCK).stream().map(setting -> {
+            BlockSpec.Unresolved block = (BlockSpec.Unresolved) setting.value();
+            return block.resolve(find(ConfigKey.BLOCK, block.path(), setting.source()));
+        }).toList();
+        String cmdline = all(ConfigKey.CMDLINE, ConfigKey.CMDLINE_ADD).stream()
+                .map(setting -> ((String) setting.value()).strip())
+                .filter(part -> !part.isEmpty())
+                .collect(Collectors.joining(" "));
+        Set<VirtioDevice> devices = EnumSet.noneOf(VirtioDevice.class);
+        for (ConfigKey key : ConfigKey.values()) {
+            key.device().filter(device -> value(key).map(Boolean.class::cast).orElse(false)).ifPresent(devices::add);
+        }
+        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), blocks, cmdline,
+                value(ConfigKey.CPUS).map(Integer.class::cast).orElse(Runtime.getRuntime().availableProcessors()),
+                memory(),
+                devices,
+                value(ConfigKey.BACKEND).map(String.class::cast).orElse(GuestConfig.DEFAULT_BACKEND));
+    }
+
+    private long memory() {
+        List<Setting> memory = all(ConfigKey.MEMORY);
+        if (memory.isEmpty()) {
+            return GuestConfig.DEFAULT_MEMORY;
+        }
+        long bytes = (Long) memory.get(0).value();
+        if (bytes < MINIMUM_MEMORY) {
+            throw memory.get(0).source().error(ConfigKey.MEMORY, bytes + " bytes is too little memory (at least 2M)");
+        }
+        return bytes;
+    }
+
+    private Optional<Object> value(ConfigKey key) {
+        List<Setting> list = all(key);
+        return list.isEmpty() ? Optional.empty() : Optional.of(list.get(0).value());
+    }
+
+    private Optional<Path> path(ConfigKey key) {
+        return all(key).stream().findFirst().map(setting -> find(key, (String) setting.value(), setting.source()));
+    }
+
+    private List<Setting> all(ConfigKey... keys) {
+        List<Setting> found = new ArrayList<>();
+        for (ConfigKey key : keys) {
+            found.addAll(settings.getOrDefault(key, List.of()));
+        }
+        return found;
+    }
+
+    private static Path find(ConfigKey key, String written, ConfigSource source) {
+        Path path = Path.of(written);
+        List<Path> candidates = path.isAbsolute() ? List.of(path) : source.lookIn().stream().map(dir -> dir.resolve(written)).toList();
+        for (Path candidate : candidates) {
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw source.error(key, "file \"" + written + "\" does not exist"
+                + (path.isAbsolute() ? "" : " (looked in " + source.lookIn().stream().map(Path::toString).collect(Collectors.joining(", ")) + ")"));
+    }
+}

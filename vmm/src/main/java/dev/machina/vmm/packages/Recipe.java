@@ -1,0 +1,27 @@
+package dev.machina.vmm.packages;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How a package's artifacts are made, as its {@code recipe.json} says: an object whose
+ * {@code "kind"} names one of these recipes and whose other keys are that recipe's. A recipe builds
+ * into an output directory outside the repository, and is built again when its inputs change.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+@JsonSubTypes({@JsonSubTypes.Type(value = AssembleRecipe.class, name = AssembleRecipe.KIND)})
+public sealed interface Recipe permits AssembleRecipe {
+    /** The files in the package directory the build reads; their contents decide whether a build is current. */
+    List<String> inputs();
+
+    /**
+     * Builds from {@code packageDirectory} into the empty {@code outputDirectory}, running each
+     * step through {@code tools}, which reports it.
+     *
+     * @throws PackageException if a step fails, with what it printed
+     */
+    void build(Path packageDirectory, Path outputDirectory, Tools tools);
+}

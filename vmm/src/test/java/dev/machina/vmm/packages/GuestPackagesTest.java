@@ -1,0 +1,155 @@
+package dev.machina.vmm.packages;
+
+import dev.machina.vmm.config.ConfigException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class GuestPackagesTest {
+    private static final String PROGRAM = """
+            .globl _start
+            _start: hlt
+            """;
+    private static final String LINKER_SCRIPT = """
+            ENTRY(_start)
+            SECTIONS { . = 0x100000; .text : { *(.text) } }
+            """;
+    private static final String RECIPE = """
+            {"kind": "assemble", "sources": ["tiny.S"], "linker-script": "tiny.ld", "output": "tiny.elf"}""";
+
+    @TempDir
+    Path repository;
+    @TempDir
+    Path cache;
+    @TempDir
+    Path workingDirectory;
+
+    private GuestPackages packages;
+    private final List<String> progress = new ArrayList<>();
+
+    @BeforeEach
+    void createPackages() {
+        packages = new GuestPackages(Optional.of(repository.resolve("packages")), cache, workingDirectory);
+    }
+
+    private Path writePackage(Path directory, String recipe) throws IOException {
+        Files.createDirectories(directory);
+        Files.writeString(directory.resolve("guest.cfg"), "{\"linux\": \"tiny.elf\", \"memory\": \"4M\"}");
+        Files.writeString(directory.resolve("tiny.S"), PROGRAM);
+        Files.writeString(directory.resolve("tiny.ld"), LINKER_SCRIPT);
+        Files.writeString(directory.resolve("recipe.json"), recipe);
+        return directory;
+    }
+
+    private static void assumeBinutils() {
+        for (String tool : List.of("as", "ld")) {
+            try {
+                assumeTrue(new ProcessBuilder(tool, "--version").redirectErrorStream(true).start().waitFor() == 0,
+                        tool + " (GNU binutils) does not run here");
+            } catch (IOException | InterruptedException e) {
+                assumeTrue(false, tool + " (GNU binutils) is not installed");
+            }
+        }
+    }
+
+    @Test
+    void aBareNameIsAPackageOfTheRepository() throws IOException {
+        Path directory = writePackage(repository.resolve("packages/tiny"), RECIPE);
+        GuestPackage found = packages.locate("tiny");
+        assertThat(found.name()).isEqualTo("tiny");
+        assertThat(found.directory()).isEqualTo(directory);
+        assertThat(found.outputDirectory()).isEqualTo(cache.resolve("tiny"));
+    }
+
+    @Test
+    void anythingElseIsADirectoryRelativeToTheWorkingDirectory() throws IOException {
+        Path directory = writePackage(workingDirectory.resolve("guests/mine"), RECIPE);
+        GuestPackage found = packages.locate("guests/mine");
+        assertThat(found.directory()).isEqualTo(directory);
+        assertThat(found.shownAs()).isEqualTo(Path.of("guests/mine"));
+    }
+
+    @Test
+    void aNameWithoutGuestCfgIsAnError() {
+        assertThatThrownBy(() -> packages.locate("nothing"))
+                .isInstanceOf(PackageException.class)
+                .hasMessage("no guest package \"nothing\": not a package in " + repository.resolve("packages")
+                        + " nor a directory with a guest.cfg");
+    }
+
+    @Test
+    void buildsOnceAndAgainWhenAnInputChanges() throws IOException {
+        assumeBinutils();
+        writePackage(repository.resolve("packages/tiny"), RECIPE);
+        GuestPackage tiny = packages.locate("tiny");
+
+        assertThat(tiny.build(progress::add, false)).isTrue();
+        Path elf = cache.resolve("tiny/tiny.elf");
+        assertThat(Files.readAllBytes(elf)).startsWith(0x7F, 'E', 'L', 'F');
+        assertThat(progress).contains("tiny: assembling tiny.S", "tiny: linking tiny.elf", "tiny: built");
+
+        assertThat(tiny.build(progress::add, false)).isFalse();
+        assertThat(tiny.build(progress::add, true)).isTrue();
+
+        Files.writeString(tiny.directory().resolve("tiny.S"), PROGRAM + "nop\n");
+        assertThat(tiny.build(progress::add, false)).isTrue();
+        assertThat(tiny.build(progress::add, false)).isFalse();
+    }
+
+    @Test
+    void configPathsAreFoundInTheBuildOutput() throws IOException {
+        assumeBinutils();
+        writePackage(repository.resolve("packages/tiny"), RECIPE);
+        GuestPackage tiny = packages.locate("tiny");
+        assertThatThrownBy(() -> tiny.readConfig().resolve()).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("key \"linux\": file \"tiny.elf\" does not exist");
+        tiny.build(progress::add, false);
+        assertThat(tiny.readConfig().resolve().kernel().path()).isEqualTo(cache.resolve("tiny/tiny.elf"));
+    }
+
+    @Test
+    void aFailingStepReportsTheToolsOutput() throws IOException {
+        assumeBinutils();
+        Path directory = writePackage(repository.resolve("packages/tiny"), RECIPE);
+        Files.writeString(directory.resolve("tiny.S"), "not_an_instruction %rax\n");
+        GuestPackage tiny = packages.locate("tiny");
+        assertThatThrownBy(() -> tiny.build(progress::add, false))
+                .isInstanceOf(PackageException.class)
+                .hasMessageStartingWith("tiny: assembling tiny.S failed: as --64")
+                .hasMessageContaining("not_an_instruction");
+        assertThat(cache.resolve("tiny")).doesNotExist();
+    }
+
+    @Test
+    void aRecipeOfUnknownKindOrMissingKeysIsAnErrorNamingTheFile() throws IOException {
+        writePackage(repository.resolve("packages/tiny"), "{\"kind\": \"bake\"}");
+        assertThatThrownBy(() -> packages.locate("tiny").recipe())
+                .isInstanceOf(PackageException.class)
+                .hasMessageStartingWith(repository.resolve("packages/tiny/recipe.json") + ": ")
+                .hasMessageContaining("bake");
+        writePackage(repository.resolve("packages/tiny"), "{\"kind\": \"assemble\", \"sources\": [\"tiny.S\"]}");
+        assertThatThrownBy(() -> packages.locate("tiny").recipe())
+                .hasMessageContaining("an \"assemble\" recipe needs \"sources\", \"linker-script\" and \"output\"");
+    }
+
+    @Test
+    void theCacheFollowsMachinaCacheThenXdg() {
+        Path home = Path.of("/home/someone");
+        assertThat(GuestPackages.defaultCache(Map.of(), home)).isEqualTo(Path.of("/home/someone/.cache/machina"));
+        assertThat(GuestPackages.defaultCache(Map.of("XDG_CACHE_HOME", "/xdg"), home)).isEqualTo(Path.of("/xdg/machina"));
+        assertThat(GuestPackages.defaultCache(Map.of("XDG_CACHE_HOME", "/xdg", "MACHINA_CACHE", "/mc"), home))
+                .isEqualTo(Path.of("/mc"));
+    }
+}
