@@ -1,5 +1,7 @@
 package dev.machina.vmm.arch.x86.acpi;
 
+import dev.machina.vmm.arch.x86.AcpiPm1;
+
 import java.util.OptionalInt;
 
 /**
@@ -17,8 +19,8 @@ import java.util.OptionalInt;
  */
 public record AcpiConfig(int cpus, int pm1aEventPort, int pm1aControlPort, OptionalInt pmTimerPort,
                          int sciIrq, ResetRegister reset, int ioApicId) {
-    public static final int DEFAULT_PM1A_EVENT_PORT = 0x600;
-    public static final int DEFAULT_PM1A_CONTROL_PORT = 0x604;
+    public static final int DEFAULT_PM1A_EVENT_PORT = AcpiPm1.EVENT_BLOCK;
+    public static final int DEFAULT_PM1A_CONTROL_PORT = AcpiPm1.CONTROL_BLOCK;
     public static final int DEFAULT_SCI_IRQ = 9;
     /** Local APIC id 0xFF is the broadcast id, so xAPIC ids run 0..0xFE. */
     public static final int MAX_CPUS = 0xFF;
@@ -39,12 +41,12 @@ public record AcpiConfig(int cpus, int pm1aEventPort, int pm1aControlPort, Optio
     }
 
     /**
-     * PM1a blocks at 0x600 and 0x604, no PM timer, the SCI on IRQ 9, reset through the i8042 and
+     * PM1a blocks where {@link AcpiPm1} serves them (0x600 and 0x604), no PM timer, the SCI on IRQ 9, reset through the i8042 and
      * IOAPIC id 0 (its reset value; IOAPIC ids and local APIC ids are separate name spaces).
      */
     public static AcpiConfig defaults(int cpus) {
         return new AcpiConfig(cpus, DEFAULT_PM1A_EVENT_PORT, DEFAULT_PM1A_CONTROL_PORT, OptionalInt.empty(),
-                DEFAULT_SCI_IRQ, ResetRegister.I8042, 0);
+                DEFAULT_SCI_IRQ, ResetRegister.KEYBOARD_CONTROLLER, 0);
     }
 
     static void requirePort(String what, int port) {

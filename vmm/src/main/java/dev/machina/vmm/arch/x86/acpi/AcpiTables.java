@@ -4,6 +4,7 @@ import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.x86.X86MemoryMap;
 import dev.machina.loader.LayoutField;
+import dev.machina.vmm.arch.x86.AcpiPm1;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -28,9 +29,9 @@ import static java.lang.foreign.MemoryLayout.structLayout;
  *
  * <p>The FADT describes a full (not hardware-reduced) ACPI platform: PM1a event and control
  * blocks in port space, an SCI, no SMI command port (so ACPI is always enabled and the PM1a
- * control register must read back with SCI_EN set). The DSDT's {@code \_S5} package gives
- * {@link #S5_SLEEP_TYPE} as SLP_TYP: the PM1a control write with that SLP_TYP and SLP_EN set is
- * Linux's power-off.
+ * control register must read back with SCI_EN set, as {@link AcpiPm1}'s does). The DSDT's
+ * {@code \_S5} package gives {@link AcpiPm1#S5} as SLP_TYP: the PM1a control write with that
+ * SLP_TYP and SLP_EN set is Linux's power-off.
  *
  * @param rsdp the RSDP's address, for the zero page's {@code acpi_rsdp_addr}
  * @param area the range the tables occupy, which the memory map reports as reserved
@@ -39,8 +40,6 @@ public record AcpiTables(long rsdp, AddressRange area) {
     public static final long RSDP_ADDRESS = 0xE0000;
     /** The end of the area the tables may fill: the BIOS area's top, where the reset vector page begins. */
     public static final long AREA_END = 0xF0000;
-    /** SLP_TYP (PM1 control bits 10-12) of the S5 soft-off state, as {@code \_S5} declares it. */
-    public static final int S5_SLEEP_TYPE = 5;
 
     private static final int FACS_ALIGNMENT = 64;
     private static final int TABLE_ALIGNMENT = 16;
@@ -151,7 +150,7 @@ public record AcpiTables(long rsdp, AddressRange area) {
     private static MemorySegment dsdt() {
         byte[] body = Aml.terms(
                 Aml.name("_S5", Aml.packageOf(
-                        Aml.integer(S5_SLEEP_TYPE), Aml.integer(S5_SLEEP_TYPE), Aml.integer(0), Aml.integer(0))),
+                        Aml.integer(AcpiPm1.S5), Aml.integer(AcpiPm1.S5), Aml.integer(0), Aml.integer(0))),
                 Aml.scope("\\_SB", Aml.device("COM1",
                         Aml.name("_HID", Aml.eisaId("PNP0501")),
                         Aml.name("_UID", Aml.integer(1)),
