@@ -38,7 +38,7 @@ public final class Initramfs {
         }
     }
 
-    public record File(String path, int permissions, byte[] content) implements Node {
+    public record RegularFile(String path, int permissions, byte[] content) implements Node {
         @Override
         public long mode() {
             return CpioConstants.C_ISREG | permissions;
@@ -68,12 +68,12 @@ public final class Initramfs {
     }
 
     public Initramfs file(String path, int permissions, byte[] content) {
-        return add(new File(normalize(path), permissions, content.clone()));
+        return add(new RegularFile(normalize(path), permissions, content.clone()));
     }
 
     /** A file with the contents of the host file {@code source}, read now. */
     public Initramfs file(String path, int permissions, Path source) throws IOException {
-        return add(new File(normalize(path), permissions, Files.readAllBytes(source)));
+        return add(new RegularFile(normalize(path), permissions, Files.readAllBytes(source)));
     }
 
     public Initramfs symlink(String path, String target) {
@@ -106,7 +106,7 @@ public final class Initramfs {
         CpioArchiveOutputStream cpio = new CpioArchiveOutputStream(new NonClosing(out), CpioConstants.FORMAT_NEW);
         for (Node node : nodes.values()) {
             byte[] content = switch (node) {
-                case File file -> file.content();
+                case RegularFile file -> file.content();
                 case Symlink link -> link.target().getBytes(StandardCharsets.UTF_8);
                 case Directory ignored -> new byte[0];
                 case Device ignored -> new byte[0];
