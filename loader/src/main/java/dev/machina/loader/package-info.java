@@ -1,0 +1,7 @@
+/**
+ * Boot image formats and the boot-time structures a vCPU is entered with: {@link
+ * dev.machina.loader.ElfImage} places an ELF executable in guest RAM, {@link
+ * dev.machina.loader.BootPageTables} and {@link dev.machina.loader.BootGdt} give it the identity
+ * mapping and segments a 64-bit entry needs.
+ */
+package dev.machina.loader;
