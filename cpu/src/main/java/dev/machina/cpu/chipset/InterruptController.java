@@ -34,7 +34,11 @@ public interface InterruptController {
     /** Lets time-driven state (the APIC timer) catch up to {@code now}; may make an interrupt ready. */
     void advanceTo(long now);
 
-    /** The local APIC's registers: a read of the 4 KiB page at the APIC base, {@code offset} into it. */
+    /**
+     * The local APIC's registers: a 32-bit read of the 4 KiB page at {@code apicBase() & ~0xFFF},
+     * {@code offset} (16-byte aligned) into it. The page is this vCPU's own, so the core routes it
+     * here rather than through the guest's traps, and only while IA32_APIC_BASE bit 11 is set.
+     */
     int readRegister(int offset);
 
     void writeRegister(int offset, int value);

@@ -9,7 +9,10 @@ public interface ProcessorControl {
     /** Something changed (an interrupt became ready, a timer was set): a halted core should look again. */
     void wake();
 
-    /** INIT: the core goes to the wait-for-SIPI state (the boot processor resets instead). */
+    /**
+     * INIT: the core goes to the wait-for-SIPI state (the boot processor resets instead). On its own
+     * thread it also resets its local APIC ({@link LocalApic#reset()}), as INIT does on hardware.
+     */
     void init();
 
     /** STARTUP IPI: a core waiting for SIPI starts in real mode at {@code vector << 12}. */
