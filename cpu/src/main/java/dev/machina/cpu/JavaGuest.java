@@ -1,5 +1,6 @@
 package dev.machina.cpu;
 
+import dev.machina.cpu.chipset.Chipset;
 import dev.machina.cpu.decode.CodeCache;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.spi.AbstractGuest;
@@ -11,18 +12,19 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A guest of the pure-Java backend: RAM, the decoded-code cache and the bus lock its vCPUs
- * share, and the doorbell thread that writes to BELL traps go to.
+ * share, the {@link Chipset} (PIC, IOAPIC, PIT, a local APIC per vCPU) and the doorbell thread
+ * that writes to BELL traps go to.
  */
 public final class JavaGuest extends AbstractGuest {
-    private static final String NO_CHIPSET = "chipset not yet wired";
-
     private final CodeCache code;
     private final Doorbells doorbells = new Doorbells(name);
     private final ReentrantLock busLock = new ReentrantLock();
+    private final Chipset chipset;
 
     JavaGuest(long memoryBytes) {
         super(GuestMemory.allocate(X86MemoryMap.ram(memoryBytes)));
         this.code = new CodeCache(memory.size());
+        this.chipset = new Chipset(name, traps);
     }
 
     @Override
@@ -32,26 +34,29 @@ public final class JavaGuest extends AbstractGuest {
 
     @Override
     protected AbstractVcpu newVcpu(int id) {
-        return new JavaVcpu(name, id, memory, traps, doorbells, code, busLock);
+        JavaVcpu vcpu = new JavaVcpu(name, id, memory, traps, doorbells, code, busLock);
+        vcpu.attachChipset(chipset);
+        return vcpu;
     }
 
     @Override
     protected void closeBackend() {
+        chipset.close();
         doorbells.close();
     }
 
     @Override
     public void setInterruptLine(int gsi, boolean asserted) {
-        throw new UnsupportedOperationException(NO_CHIPSET);
+        chipset.setInterruptLine(gsi, asserted);
     }
 
     @Override
     public void pulseInterruptLine(int gsi) {
-        throw new UnsupportedOperationException(NO_CHIPSET);
+        chipset.pulseInterruptLine(gsi);
     }
 
     @Override
     public void signalMsi(long address, int data) {
-        throw new UnsupportedOperationException(NO_CHIPSET);
+        chipset.signalMsi(address, data);
     }
 }

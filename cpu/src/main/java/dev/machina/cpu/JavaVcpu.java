@@ -1,6 +1,8 @@
 package dev.machina.cpu;
 
+import dev.machina.cpu.chipset.Chipset;
 import dev.machina.cpu.chipset.InterruptController;
+import dev.machina.cpu.chipset.LocalApic;
 import dev.machina.cpu.chipset.ProcessorControl;
 import dev.machina.cpu.core.Processor;
 import dev.machina.cpu.core.TripleFault;
@@ -34,6 +36,8 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
     private volatile int startupVector = -1;
     private volatile boolean initRequested;
     private volatile Thread runner;
+    private Chipset chipset;
+    private LocalApic localApic;
 
     JavaVcpu(String guestName, int id, GuestMemory memory, Traps traps, Doorbells doorbells, CodeCache code, Lock busLock) {
         super(guestName, id);
@@ -42,9 +46,11 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
         this.runnable = id == 0;
     }
 
-    /** Connects this core to its local APIC (done by the chipset wiring). */
-    public void attachInterruptController(InterruptController controller) {
-        processor.attachApic(controller);
+    /** Connects this core to its local APIC from {@code chipset}; {@link #interrupt} goes there too. */
+    void attachChipset(Chipset chipset) {
+        this.chipset = chipset;
+        this.localApic = chipset.localApic(id(), this);
+        processor.attachApic(localApic, localApic.tsc());
     }
 
     @Override
@@ -75,6 +81,9 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
             initRequested = false;
             processor.state.load(X86State.reset());
             processor.mmu().flushAll();
+            if (localApic != null) {
+                localApic.reset();
+            }
             runnable = false;
         }
         int vector = startupVector;
@@ -145,7 +154,7 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
 
     @Override
     public void interrupt(int vector) {
-        throw new UnsupportedOperationException("chipset not yet wired");
+        chipset.interrupt(id(), vector);
     }
 
     @Override

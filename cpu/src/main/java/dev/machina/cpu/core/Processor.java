@@ -1,6 +1,7 @@
 package dev.machina.cpu.core;
 
 import dev.machina.cpu.chipset.InterruptController;
+import dev.machina.cpu.chipset.Tsc;
 import dev.machina.cpu.decode.CodeCache;
 import dev.machina.cpu.decode.Decoder;
 import dev.machina.cpu.decode.Instruction;
@@ -66,9 +67,11 @@ public final class Processor {
         this.system = new SystemRegisters(this, apicId);
     }
 
-    public void attachApic(InterruptController controller) {
+    /** Connects the core to its local APIC and the time-stamp counter that APIC's deadline timer uses. */
+    public void attachApic(InterruptController controller, Tsc tsc) {
         this.apic = controller;
         bus.attachApic(controller);
+        system.useTsc(tsc);
     }
 
     public InterruptController apic() {

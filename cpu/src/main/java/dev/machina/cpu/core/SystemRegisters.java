@@ -1,5 +1,6 @@
 package dev.machina.cpu.core;
 
+import dev.machina.cpu.chipset.Tsc;
 import dev.machina.cpu.fault.CpuException;
 import dev.machina.cpu.state.CpuState;
 import dev.machina.cpu.state.ModelSpecificRegisters;
@@ -24,6 +25,10 @@ public final class SystemRegisters {
     static final int EXTENDED_EDX = bit(11) | bit(20) | bit(27) | bit(29);
     /** CPUID 0x80000001 ECX: LAHF/SAHF in 64-bit mode, LZCNT. */
     static final int EXTENDED_ECX = bit(0) | bit(5);
+    /** CPUID leaf 1 ECX with a local APIC: its TSC-deadline timer. */
+    static final int TSC_DEADLINE_FEATURE = bit(24);
+    /** CPUID 0x80000007 EDX: the TSC is invariant. */
+    static final int INVARIANT_TSC = bit(8);
     /** CPUID leaf 7 ECX: RDPID. */
     static final int STRUCTURED_ECX = bit(22);
     /** Family 15, model 6, stepping 1: QEMU's kvm64 model, which Linux knows as a plain x86-64. */
@@ -41,7 +46,7 @@ public final class SystemRegisters {
     private final Processor cpu;
     private final CpuState state;
     private final int apicId;
-    private long tscOffset = -System.nanoTime();
+    private Tsc tsc = new Tsc(System::nanoTime, System.nanoTime());
     private long apicBaseWithoutApic;
 
     SystemRegisters(Processor cpu, int apicId) {
@@ -150,7 +155,7 @@ public final class SystemRegisters {
     public void writeMsr(int index, long value) {
         ModelSpecificRegisters m = state.msrs;
         switch (index) {
-            case Msr.IA32_TSC -> tscOffset = value - System.nanoTime();
+            case Msr.IA32_TSC -> tsc.write(value);
             case Msr.IA32_APIC_BASE -> {
                 if (cpu.apic() != null) {
                     cpu.apic().setApicBase(value);
@@ -219,9 +224,14 @@ public final class SystemRegisters {
 
     // ---- time and identification ----------------------------------------------------------------
 
-    /** The TSC: a 1 GHz count of host nanoseconds, offset by what the guest wrote to it. */
+    /** Uses the chipset's counter for this core (the one its TSC-deadline timer compares against). */
+    public void useTsc(Tsc counter) {
+        this.tsc = counter;
+    }
+
+    /** RDTSC: an invariant counter at {@link Tsc#FREQUENCY_HZ}. */
     public long timeStamp() {
-        return System.nanoTime() + tscOffset;
+        return tsc.read();
     }
 
     public int apicId() {
@@ -238,7 +248,7 @@ public final class SystemRegisters {
         int edx = 0;
         switch (leaf) {
             case 0 -> {
-                eax = 7;
+                eax = 0x16;
                 ebx = word(VENDOR, 0);
                 edx = word(VENDOR, 4);
                 ecx = word(VENDOR, 8);
@@ -246,8 +256,18 @@ public final class SystemRegisters {
             case 1 -> {
                 eax = SIGNATURE;
                 ebx = (8 << 8) | (1 << 16) | (apicId << 24);
-                ecx = FEATURES_ECX;
+                ecx = FEATURES_ECX | (cpu.apic() != null ? TSC_DEADLINE_FEATURE : 0);
                 edx = FEATURES_EDX | (cpu.apic() != null ? APIC_FEATURE : 0);
+            }
+            case 0x15 -> {
+                eax = 1;
+                ebx = (int) (Tsc.FREQUENCY_HZ / Tsc.CRYSTAL_HZ);
+                ecx = (int) Tsc.CRYSTAL_HZ;
+            }
+            case 0x16 -> {
+                eax = (int) (Tsc.FREQUENCY_HZ / 1_000_000);
+                ebx = eax;
+                ecx = 100;
             }
             case 7 -> ecx = (int) r[CpuState.RCX] == 0 ? STRUCTURED_ECX : 0;
             case 0x8000_0000 -> eax = 0x8000_0008;
@@ -262,6 +282,7 @@ public final class SystemRegisters {
                 ecx = word(BRAND, offset + 8);
                 edx = word(BRAND, offset + 12);
             }
+            case 0x8000_0007 -> edx = INVARIANT_TSC;
             case 0x8000_0008 -> eax = 0x3028;
             default -> {
                 // Unknown leaves read as zeros, as on hardware above the maximum leaf.
