@@ -1,6 +1,7 @@
 package dev.machina.cpu;
 
 import dev.machina.cpu.core.Processor;
+import dev.machina.cpu.core.TripleFault;
 import dev.machina.cpu.decode.CodeCache;
 import dev.machina.cpu.fault.CpuException;
 import dev.machina.cpu.fault.PageFault;
@@ -24,13 +25,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * between runs are not seen: call {@link #forgetCode()} after them).
  */
 public final class InstructionRunner {
-    private final GuestMemory memory;
-    private final Traps traps = new Traps();
-    private Processor processor;
+    private final CodeCache code;
+    private final Processor processor;
 
     public InstructionRunner(GuestMemory memory) {
-        this.memory = memory;
-        forgetCode();
+        Traps traps = new Traps();
+        this.code = new CodeCache(memory.size());
+        PhysicalBus bus = new PhysicalBus(memory, traps, null, new ExitCounters(), code);
+        this.processor = new Processor(bus, traps, new ExitCounters(), new ReentrantLock(), 0);
     }
 
     /** What a run ended with. */
@@ -54,11 +56,13 @@ public final class InstructionRunner {
     public record Faulted(X86State state, long executed, int vector, int errorCode, long faultAddress) implements Outcome {
     }
 
+    /** A triple fault ended a {@link #runDelivering} run. */
+    public record TripleFaulted(X86State state, long executed, String detail) implements Outcome {
+    }
+
     /** Drops every cached decoding (after writing code into RAM behind the runner's back). */
     public void forgetCode() {
-        CodeCache code = new CodeCache(memory.size());
-        PhysicalBus bus = new PhysicalBus(memory, traps, null, new ExitCounters(), code);
-        processor = new Processor(bus, traps, new ExitCounters(), new ReentrantLock(), 0);
+        code.clear();
     }
 
     /** Runs from {@code initial} for at most {@code count} instructions. */
@@ -81,6 +85,27 @@ public final class InstructionRunner {
             } catch (CpuException e) {
                 long address = e instanceof PageFault fault ? fault.address() : 0;
                 return new Faulted(processor.state.toX86State(), executed, e.vector(), e.errorCode(), address);
+            }
+            executed++;
+        }
+        return new Completed(processor.state.toX86State(), executed, processor.halted());
+    }
+
+    /**
+     * Runs like {@link #run(X86State, long, long)}, but delivers exceptions through the guest's IDT
+     * as the CPU does, so exception handlers in the guest run; ends with {@link TripleFaulted} if
+     * delivery fails for good. Counts every instruction, faulting ones included.
+     */
+    public Outcome runDelivering(X86State initial, long count, long stopAt) {
+        processor.state.load(initial);
+        processor.mmu().flushAll();
+        processor.setHalted(false);
+        long executed = 0;
+        while (executed < count && processor.state.rip != stopAt && !processor.halted()) {
+            try {
+                processor.step();
+            } catch (TripleFault e) {
+                return new TripleFaulted(processor.state.toX86State(), executed, e.getMessage());
             }
             executed++;
         }

@@ -40,13 +40,18 @@ public final class LongModeMachine implements AutoCloseable {
 
     /** Writes {@code code} at {@link #CODE} and runs it until RIP passes its end. */
     public InstructionRunner.Outcome run(X86State state, int... code) {
+        return run(state, 1_000_000, code);
+    }
+
+    /** Writes {@code code} at {@link #CODE} and runs at most {@code count} instructions of it, until RIP passes its end. */
+    public InstructionRunner.Outcome run(X86State state, long count, int... code) {
         byte[] bytes = new byte[code.length];
         for (int i = 0; i < code.length; i++) {
             bytes[i] = (byte) code[i];
         }
         memory.write(CODE, bytes, 0, bytes.length);
         runner.forgetCode();
-        return runner.run(state, 1_000_000, CODE + code.length);
+        return runner.run(state, count, CODE + code.length);
     }
 
     /** Runs {@code code} from {@link #start()} with the given registers set and expects it to complete. */

@@ -1,5 +1,7 @@
 package dev.machina.cpu.decode;
 
+import java.util.Arrays;
+
 /**
  * Decoded instructions by the host offset of their first byte in guest RAM, one table per 4 KiB
  * page, shared by the vCPUs of a guest. A bit per RAM page says whether the page holds decoded
@@ -43,6 +45,12 @@ public final class CodeCache {
             codeBits[pageNumber >>> 6] |= 1L << pageNumber;
         }
         page[(int) host & (PAGE_SIZE - 1)] = instruction;
+    }
+
+    /** Forgets every decoding (RAM was rewritten behind the cores' backs). */
+    public void clear() {
+        Arrays.fill(pages, null);
+        Arrays.fill(codeBits, 0);
     }
 
     /** RAM at {@code host} was written: forget the page's decodings if it holds code. */
