@@ -224,6 +224,7 @@ public final class OpcodeMap {
         one(0xCD, op("int", I, BYTE, Immediate.BYTE, SystemInstructions::softwareInterrupt));
         one(0xCE, op("into", SystemInstructions::overflowTrap).with(Traits.NOT_64));
         one(0xCF, op("iret", Branches::interruptReturn));
+        one(0xD7, op("xlat", NONE, BYTE, Moves::translateByte));
         one(0xE0, op("loopne", I, STACK, Immediate.BYTE, Branches::loopWhileNotZero));
         one(0xE1, op("loope", I, STACK, Immediate.BYTE, Branches::loopWhileZero));
         one(0xE2, op("loop", I, STACK, Immediate.BYTE, Branches::loop));

@@ -82,8 +82,14 @@ public final class Arithmetic {
         long a = cpu.readDestination(i);
         long b = cpu.state.read(i.reg, i.operandSize);
         long r = a + b;
-        cpu.writeDestination(i, r);
-        cpu.writeReg(i, a);
+        if (i.memory) {
+            cpu.writeDestination(i, r);
+            cpu.writeReg(i, a);
+        } else {
+            // The destination is written last: XADD of a register with itself leaves the sum.
+            cpu.writeReg(i, a);
+            cpu.writeDestination(i, r);
+        }
         cpu.state.flags.record(Kind.ADD, i.operandSize, a, b, false, r);
     }
 

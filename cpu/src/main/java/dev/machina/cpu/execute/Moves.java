@@ -28,6 +28,12 @@ public final class Moves {
         cpu.writeReg(i, Arithmetic.signExtend(cpu.readRm(i, size), size));
     }
 
+    /** XLAT: AL = [rBX + AL] in the data segment (or the override). */
+    public static void translateByte(Processor cpu, Instruction i) {
+        long offset = Processor.wrapAddress(cpu.state.registers[CpuState.RBX] + cpu.state.read(CpuState.RAX, 1), i.addressSize);
+        cpu.state.write(CpuState.RAX, 1, cpu.readMemory(i.segment, offset, 1));
+    }
+
     public static void lea(Processor cpu, Instruction i) {
         cpu.writeReg(i, cpu.effectiveAddress(i));
     }

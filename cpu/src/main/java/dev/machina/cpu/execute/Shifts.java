@@ -15,7 +15,19 @@ public final class Shifts {
     }
 
     private static int count(Processor cpu, Instruction i) {
-        return (int) cpu.readSource(i) & (i.operandSize == 8 ? 0x3F : 0x1F);
+        return masked(cpu, i, (int) cpu.readSource(i));
+    }
+
+    /**
+     * The count masked to 5 (or 6) bits. A zero count leaves flags and value alone, but a 32-bit
+     * register destination is still written, so its upper half is cleared as for any 32-bit write.
+     */
+    private static int masked(Processor cpu, Instruction i, int raw) {
+        int count = raw & (i.operandSize == 8 ? 0x3F : 0x1F);
+        if (count == 0 && i.operandSize == 4 && !i.memory) {
+            cpu.writeDestination(i, cpu.readDestination(i));
+        }
+        return count;
     }
 
     private static long msb(long value, int size) {
@@ -143,7 +155,7 @@ public final class Shifts {
     }
 
     private static void shld(Processor cpu, Instruction i, int rawCount) {
-        int count = rawCount & (i.operandSize == 8 ? 0x3F : 0x1F);
+        int count = masked(cpu, i, rawCount);
         if (count == 0) {
             return;
         }
@@ -166,7 +178,7 @@ public final class Shifts {
     }
 
     private static void shrd(Processor cpu, Instruction i, int rawCount) {
-        int count = rawCount & (i.operandSize == 8 ? 0x3F : 0x1F);
+        int count = masked(cpu, i, rawCount);
         if (count == 0) {
             return;
         }

@@ -27,8 +27,6 @@ public final class PhysicalBus {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG_ATOMIC = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
     private static final VarHandle INT_ATOMIC = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle SHORT_ATOMIC = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle BYTE_ATOMIC = ValueLayout.JAVA_BYTE.varHandle();
 
     private final MemorySegment ram;
     private final RamRegion[] regions;
@@ -92,8 +90,7 @@ public final class PhysicalBus {
      */
     public boolean compareAndSetRam(long host, int size, long expected, long value) {
         boolean swapped = switch (size) {
-            case 1 -> BYTE_ATOMIC.compareAndSet(ram, host, (byte) expected, (byte) value);
-            case 2 -> SHORT_ATOMIC.compareAndSet(ram, host, (short) expected, (short) value);
+            case 1, 2 -> compareAndSetWithinInt(host, size, expected, value);
             case 4 -> INT_ATOMIC.compareAndSet(ram, host, (int) expected, (int) value);
             default -> LONG_ATOMIC.compareAndSet(ram, host, expected, value);
         };
@@ -101,6 +98,22 @@ public final class PhysicalBus {
             code.written(host);
         }
         return swapped;
+    }
+
+    /**
+     * Memory segments offer compare-and-set only on ints and longs, so a byte or an aligned word
+     * is swapped inside the aligned int that holds it, the neighbouring bytes compared unchanged.
+     */
+    private boolean compareAndSetWithinInt(long host, int size, long expected, long value) {
+        long word = host & ~3L;
+        int shift = (int) (host - word) * 8;
+        int mask = (int) Traps.mask(size) << shift;
+        int current = (int) INT_ATOMIC.getVolatile(ram, word);
+        if (((current & mask) >>> shift) != (int) (expected & Traps.mask(size))) {
+            return false;
+        }
+        int replaced = (current & ~mask) | (((int) value << shift) & mask);
+        return INT_ATOMIC.compareAndSet(ram, word, current, replaced);
     }
 
     /** A read of {@code size} bytes at a physical address that is not RAM. */
