@@ -36,6 +36,15 @@ public final class SystemRegisters {
     static final String VENDOR = "GenuineIntel";
     static final String BRAND = "Machina pure-Java x86-64 CPU";
 
+    /** CR4 bits this core honours or may ignore: TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT. */
+    private static final long CR4_SUPPORTED = 0x7FC;
+    private static final int PLATFORM_ID = 0x17;
+    /** IA32_FEATURE_CONTROL reads as locked with VMX off, as firmware leaves it. */
+    private static final int FEATURE_CONTROL = 0x3A;
+    private static final long FEATURE_CONTROL_LOCKED = 1;
+    /** IA32_BIOS_SIGN_ID: the microcode revision, 0; writes (the "load" request) are ignored. */
+    private static final int BIOS_SIGN_ID = 0x8B;
+    private static final int DEBUG_CONTROL = 0x1D9;
     private static final int MTRR_CAPABILITIES = 0xFE;
     private static final int MTRR_DEFAULT_TYPE = 0x2FF;
     private static final int MTRR_VARIABLE_FIRST = 0x200;
@@ -82,7 +91,7 @@ public final class SystemRegisters {
                 cpu.mmu().flushNonGlobal();
             }
             case 4 -> {
-                if ((value & ~0x3_77FFL) != 0) {
+                if ((value & ~CR4_SUPPORTED) != 0) {
                     throw CpuException.generalProtection();
                 }
                 state.cr4 = value;
@@ -134,6 +143,9 @@ public final class SystemRegisters {
             case Msr.KERNEL_GS_BASE -> m.kernelGsBase;
             case Msr.TSC_AUX -> m.tscAux;
             case MTRR_CAPABILITIES -> ModelSpecificRegisters.MTRR_COUNT | (1 << 8) | (1 << 10);
+            case PLATFORM_ID, BIOS_SIGN_ID -> 0;
+            case FEATURE_CONTROL -> FEATURE_CONTROL_LOCKED;
+            case DEBUG_CONTROL -> m.debugControl;
             case MTRR_DEFAULT_TYPE -> m.mtrrDefaultType;
             default -> readMtrr(index);
         };
@@ -183,6 +195,10 @@ public final class SystemRegisters {
             case Msr.KERNEL_GS_BASE -> m.kernelGsBase = requireCanonical(value);
             case Msr.TSC_AUX -> m.tscAux = value & 0xFFFF_FFFFL;
             case MTRR_DEFAULT_TYPE -> m.mtrrDefaultType = value;
+            case BIOS_SIGN_ID -> {
+                // A microcode update request: there is no microcode to update.
+            }
+            case DEBUG_CONTROL -> m.debugControl = value;
             default -> writeMtrr(index, value);
         }
     }

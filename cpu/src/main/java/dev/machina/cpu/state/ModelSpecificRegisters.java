@@ -23,6 +23,8 @@ public final class ModelSpecificRegisters {
     public long sysenterEsp;
     public long sysenterEip;
     public long mtrrDefaultType;
+    /** IA32_DEBUGCTL: stored only; branch tracing and single-stepping on branches are not implemented. */
+    public long debugControl;
     /** Variable-range MTRRs: base and mask interleaved, as their MSR numbers are. */
     public final long[] mtrrVariable = new long[2 * MTRR_COUNT];
     /** The eleven fixed-range MTRRs in MSR order (0x250, 0x258, 0x259, 0x268..0x26F). */
