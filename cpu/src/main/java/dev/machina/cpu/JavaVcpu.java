@@ -1,0 +1,190 @@
+package dev.machina.cpu;
+
+import dev.machina.cpu.chipset.Chipset;
+import dev.machina.cpu.chipset.InterruptController;
+import dev.machina.cpu.chipset.LocalApic;
+import dev.machina.cpu.chipset.ProcessorControl;
+import dev.machina.cpu.core.Processor;
+import dev.machina.cpu.core.TripleFault;
+import dev.machina.cpu.decode.CodeCache;
+import dev.machina.cpu.fault.CpuException;
+import dev.machina.cpu.mmu.PhysicalBus;
+import dev.machina.cpu.state.CpuState;
+import dev.machina.hypervisor.ExitReason;
+import dev.machina.hypervisor.VcpuExit;
+import dev.machina.hypervisor.memory.GuestMemory;
+import dev.machina.hypervisor.spi.AbstractVcpu;
+import dev.machina.hypervisor.spi.Doorbells;
+import dev.machina.hypervisor.spi.Traps;
+import dev.machina.hypervisor.x86.X86State;
+
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A vCPU of the pure-Java backend: its {@link Processor} driven on the vCPU thread in batches of
+ * instructions (one "entry" each, as a hardware VMM counts them), with interrupts taken between
+ * batches and a halted core parked until woken or until its interrupt controller's next deadline.
+ */
+public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
+    /** Instructions per entry; interrupts and stop requests are looked at between batches. */
+    private static final int BATCH = 4096;
+
+    private final Processor processor;
+    private volatile boolean attention;
+    private volatile boolean runnable;
+    private volatile int startupVector = -1;
+    private volatile boolean initRequested;
+    private volatile Thread runner;
+    private Chipset chipset;
+    private LocalApic localApic;
+
+    JavaVcpu(String guestName, int id, GuestMemory memory, Traps traps, Doorbells doorbells, CodeCache code, Lock busLock) {
+        super(guestName, id);
+        PhysicalBus bus = new PhysicalBus(memory, traps, doorbells, counters(), code);
+        this.processor = new Processor(bus, traps, counters(), busLock, id);
+        this.runnable = id == 0;
+    }
+
+    /** Connects this core to its local APIC from {@code chipset}; {@link #interrupt} goes there too. */
+    void attachChipset(Chipset chipset) {
+        this.chipset = chipset;
+        this.localApic = chipset.localApic(id(), this);
+        processor.attachApic(localApic, localApic.tsc());
+    }
+
+    @Override
+    protected VcpuExit run() {
+        runner = Thread.currentThread();
+        try {
+            while (!stopRequested()) {
+                if (!runnable || processor.halted()) {
+                    waitForWork();
+                    continue;
+                }
+                counters().entered();
+                attention = false;
+                for (int n = 0; n < BATCH && !attention && !processor.halted(); n++) {
+                    processor.step();
+                }
+                serviceEvents();
+            }
+            return new VcpuExit.Stopped();
+        } catch (TripleFault e) {
+            counters().exited(ExitReason.SHUTDOWN);
+            return new VcpuExit.Shutdown(e.getMessage());
+        }
+    }
+
+    private void serviceEvents() {
+        if (initRequested) {
+            initRequested = false;
+            processor.state.load(X86State.reset());
+            processor.mmu().flushAll();
+            if (localApic != null) {
+                localApic.reset();
+            }
+            runnable = false;
+        }
+        int vector = startupVector;
+        if (vector >= 0 && !runnable) {
+            startupVector = -1;
+            CpuState s = processor.state;
+            s.segments[CpuState.CS].loadReal(vector << 8);
+            s.rip = 0;
+            processor.setHalted(false);
+            runnable = true;
+        }
+        InterruptController apic = processor.apic();
+        if (apic != null && runnable) {
+            long now = System.nanoTime();
+            if (now >= apic.nextDeadline()) {
+                apic.advanceTo(now);
+            }
+            processor.serviceInterrupts();
+        }
+    }
+
+    /** Parks until something could make the core runnable: a wake, a stop, or the APIC's deadline. */
+    private void waitForWork() {
+        serviceEvents();
+        if (stopRequested() || (runnable && !processor.halted())) {
+            return;
+        }
+        InterruptController apic = processor.apic();
+        if (runnable && apic != null && processor.interruptDeliverable()) {
+            return;
+        }
+        long deadline = apic == null ? Long.MAX_VALUE : apic.nextDeadline();
+        if (!attention) {
+            if (deadline == Long.MAX_VALUE) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, deadline - System.nanoTime());
+            }
+        }
+        attention = false;
+    }
+
+    @Override
+    protected void kick() {
+        wake();
+    }
+
+    @Override
+    public void wake() {
+        attention = true;
+        Thread thread = runner;
+        if (thread != null) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    @Override
+    public void init() {
+        initRequested = true;
+        wake();
+    }
+
+    @Override
+    public void startup(int vector) {
+        startupVector = vector & 0xFF;
+        wake();
+    }
+
+    @Override
+    public void interrupt(int vector) {
+        chipset.interrupt(id(), vector);
+    }
+
+    @Override
+    protected X86State readStateNow() {
+        return processor.state.toX86State();
+    }
+
+    @Override
+    protected void writeStateNow(X86State state) {
+        processor.state.load(state);
+        processor.mmu().flushAll();
+        processor.setHalted(false);
+        runnable = true;
+    }
+
+    @Override
+    protected long readMsrNow(int index) {
+        try {
+            return processor.system().readMsr(index);
+        } catch (CpuException e) {
+            throw new IllegalArgumentException("MSR 0x" + Integer.toHexString(index) + " is not implemented by the Java CPU");
+        }
+    }
+
+    @Override
+    protected void writeMsrNow(int index, long value) {
+        try {
+            processor.system().writeMsr(index, value);
+        } catch (CpuException e) {
+            throw new IllegalArgumentException("MSR 0x" + Integer.toHexString(index) + " cannot take 0x" + Long.toHexString(value));
+        }
+    }
+}

@@ -1,0 +1,480 @@
+package dev.machina.cpu.core;
+
+import dev.machina.cpu.chipset.InterruptController;
+import dev.machina.cpu.chipset.Tsc;
+import dev.machina.cpu.decode.CodeCache;
+import dev.machina.cpu.decode.Decoder;
+import dev.machina.cpu.decode.Instruction;
+import dev.machina.cpu.decode.Operand;
+import dev.machina.cpu.fault.CpuException;
+import dev.machina.cpu.fault.Delivery;
+import dev.machina.cpu.fault.Vector;
+import dev.machina.cpu.mmu.Mmu;
+import dev.machina.cpu.mmu.PhysicalBus;
+import dev.machina.cpu.state.CpuState;
+import dev.machina.cpu.state.Flags;
+import dev.machina.hypervisor.ExitCounters;
+import dev.machina.hypervisor.ExitReason;
+import dev.machina.hypervisor.spi.Traps;
+
+import java.util.HexFormat;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * One x86-64 core without a thread of its own: fetch (through the {@link CodeCache}), execute
+ * (the {@link Instruction}'s family method), deliver exceptions and interrupts. The instruction
+ * families reach the machine only through this class: operands, segmented memory, the stack,
+ * ports and the pieces of system state. {@link dev.machina.cpu.JavaVcpu} drives it on a vCPU
+ * thread; {@link dev.machina.cpu.InstructionRunner} drives it directly.
+ */
+public final class Processor {
+    private static final System.Logger LOG = System.getLogger(Processor.class.getName());
+
+    /** Thrown when a LOCKed compare-and-set lost a race: the instruction runs again from scratch. */
+    private static final RuntimeException LOCK_RETRY = new RuntimeException("locked access retry", null, false, false) {
+    };
+
+    public final CpuState state = new CpuState();
+    private final Mmu mmu;
+    private final PhysicalBus bus;
+    private final CodeCache code;
+    private final Decoder decoder = new Decoder();
+    private final Traps traps;
+    private final ExitCounters counters;
+    private final Lock busLock;
+    private final Delivery delivery;
+    private final SystemRegisters system;
+    private InterruptController apic;
+
+    private long instructionStart;
+    private final dev.machina.cpu.decode.ByteSource fetcher = offset -> fetchByte(instructionStart + offset);
+    private long lockedHost = -1;
+    private long lockedExpected;
+    private boolean holdsBusLock;
+    private boolean halted;
+    private boolean interruptShadow;
+    private boolean nmiBlocked;
+    private long retired;
+
+    public Processor(PhysicalBus bus, Traps traps, ExitCounters counters, Lock busLock, int apicId) {
+        this.bus = bus;
+        this.code = bus.code();
+        this.mmu = new Mmu(state, bus);
+        this.traps = traps;
+        this.counters = counters;
+        this.busLock = busLock;
+        this.delivery = new Delivery(this);
+        this.system = new SystemRegisters(this, apicId);
+    }
+
+    /** Connects the core to its local APIC and the time-stamp counter that APIC's deadline timer uses. */
+    public void attachApic(InterruptController controller, Tsc tsc) {
+        this.apic = controller;
+        bus.attachApic(controller);
+        system.useTsc(tsc);
+    }
+
+    public InterruptController apic() {
+        return apic;
+    }
+
+    public Mmu mmu() {
+        return mmu;
+    }
+
+    public SystemRegisters system() {
+        return system;
+    }
+
+    public Delivery delivery() {
+        return delivery;
+    }
+
+    public ExitCounters counters() {
+        return counters;
+    }
+
+    /** Instructions retired so far. */
+    public long retired() {
+        return retired;
+    }
+
+    public boolean halted() {
+        return halted;
+    }
+
+    public void setHalted(boolean value) {
+        halted = value;
+    }
+
+    /** The address of the instruction executing now (faults report it; traps push the next one). */
+    public long instructionStart() {
+        return instructionStart;
+    }
+
+    /** Blocks maskable interrupts until after the next instruction (STI, MOV SS, POP SS). */
+    public void holdInterrupts() {
+        interruptShadow = true;
+    }
+
+    public void blockNmi(boolean value) {
+        nmiBlocked = value;
+    }
+
+    /** The code size of the current mode: 16, 32 or 64. */
+    public int codeSize() {
+        if (state.in64BitMode()) {
+            return 64;
+        }
+        return state.protectedMode() && state.segments[CpuState.CS].defaultBig() ? 32 : 16;
+    }
+
+    // ---- the step -------------------------------------------------------------------------
+
+    /**
+     * Executes one instruction; an exception it raises is delivered through the IDT before this
+     * returns (a triple fault throws {@link TripleFault}).
+     */
+    public void step() {
+        try {
+            execute();
+        } catch (CpuException e) {
+            delivery.deliverException(e);
+        }
+    }
+
+    /**
+     * Executes one instruction; an exception it raises propagates, with RIP and the registers as
+     * they were before the instruction (the differential tester's view of a fault).
+     */
+    public void execute() {
+        instructionStart = state.rip;
+        boolean shadowed = interruptShadow;
+        try {
+            Instruction instruction = fetch();
+            long next = instructionStart + instruction.length;
+            state.rip = instruction.mode == 64 ? next : next & (instruction.mode == 32 ? 0xFFFF_FFFFL : 0xFFFF);
+            if (instruction.has(Instruction.LOCK)) {
+                executeLocked(instruction);
+            } else {
+                instruction.operation.execute(this, instruction);
+            }
+            retired++;
+        } catch (CpuException e) {
+            state.rip = instructionStart;
+            throw e;
+        } finally {
+            lockedHost = -1;
+            if (holdsBusLock) {
+                holdsBusLock = false;
+                busLock.unlock();
+            }
+            if (shadowed) {
+                interruptShadow = false;
+            }
+        }
+    }
+
+    private void executeLocked(Instruction instruction) {
+        while (true) {
+            try {
+                instruction.operation.execute(this, instruction);
+                return;
+            } catch (RuntimeException e) {
+                if (e != LOCK_RETRY) {
+                    throw e;
+                }
+                state.rip = instructionStart + instruction.length;
+                lockedHost = -1;
+            }
+        }
+    }
+
+    private Instruction fetch() {
+        int mode = codeSize();
+        long linear = linearCode(instructionStart);
+        boolean user = state.cpl() == 3;
+        long physical = mmu.translate(linear, Mmu.FETCH, user);
+        long host = bus.hostPage(physical);
+        if (host >= 0) {
+            host += physical & PhysicalBus.PAGE_MASK;
+            Instruction cached = code.lookup(host, mode);
+            if (cached != null) {
+                return cached;
+            }
+        }
+        Instruction decoded = decodeAt(mode);
+        if (host >= 0 && (host & PhysicalBus.PAGE_MASK) + decoded.length <= PhysicalBus.PAGE_MASK + 1) {
+            code.store(host, decoded);
+        }
+        return decoded;
+    }
+
+    private Instruction decodeAt(int mode) {
+        try {
+            return decoder.decode(fetcher, mode);
+        } catch (CpuException e) {
+            if (e.vector() == Vector.UD) {
+                LOG.log(System.Logger.Level.WARNING, "invalid or unimplemented instruction at {0}: {1}",
+                        Long.toHexString(instructionStart), bytesAt(instructionStart));
+            }
+            throw e;
+        }
+    }
+
+    private String bytesAt(long address) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < Decoder.MAX_LENGTH; i++) {
+            try {
+                text.append(HexFormat.of().toHexDigits((byte) fetchByte(address + i))).append(' ');
+            } catch (CpuException unreadable) {
+                break;
+            }
+        }
+        return text.toString().trim();
+    }
+
+    private int fetchByte(long address) {
+        return mmu.fetch(linearCode(address), state.cpl() == 3);
+    }
+
+    private long linearCode(long offset) {
+        return state.in64BitMode() ? offset : (state.segments[CpuState.CS].base + offset) & 0xFFFF_FFFFL;
+    }
+
+    // ---- interrupts -----------------------------------------------------------------------
+
+    /** Whether an NMI or an unmasked interrupt is waiting for this core. */
+    public boolean interruptDeliverable() {
+        if (apic == null) {
+            return false;
+        }
+        return (apic.hasNmi() && !nmiBlocked)
+                || (state.flags.isSet(Flags.IF) && !interruptShadow && apic.hasInterrupt());
+    }
+
+    /** Delivers one pending NMI or interrupt, if one may be taken now; wakes a halted core. */
+    public boolean serviceInterrupts() {
+        if (apic == null) {
+            return false;
+        }
+        if (apic.hasNmi() && !nmiBlocked) {
+            apic.acknowledgeNmi();
+            nmiBlocked = true;
+            deliverExternal(Vector.NMI);
+            return true;
+        }
+        if (state.flags.isSet(Flags.IF) && !interruptShadow && apic.hasInterrupt()) {
+            int vector = apic.acknowledgeInterrupt();
+            if (vector >= 0) {
+                counters.exited(ExitReason.INTERRUPT);
+                deliverExternal(vector);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void deliverExternal(int vector) {
+        halted = false;
+        instructionStart = state.rip;
+        delivery.deliverExternal(vector);
+    }
+
+    // ---- operands ---------------------------------------------------------------------------
+
+    /** The value of operand {@code kind} of {@code i} at the operand size. */
+    public long read(Instruction i, int kind) {
+        return switch (kind) {
+            case Operand.REG -> state.read(i.reg, i.operandSize);
+            case Operand.RM -> readRm(i, i.operandSize);
+            case Operand.IMM -> i.immediate;
+            case Operand.CL -> state.registers[CpuState.RCX] & 0xFF;
+            default -> throw new IllegalStateException(i + " has no operand of kind " + kind);
+        };
+    }
+
+    public long readDestination(Instruction i) {
+        if (i.destination == Operand.RM && i.memory && i.has(Instruction.LOCK)) {
+            return readLocked(i);
+        }
+        return read(i, i.destination);
+    }
+
+    public long readSource(Instruction i) {
+        return read(i, i.source);
+    }
+
+    public void writeDestination(Instruction i, long value) {
+        if (i.destination == Operand.REG) {
+            state.write(i.reg, i.operandSize, value);
+        } else if (!i.memory) {
+            state.write(i.rm, i.operandSize, value);
+        } else if (lockedHost >= 0) {
+            if (!bus.compareAndSetRam(lockedHost, i.operandSize, lockedExpected, value)) {
+                throw LOCK_RETRY;
+            }
+        } else {
+            writeMemory(i.segment, effectiveAddress(i), i.operandSize, value);
+        }
+    }
+
+    /** The r/m operand read as {@code size} bytes. */
+    public long readRm(Instruction i, int size) {
+        return i.memory ? readMemory(i.segment, effectiveAddress(i), size) : state.read(i.rm, size);
+    }
+
+    public void writeRm(Instruction i, int size, long value) {
+        if (i.memory) {
+            writeMemory(i.segment, effectiveAddress(i), size, value);
+        } else {
+            state.write(i.rm, size, value);
+        }
+    }
+
+    public void writeReg(Instruction i, long value) {
+        state.write(i.reg, i.operandSize, value);
+    }
+
+    /**
+     * A LOCKed read-modify-write: aligned RAM is read here and written back with compare-and-set;
+     * anything else runs with the guest's bus lock held, which other LOCKed accesses of that
+     * kind respect.
+     */
+    private long readLocked(Instruction i) {
+        long linear = linear(i.segment, effectiveAddress(i));
+        long host = mmu.hostForAtomic(linear, i.operandSize, state.cpl() == 3);
+        if (host >= 0) {
+            lockedHost = host;
+            lockedExpected = bus.readRam(host, i.operandSize);
+            return lockedExpected;
+        }
+        lockBus();
+        return readMemory(i.segment, effectiveAddress(i), i.operandSize);
+    }
+
+    /** Holds the guest-wide bus lock until the current instruction ends (CMPXCHG16B, unaligned LOCK). */
+    public void lockBus() {
+        if (!holdsBusLock) {
+            busLock.lock();
+            holdsBusLock = true;
+        }
+    }
+
+    /** The offset of the memory operand, wrapped to the address size. */
+    public long effectiveAddress(Instruction i) {
+        long address = i.displacement;
+        if (i.base >= 0) {
+            address += state.registers[i.base];
+        } else if (i.base == Instruction.RIP_BASE) {
+            address += state.rip;
+        }
+        if (i.index >= 0) {
+            address += state.registers[i.index] << i.scale;
+        }
+        return wrapAddress(address, i.addressSize);
+    }
+
+    public static long wrapAddress(long address, int addressSize) {
+        return switch (addressSize) {
+            case 2 -> address & 0xFFFF;
+            case 4 -> address & 0xFFFF_FFFFL;
+            default -> address;
+        };
+    }
+
+    // ---- memory -------------------------------------------------------------------------------
+
+    /** The linear address of {@code offset} in segment {@code segment} (64-bit mode: only FS and GS have bases). */
+    public long linear(int segment, long offset) {
+        if (state.in64BitMode()) {
+            return segment >= CpuState.FS ? state.segments[segment].base + offset : offset;
+        }
+        return (state.segments[segment].base + offset) & 0xFFFF_FFFFL;
+    }
+
+    public long readMemory(int segment, long offset, int size) {
+        return mmu.read(linear(segment, offset), size, state.cpl() == 3);
+    }
+
+    public void writeMemory(int segment, long offset, int size, long value) {
+        mmu.write(linear(segment, offset), size, value, state.cpl() == 3);
+    }
+
+    /** A supervisor-mode read of a linear address (descriptor tables, the TSS), whatever the CPL. */
+    public long readSystem(long linear, int size) {
+        return mmu.read(linear, size, false);
+    }
+
+    public void writeSystem(long linear, int size, long value) {
+        mmu.write(linear, size, value, false);
+    }
+
+    // ---- the stack ----------------------------------------------------------------------------
+
+    /** The stack's address size: 8 in 64-bit mode, else by SS.B. */
+    public int stackAddressSize() {
+        if (state.in64BitMode()) {
+            return 8;
+        }
+        return state.segments[CpuState.SS].defaultBig() ? 4 : 2;
+    }
+
+    public void push(int size, long value) {
+        int addressSize = stackAddressSize();
+        long rsp = wrapAddress(state.registers[CpuState.RSP] - size, addressSize);
+        writeMemory(CpuState.SS, rsp, size, value);
+        state.write(CpuState.RSP, addressSize, rsp);
+    }
+
+    public long pop(int size) {
+        int addressSize = stackAddressSize();
+        long rsp = wrapAddress(state.registers[CpuState.RSP], addressSize);
+        long value = readMemory(CpuState.SS, rsp, size);
+        state.write(CpuState.RSP, addressSize, rsp + size);
+        return value;
+    }
+
+    /** Reads the stack {@code depth} bytes above the top without popping. */
+    public long peek(int size, int depth) {
+        int addressSize = stackAddressSize();
+        return readMemory(CpuState.SS, wrapAddress(state.registers[CpuState.RSP] + depth, addressSize), size);
+    }
+
+    // ---- control flow ---------------------------------------------------------------------------
+
+    /** Continues at {@code target}, truncated to the operand size as near branches do. */
+    public void jump(long target, int operandSize) {
+        state.rip = switch (operandSize) {
+            case 2 -> target & 0xFFFF;
+            case 4 -> target & 0xFFFF_FFFFL;
+            default -> target;
+        };
+    }
+
+    // ---- ports --------------------------------------------------------------------------------
+
+    public long readPort(int port, int size) {
+        counters.exited(ExitReason.IO);
+        return traps.readPort(port, size);
+    }
+
+    public void writePort(int port, int size, long value) {
+        counters.exited(ExitReason.IO);
+        traps.writePort(port, size, value);
+    }
+
+    /** Requires CPL 0 (the privileged instructions), else #GP(0). */
+    public void requireKernel() {
+        if (state.cpl() != 0) {
+            throw CpuException.generalProtection();
+        }
+    }
+
+    /** Requires I/O privilege (CPL <= IOPL); there is no I/O permission bitmap yet. */
+    public void requireIoPrivilege() {
+        if (state.protectedMode() && state.cpl() > ((state.flags.get() & Flags.IOPL) >>> 12)) {
+            throw CpuException.generalProtection();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.machina.cpu.decode;
+
+import java.util.Arrays;
+
+/**
+ * Decoded instructions by the host offset of their first byte in guest RAM, one table per 4 KiB
+ * page, shared by the vCPUs of a guest. A bit per RAM page says whether the page holds decoded
+ * code; a write to such a page drops its table (self-modifying code), and the writer checks only
+ * that bit, so ordinary stores stay cheap.
+ *
+ * <p>The tables are plain arrays: a vCPU may for a moment still run a stale decoding of a page
+ * another vCPU just rewrote, which is the cross-modifying-code latitude x86 gives (the writer must
+ * make the other processor serialize before it may rely on the new code).
+ */
+public final class CodeCache {
+    private static final int PAGE_SHIFT = 12;
+    private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
+
+    private final Instruction[][] pages;
+    private final long[] codeBits;
+
+    public CodeCache(long ramBytes) {
+        int pageCount = (int) ((ramBytes + PAGE_SIZE - 1) >>> PAGE_SHIFT);
+        pages = new Instruction[pageCount][];
+        codeBits = new long[(pageCount + 63) >>> 6];
+    }
+
+    /** The instruction decoded for {@code mode} at host offset {@code host}, or null. */
+    public Instruction lookup(long host, int mode) {
+        Instruction[] page = pages[(int) (host >>> PAGE_SHIFT)];
+        if (page == null) {
+            return null;
+        }
+        Instruction instruction = page[(int) host & (PAGE_SIZE - 1)];
+        return instruction != null && instruction.mode == mode ? instruction : null;
+    }
+
+    /** Remembers {@code instruction}, which lies wholly in the page of {@code host}. */
+    public void store(long host, Instruction instruction) {
+        int pageNumber = (int) (host >>> PAGE_SHIFT);
+        Instruction[] page = pages[pageNumber];
+        if (page == null) {
+            page = new Instruction[PAGE_SIZE];
+            pages[pageNumber] = page;
+            codeBits[pageNumber >>> 6] |= 1L << pageNumber;
+        }
+        page[(int) host & (PAGE_SIZE - 1)] = instruction;
+    }
+
+    /** Forgets every decoding (RAM was rewritten behind the cores' backs). */
+    public void clear() {
+        Arrays.fill(pages, null);
+        Arrays.fill(codeBits, 0);
+    }
+
+    /** RAM at {@code host} was written: forget the page's decodings if it holds code. */
+    public void written(long host) {
+        int pageNumber = (int) (host >>> PAGE_SHIFT);
+        if ((codeBits[pageNumber >>> 6] & (1L << pageNumber)) != 0) {
+            codeBits[pageNumber >>> 6] &= ~(1L << pageNumber);
+            pages[pageNumber] = null;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.machina.cpu.execute;
+
+import dev.machina.cpu.core.Processor;
+import dev.machina.cpu.core.Segmentation;
+import dev.machina.cpu.decode.Instruction;
+import dev.machina.cpu.fault.CpuException;
+import dev.machina.cpu.state.CpuState;
+import dev.machina.cpu.state.Flags;
+
+/** PUSH, POP, PUSHF, POPF, PUSHA, POPA, ENTER, LEAVE and the segment-register pushes. */
+public final class Stack {
+    private Stack() {
+    }
+
+    public static void push(Processor cpu, Instruction i) {
+        cpu.push(i.operandSize, cpu.read(i, i.destination));
+    }
+
+    /** POP; a memory destination is addressed with RSP already incremented, and a fault undoes the pop. */
+    public static void pop(Processor cpu, Instruction i) {
+        long rsp = cpu.state.registers[CpuState.RSP];
+        long value = cpu.pop(i.operandSize);
+        try {
+            cpu.writeDestination(i, value);
+        } catch (CpuException e) {
+            cpu.state.registers[CpuState.RSP] = rsp;
+            throw e;
+        }
+    }
+
+    public static void pushSegment(Processor cpu, Instruction i) {
+        cpu.push(i.operandSize, cpu.state.segments[i.argument].selector);
+    }
+
+    public static void popSegment(Processor cpu, Instruction i) {
+        long rsp = cpu.state.registers[CpuState.RSP];
+        int selector = (int) cpu.pop(i.operandSize) & 0xFFFF;
+        try {
+            Segmentation.load(cpu, i.argument, selector);
+        } catch (CpuException e) {
+            cpu.state.registers[CpuState.RSP] = rsp;
+            throw e;
+        }
+        if (i.argument == CpuState.SS) {
+            cpu.holdInterrupts();
+        }
+    }
+
+    /** PUSHF: VM and RF read as clear in the pushed image. */
+    public static void pushFlags(Processor cpu, Instruction i) {
+        cpu.push(i.operandSize, cpu.state.flags.get() & ~(Flags.VM | Flags.RF));
+    }
+
+    public static void popFlags(Processor cpu, Instruction i) {
+        Segmentation.setFlags(cpu, cpu.pop(i.operandSize), i.operandSize, cpu.state.cpl() == 0);
+    }
+
+    public static void pushAll(Processor cpu, Instruction i) {
+        long rsp = cpu.state.registers[CpuState.RSP];
+        for (int r = CpuState.RAX; r <= CpuState.RDI; r++) {
+            cpu.push(i.operandSize, r == CpuState.RSP ? rsp : cpu.state.registers[r]);
+        }
+    }
+
+    public static void popAll(Processor cpu, Instruction i) {
+        for (int r = CpuState.RDI; r >= CpuState.RAX; r--) {
+            long value = cpu.pop(i.operandSize);
+            if (r != CpuState.RSP) {
+                cpu.state.write(r, i.operandSize, value);
+            }
+        }
+    }
+
+    public static void enter(Processor cpu, Instruction i) {
+        int size = i.operandSize;
+        int level = (int) i.immediate2 & 0x1F;
+        int stackSize = cpu.stackAddressSize();
+        cpu.push(size, cpu.state.registers[CpuState.RBP]);
+        long frame = cpu.state.read(CpuState.RSP, stackSize);
+        if (level > 0) {
+            long rbp = cpu.state.registers[CpuState.RBP];
+            for (int n = 1; n < level; n++) {
+                rbp = Processor.wrapAddress(rbp - size, stackSize);
+                cpu.push(size, cpu.readMemory(CpuState.SS, rbp, size));
+            }
+            cpu.push(size, frame);
+        }
+        cpu.state.write(CpuState.RBP, size, frame);
+        cpu.state.write(CpuState.RSP, stackSize, cpu.state.registers[CpuState.RSP] - i.immediate);
+    }
+
+    public static void leave(Processor cpu, Instruction i) {
+        int stackSize = cpu.stackAddressSize();
+        long rsp = cpu.state.registers[CpuState.RSP];
+        cpu.state.write(CpuState.RSP, stackSize, cpu.state.registers[CpuState.RBP]);
+        try {
+            cpu.state.write(CpuState.RBP, i.operandSize, cpu.pop(i.operandSize));
+        } catch (CpuException e) {
+            cpu.state.registers[CpuState.RSP] = rsp;
+            throw e;
+        }
+    }
+}

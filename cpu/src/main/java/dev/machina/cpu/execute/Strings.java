@@ -1,0 +1,146 @@
+package dev.machina.cpu.execute;
+
+import dev.machina.cpu.core.Processor;
+import dev.machina.cpu.decode.Instruction;
+import dev.machina.cpu.state.CpuState;
+import dev.machina.cpu.state.Flags;
+import dev.machina.cpu.state.Flags.Kind;
+
+/**
+ * MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS with REP/REPE/REPNE. RCX, RSI and RDI are updated
+ * after every element, so a fault in the middle restarts where it stopped; a long REP yields
+ * after {@link #BURST} elements by re-executing itself, which lets interrupts in.
+ */
+public final class Strings {
+    static final int BURST = 4096;
+
+    private Strings() {
+    }
+
+    @FunctionalInterface
+    private interface Element {
+        /** Processes one element; returns false when a REPE/REPNE condition ends the repetition. */
+        boolean step(Processor cpu, Instruction i, long delta);
+    }
+
+    public static void movs(Processor cpu, Instruction i) {
+        repeat(cpu, i, Strings::moveElement);
+    }
+
+    public static void cmps(Processor cpu, Instruction i) {
+        repeat(cpu, i, Strings::compareElement);
+    }
+
+    public static void stos(Processor cpu, Instruction i) {
+        repeat(cpu, i, Strings::storeElement);
+    }
+
+    public static void lods(Processor cpu, Instruction i) {
+        repeat(cpu, i, Strings::loadElement);
+    }
+
+    public static void scas(Processor cpu, Instruction i) {
+        repeat(cpu, i, Strings::scanElement);
+    }
+
+    public static void ins(Processor cpu, Instruction i) {
+        cpu.requireIoPrivilege();
+        repeat(cpu, i, Strings::inputElement);
+    }
+
+    public static void outs(Processor cpu, Instruction i) {
+        cpu.requireIoPrivilege();
+        repeat(cpu, i, Strings::outputElement);
+    }
+
+    private static void repeat(Processor cpu, Instruction i, Element element) {
+        long delta = cpu.state.flags.isSet(Flags.DF) ? -i.operandSize : i.operandSize;
+        if (!i.has(Instruction.REP) && !i.has(Instruction.REPNE)) {
+            element.step(cpu, i, delta);
+            return;
+        }
+        CpuState s = cpu.state;
+        for (int n = 0; n < BURST; n++) {
+            long count = s.read(CpuState.RCX, i.addressSize);
+            if (count == 0) {
+                return;
+            }
+            boolean go = element.step(cpu, i, delta);
+            s.write(CpuState.RCX, i.addressSize, count - 1);
+            if (!go || count == 1) {
+                return;
+            }
+        }
+        s.rip = cpu.instructionStart();
+    }
+
+    private static long source(Processor cpu, Instruction i) {
+        return cpu.state.read(CpuState.RSI, i.addressSize);
+    }
+
+    private static long destination(Processor cpu, Instruction i) {
+        return cpu.state.read(CpuState.RDI, i.addressSize);
+    }
+
+    private static void advance(Processor cpu, Instruction i, int register, long delta) {
+        cpu.state.write(register, i.addressSize, cpu.state.registers[register] + delta);
+    }
+
+    /** Whether REPE (F3) or REPNE (F2) continues after a comparison. */
+    private static boolean continues(Processor cpu, Instruction i) {
+        return i.has(Instruction.REP) == cpu.state.flags.zero();
+    }
+
+    private static boolean moveElement(Processor cpu, Instruction i, long delta) {
+        long value = cpu.readMemory(i.segment, source(cpu, i), i.operandSize);
+        cpu.writeMemory(CpuState.ES, destination(cpu, i), i.operandSize, value);
+        advance(cpu, i, CpuState.RSI, delta);
+        advance(cpu, i, CpuState.RDI, delta);
+        return true;
+    }
+
+    private static boolean compareElement(Processor cpu, Instruction i, long delta) {
+        long a = cpu.readMemory(i.segment, source(cpu, i), i.operandSize);
+        long b = cpu.readMemory(CpuState.ES, destination(cpu, i), i.operandSize);
+        advance(cpu, i, CpuState.RSI, delta);
+        advance(cpu, i, CpuState.RDI, delta);
+        cpu.state.flags.record(Kind.SUB, i.operandSize, a, b, false, a - b);
+        return continues(cpu, i);
+    }
+
+    private static boolean storeElement(Processor cpu, Instruction i, long delta) {
+        cpu.writeMemory(CpuState.ES, destination(cpu, i), i.operandSize, cpu.state.registers[CpuState.RAX]);
+        advance(cpu, i, CpuState.RDI, delta);
+        return true;
+    }
+
+    private static boolean loadElement(Processor cpu, Instruction i, long delta) {
+        cpu.state.write(CpuState.RAX, i.operandSize, cpu.readMemory(i.segment, source(cpu, i), i.operandSize));
+        advance(cpu, i, CpuState.RSI, delta);
+        return true;
+    }
+
+    private static boolean scanElement(Processor cpu, Instruction i, long delta) {
+        long a = cpu.state.read(CpuState.RAX, i.operandSize);
+        long b = cpu.readMemory(CpuState.ES, destination(cpu, i), i.operandSize);
+        advance(cpu, i, CpuState.RDI, delta);
+        cpu.state.flags.record(Kind.SUB, i.operandSize, a, b, false, a - b);
+        return continues(cpu, i);
+    }
+
+    private static boolean inputElement(Processor cpu, Instruction i, long delta) {
+        int size = Math.min(i.operandSize, 4);
+        long value = cpu.readPort((int) cpu.state.read(CpuState.RDX, 2), size);
+        cpu.writeMemory(CpuState.ES, destination(cpu, i), size, value);
+        advance(cpu, i, CpuState.RDI, delta);
+        return true;
+    }
+
+    private static boolean outputElement(Processor cpu, Instruction i, long delta) {
+        int size = Math.min(i.operandSize, 4);
+        long value = cpu.readMemory(i.segment, source(cpu, i), size);
+        cpu.writePort((int) cpu.state.read(CpuState.RDX, 2), size, value);
+        advance(cpu, i, CpuState.RSI, delta);
+        return true;
+    }
+}

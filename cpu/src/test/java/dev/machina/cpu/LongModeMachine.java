@@ -1,0 +1,74 @@
+package dev.machina.cpu;
+
+import dev.machina.hypervisor.memory.AddressRange;
+import dev.machina.hypervisor.memory.GuestMemory;
+import dev.machina.hypervisor.x86.DescriptorTable;
+import dev.machina.hypervisor.x86.Register;
+import dev.machina.hypervisor.x86.X86State;
+
+import java.util.List;
+
+/**
+ * A small 64-bit test machine: 4 MiB of RAM identity-mapped with 2 MiB pages (page tables at
+ * 0x1000), a GDT at 0x500 with flat code (0x8) and data (0x10) descriptors, code loaded at
+ * {@link #CODE} and a stack below {@link #STACK}.
+ */
+public final class LongModeMachine implements AutoCloseable {
+    public static final long CODE = 0x10000;
+    public static final long STACK = 0x80000;
+    public static final long DATA = 0x40000;
+    public static final long GDT = 0x500;
+    public static final long PML4 = 0x1000;
+
+    public final GuestMemory memory = GuestMemory.allocate(List.of(new AddressRange(0, 4 << 20)));
+    public final InstructionRunner runner;
+
+    public LongModeMachine() {
+        memory.writeLong(PML4, 0x2000 | 0x7);
+        memory.writeLong(0x2000, 0x3000 | 0x7);
+        memory.writeLong(0x3000, 0x0 | 0x87);
+        memory.writeLong(0x3008, 0x20_0000 | 0x87);
+        memory.writeLong(GDT + 8, 0x00AF_9B00_0000_FFFFL);
+        memory.writeLong(GDT + 16, 0x00CF_9300_0000_FFFFL);
+        runner = new InstructionRunner(memory);
+    }
+
+    /** The state at {@link #CODE} with the stack at {@link #STACK}. */
+    public X86State start() {
+        return X86State.longMode(CODE, STACK, PML4, 8, new DescriptorTable(GDT, 23));
+    }
+
+    /** Writes {@code code} at {@link #CODE} and runs it until RIP passes its end. */
+    public InstructionRunner.Outcome run(X86State state, int... code) {
+        return run(state, 1_000_000, code);
+    }
+
+    /** Writes {@code code} at {@link #CODE} and runs at most {@code count} instructions of it, until RIP passes its end. */
+    public InstructionRunner.Outcome run(X86State state, long count, int... code) {
+        byte[] bytes = new byte[code.length];
+        for (int i = 0; i < code.length; i++) {
+            bytes[i] = (byte) code[i];
+        }
+        memory.write(CODE, bytes, 0, bytes.length);
+        runner.forgetCode();
+        return runner.run(state, count, CODE + code.length);
+    }
+
+    /** Runs {@code code} from {@link #start()} with the given registers set and expects it to complete. */
+    public X86State completes(X86State state, int... code) {
+        InstructionRunner.Outcome outcome = run(state, code);
+        if (!(outcome instanceof InstructionRunner.Completed completed)) {
+            throw new AssertionError("expected completion, got " + outcome);
+        }
+        return completed.state();
+    }
+
+    public static X86State with(X86State state, Register register, long value) {
+        return state.with(register, value);
+    }
+
+    @Override
+    public void close() {
+        memory.close();
+    }
+}

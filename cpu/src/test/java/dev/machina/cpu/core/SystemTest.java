@@ -1,0 +1,168 @@
+package dev.machina.cpu.core;
+
+import dev.machina.cpu.InstructionRunner.Completed;
+import dev.machina.cpu.InstructionRunner.Outcome;
+import dev.machina.cpu.InstructionRunner.TripleFaulted;
+import dev.machina.cpu.LongModeMachine;
+import dev.machina.hypervisor.x86.ControlRegisters;
+import dev.machina.hypervisor.x86.DescriptorTable;
+import dev.machina.hypervisor.x86.Msr;
+import dev.machina.hypervisor.x86.Register;
+import dev.machina.hypervisor.x86.Segment;
+import dev.machina.hypervisor.x86.SegmentRegisters;
+import dev.machina.hypervisor.x86.X86State;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Exception delivery, SYSCALL/SYSRET and the mode switches, on hand-encoded guests. */
+class SystemTest {
+    private static final long IDT = 0x700;
+    private static final long HANDLER = 0x11000;
+
+    private final LongModeMachine machine = new LongModeMachine();
+
+    @AfterEach
+    void close() {
+        machine.close();
+    }
+
+    private void write(long address, int... bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            machine.memory.writeByte(address + i, (byte) bytes[i]);
+        }
+    }
+
+    /** A 64-bit interrupt gate for {@code vector} to {@code target} in code segment 0x08. */
+    private void interruptGate(int vector, long target) {
+        long low = (target & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((target >>> 16) & 0xFFFF) << 48;
+        machine.memory.writeLong(IDT + vector * 16L, low);
+        machine.memory.writeLong(IDT + vector * 16L + 8, target >>> 32);
+    }
+
+    @Test
+    void invalidOpcodeIsDeliveredThroughALongModeGateWithTheFaultingRip() {
+        interruptGate(6, HANDLER);
+        write(HANDLER,
+                0x4C, 0x8B, 0x04, 0x24,        // mov r8, [rsp]       (RIP)
+                0x4C, 0x8B, 0x4C, 0x24, 0x08,  // mov r9, [rsp+8]     (CS)
+                0x4C, 0x8B, 0x54, 0x24, 0x18); // mov r10, [rsp+24]   (RSP)
+        write(LongModeMachine.CODE, 0x0F, 0x0B); // ud2
+        X86State start = machine.start().withIdt(new DescriptorTable(IDT, 16 * 32 - 1));
+        machine.runner.forgetCode();
+        Outcome outcome = machine.runner.runDelivering(start, 100, HANDLER + 14);
+
+        assertThat(outcome).isInstanceOf(Completed.class);
+        X86State after = outcome.state();
+        assertThat(after.get(Register.R8)).isEqualTo(LongModeMachine.CODE);
+        assertThat(after.get(Register.R9)).isEqualTo(8);
+        assertThat(after.get(Register.R10)).isEqualTo(LongModeMachine.STACK);
+        assertThat(after.get(Register.RSP)).isEqualTo(LongModeMachine.STACK - 40);
+    }
+
+    @Test
+    void anExceptionWithNoUsableGateEndsInATripleFault() {
+        write(LongModeMachine.CODE, 0x0F, 0x0B);
+        X86State start = machine.start().withIdt(new DescriptorTable(IDT, 16 * 32 - 1));
+        machine.runner.forgetCode();
+        assertThat(machine.runner.runDelivering(start, 100, -1)).isInstanceOf(TripleFaulted.class);
+    }
+
+    @Test
+    void syscallEntersTheKernelAndSysretReturnsToUserMode() {
+        long syscallEntry = 0x12000;
+        machine.runner.writeMsr(Msr.STAR, (0x18L << 48) | (0x08L << 32));
+        machine.runner.writeMsr(Msr.LSTAR, syscallEntry);
+        machine.runner.writeMsr(Msr.SFMASK, 0x200);
+        write(syscallEntry,
+                0x49, 0x89, 0xCC,        // mov r12, rcx
+                0x9C, 0x41, 0x5D,        // pushfq ; pop r13
+                0x48, 0x0F, 0x07);       // sysretq
+        X86State start = machine.start().with(Register.RFLAGS, 0x202);
+
+        X86State after = machine.completes(start, 0x0F, 0x05); // syscall
+
+        assertThat(after.get(Register.R12)).isEqualTo(LongModeMachine.CODE + 2);
+        assertThat(after.get(Register.R13)).as("flags in the kernel, IF masked").isEqualTo(0x2);
+        assertThat(after.get(Register.R11)).isEqualTo(0x202);
+        assertThat(after.get(Register.RFLAGS)).isEqualTo(0x202);
+        assertThat(after.segments().cs().selector()).isEqualTo(0x2B);
+        assertThat(after.segments().cs().dpl()).isEqualTo(3);
+        assertThat(after.segments().ss().selector()).isEqualTo(0x23);
+    }
+
+    @Test
+    void swapgsExchangesGsBaseWithKernelGsBase() {
+        machine.runner.writeMsr(Msr.KERNEL_GS_BASE, 0x1234_5000L);
+        X86State after = machine.completes(machine.start(), 0x0F, 0x01, 0xF8); // swapgs
+        assertThat(after.segments().gs().base()).isEqualTo(0x1234_5000L);
+        assertThat(machine.runner.readMsr(Msr.KERNEL_GS_BASE)).isZero();
+    }
+
+    @Test
+    void realModeCodeSwitchesToProtectedAndThenToLongModeAsATrampolineDoes() {
+        long gdt = 0x600;
+        machine.memory.writeLong(gdt + 8, 0x00CF_9A00_0000_FFFFL);
+        machine.memory.writeLong(gdt + 16, 0x00CF_9200_0000_FFFFL);
+        machine.memory.writeLong(gdt + 24, 0x00AF_9A00_0000_FFFFL);
+        machine.memory.writeShort(0x6F0, (short) 31);
+        machine.memory.writeInt(0x6F2, (int) gdt);
+        long trampoline = 0x8000;
+        write(trampoline,
+                0xFA,                                      // 8000 cli
+                0x0F, 0x01, 0x16, 0xF0, 0x06,              // 8001 lgdt [0x6F0]
+                0x0F, 0x20, 0xC0,                          // 8006 mov eax, cr0
+                0x0C, 0x01,                                // 8009 or al, 1
+                0x0F, 0x22, 0xC0,                          // 800B mov cr0, eax
+                0x66, 0xEA, 0x16, 0x80, 0x00, 0x00, 0x08, 0x00, // 800E jmp dword 0x08:0x8016
+                0x66, 0xB8, 0x10, 0x00,                    // 8016 mov ax, 0x10
+                0x8E, 0xD8,                                // 801A mov ds, ax
+                0x8E, 0xD0,                                // 801C mov ss, ax
+                0x0F, 0x20, 0xE0,                          // 801E mov eax, cr4
+                0x83, 0xC8, 0x20,                          // 8021 or eax, 0x20 (PAE)
+                0x0F, 0x22, 0xE0,                          // 8024 mov cr4, eax
+                0xB8, 0x00, 0x10, 0x00, 0x00,              // 8027 mov eax, 0x1000
+                0x0F, 0x22, 0xD8,                          // 802C mov cr3, eax
+                0xB9, 0x80, 0x00, 0x00, 0xC0,              // 802F mov ecx, EFER
+                0x0F, 0x32,                                // 8034 rdmsr
+                0x0D, 0x00, 0x01, 0x00, 0x00,              // 8036 or eax, LME
+                0x0F, 0x30,                                // 803B wrmsr
+                0x0F, 0x20, 0xC0,                          // 803D mov eax, cr0
+                0x0D, 0x00, 0x00, 0x00, 0x80,              // 8040 or eax, PG
+                0x0F, 0x22, 0xC0,                          // 8045 mov cr0, eax
+                0xEA, 0x4F, 0x80, 0x00, 0x00, 0x18, 0x00,  // 8048 jmp 0x18:0x804F
+                0x48, 0xB8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11); // 804F mov rax, imm64
+        Segment code = Segment.realMode(0, true);
+        Segment data = Segment.realMode(0, false);
+        SegmentRegisters real = SegmentRegisters.reset();
+        real = new SegmentRegisters(code, data, data, data, data, data, real.tr(), real.ldtr());
+        X86State start = X86State.reset().withSegments(real).with(Register.RIP, trampoline);
+        machine.runner.forgetCode();
+
+        Outcome outcome = machine.runner.run(start, 100, 0x8059);
+
+        assertThat(outcome).isInstanceOf(Completed.class);
+        X86State after = outcome.state();
+        assertThat(after.get(Register.RIP)).isEqualTo(0x8059);
+        assertThat(after.get(Register.RAX)).isEqualTo(0x1122_3344_5566_7788L);
+        assertThat(after.segments().cs().selector()).isEqualTo(0x18);
+        assertThat(after.segments().cs().longMode()).isTrue();
+        assertThat(after.segments().ds().selector()).isEqualTo(0x10);
+        assertThat(after.control().efer() & (ControlRegisters.EFER_LME | ControlRegisters.EFER_LMA))
+                .isEqualTo(ControlRegisters.EFER_LME | ControlRegisters.EFER_LMA);
+        assertThat(after.control().cr0() & (ControlRegisters.CR0_PG | ControlRegisters.CR0_PE))
+                .isEqualTo(ControlRegisters.CR0_PG | ControlRegisters.CR0_PE);
+    }
+
+    @Test
+    void cpuidReportsTheVendorAndLongMode() {
+        X86State vendor = machine.completes(machine.start(), 0x31, 0xC0, 0x0F, 0xA2); // xor eax,eax ; cpuid
+        assertThat(vendor.get(Register.RBX)).isEqualTo(0x756E_6547L); // "Genu"
+        assertThat(vendor.get(Register.RDX)).isEqualTo(0x4965_6E69L); // "ineI"
+        assertThat(vendor.get(Register.RCX)).isEqualTo(0x6C65_746EL); // "ntel"
+        X86State extended = machine.completes(machine.start().with(Register.RAX, 0x8000_0001L), 0x0F, 0xA2);
+        assertThat(extended.get(Register.RDX) & (1L << 29)).as("LM").isNotZero();
+        assertThat(extended.get(Register.RDX) & (1L << 20)).as("NX").isNotZero();
+    }
+}
