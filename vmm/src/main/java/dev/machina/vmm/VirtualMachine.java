@@ -8,7 +8,11 @@ import dev.machina.hypervisor.VcpuExit;
 import dev.machina.hypervisor.x86.X86State;
 import dev.machina.vmm.arch.x86.PlatformControl;
 import dev.machina.vmm.arch.x86.X86Platform;
-import dev.machina.vmm.boot.LinuxBoot64;
+import dev.machina.vmm.arch.x86.acpi.AcpiConfig;
+import dev.machina.vmm.arch.x86.acpi.AcpiTables;
+import dev.machina.vmm.boot.linux.BootArguments;
+import dev.machina.vmm.boot.linux.E820Map;
+import dev.machina.vmm.boot.linux.LinuxBoot;
 import dev.machina.vmm.config.ConfigException;
 import dev.machina.vmm.config.GuestConfig;
 import dev.machina.vmm.devices.serial.Uart16550;
@@ -17,6 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
@@ -51,7 +56,12 @@ public final class VirtualMachine implements AutoCloseable {
             }
         }, consoleOutput(consoleOutput)).console();
         X86State boot = switch (config.kernel()) {
-            case GuestConfig.Kernel.Linux linux -> LinuxBoot64.load(guest.memory(), linux.path());
+            case GuestConfig.Kernel.Linux linux -> {
+                AcpiTables acpi = AcpiTables.write(guest.memory(), AcpiConfig.defaults(config.cpus()));
+                BootArguments arguments = new BootArguments(config.cmdline(), config.ramdisk(),
+                        OptionalLong.of(acpi.rsdp()), E820Map.standard(guest.memory().regions()));
+                yield LinuxBoot.load(guest.memory(), linux.path(), arguments);
+            }
             case GuestConfig.Kernel.Zircon zircon ->
                     throw new ConfigException(zircon.path() + ": the Zircon boot protocol is not implemented yet");
         };
@@ -85,9 +95,8 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     private static void warnAboutUnsupported(GuestConfig config, Consumer<String> messages) {
-        if (config.ramdisk().isPresent() || !config.blocks().isEmpty() || !config.virtioDevices().isEmpty()
-                || !config.cmdline().isEmpty()) {
-            messages.accept("note: ramdisk, block devices, virtio devices and the command line are not passed to the guest yet");
+        if (!config.blocks().isEmpty() || !config.virtioDevices().isEmpty()) {
+            messages.accept("note: block and virtio devices are not given to the guest yet");
         }
     }
 

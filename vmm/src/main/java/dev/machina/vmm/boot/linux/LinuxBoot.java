@@ -20,7 +20,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -61,9 +64,33 @@ public final class LinuxBoot {
     static final int SYNTHESIZED_PROTOCOL = 0x20F;
 
     private static final long PAGE = 4096;
+    private static final byte[] ELF_MAGIC = {0x7F, 'E', 'L', 'F'};
     private static final long IDENTITY_MAPPED = X86MemoryMap.FOUR_GIB;
 
     private LinuxBoot() {
+    }
+
+    /**
+     * Boots {@code kernel} by its format: an ELF file (its first bytes are the ELF magic) as a
+     * vmlinux through the 64-bit protocol, anything else as a bzImage.
+     *
+     * @throws ImageException naming the file and what is wrong with it or with the layout
+     */
+    public static X86State load(GuestMemory memory, Path kernel, BootArguments arguments) {
+        return isElf(kernel)
+                ? vmlinux(memory, ElfImage.read(kernel), arguments)
+                : bzImage(memory, BzImage.read(kernel), arguments);
+    }
+
+    private static boolean isElf(Path file) {
+        byte[] magic = new byte[ELF_MAGIC.length];
+        try (var in = Files.newInputStream(file)) {
+            return in.readNBytes(magic, 0, magic.length) == magic.length && Arrays.equals(magic, ELF_MAGIC);
+        } catch (NoSuchFileException e) {
+            throw new ImageException(file, "no such file");
+        } catch (IOException e) {
+            throw new ImageException(file, "cannot read the kernel: " + e.getMessage());
+        }
     }
 
     /** Copies a bzImage's protected-mode kernel to its preferred address and prepares the zero page. */
