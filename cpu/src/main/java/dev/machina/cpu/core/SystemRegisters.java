@@ -31,6 +31,17 @@ public final class SystemRegisters {
     static final int INVARIANT_TSC = bit(8);
     /** CPUID leaf 7 ECX: RDPID. */
     static final int STRUCTURED_ECX = bit(22);
+    /** CPUID leaf 7 EDX: the IA32_ARCH_CAPABILITIES MSR exists. */
+    static final int STRUCTURED_EDX = bit(29);
+    /**
+     * IA32_ARCH_CAPABILITIES: not affected by Meltdown (RDCL_NO), speculative store bypass, MDS,
+     * TAA, the MMIO stale-data family, GDS or RFDS — true of a core that executes nothing
+     * speculatively, and it spares the guest page-table isolation and buffer clearing on every
+     * kernel exit, which cost an interpreter dearly.
+     */
+    static final long ARCH_CAPABILITIES = bit(0) /* RDCL_NO */ | bit(4) /* SSB_NO */ | bit(5) /* MDS_NO */
+            | bit(6) /* PSCHANGE_MC_NO */ | bit(8) /* TAA_NO */ | bit(13) /* SBDR_SSDP_NO */ | bit(14) /* FBSDP_NO */
+            | bit(15) /* PSDP_NO */ | bit(26) /* GDS_NO */ | bit(27) /* RFDS_NO */;
     /** Family 15, model 6, stepping 1: QEMU's kvm64 model, which Linux knows as a plain x86-64. */
     static final int SIGNATURE = 0x0F61;
     static final String VENDOR = "GenuineIntel";
@@ -39,6 +50,7 @@ public final class SystemRegisters {
     /** CR4 bits this core honours or may ignore: TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT. */
     private static final long CR4_SUPPORTED = 0x7FC;
     private static final int PLATFORM_ID = 0x17;
+    private static final int ARCH_CAPABILITIES_MSR = 0x10A;
     /** IA32_FEATURE_CONTROL reads as locked with VMX off, as firmware leaves it. */
     private static final int FEATURE_CONTROL = 0x3A;
     private static final long FEATURE_CONTROL_LOCKED = 1;
@@ -145,6 +157,7 @@ public final class SystemRegisters {
             case MTRR_CAPABILITIES -> ModelSpecificRegisters.MTRR_COUNT | (1 << 8) | (1 << 10);
             case PLATFORM_ID, BIOS_SIGN_ID -> 0;
             case FEATURE_CONTROL -> FEATURE_CONTROL_LOCKED;
+            case ARCH_CAPABILITIES_MSR -> ARCH_CAPABILITIES;
             case DEBUG_CONTROL -> m.debugControl;
             case MTRR_DEFAULT_TYPE -> m.mtrrDefaultType;
             default -> readMtrr(index);
@@ -285,7 +298,12 @@ public final class SystemRegisters {
                 ebx = eax;
                 ecx = 100;
             }
-            case 7 -> ecx = (int) r[CpuState.RCX] == 0 ? STRUCTURED_ECX : 0;
+            case 7 -> {
+                if ((int) r[CpuState.RCX] == 0) {
+                    ecx = STRUCTURED_ECX;
+                    edx = STRUCTURED_EDX;
+                }
+            }
             case 0x8000_0000 -> eax = 0x8000_0008;
             case 0x8000_0001 -> {
                 ecx = EXTENDED_ECX;

@@ -8,6 +8,7 @@ import dev.machina.cpu.decode.Slot.Traits;
 import dev.machina.cpu.execute.Arithmetic;
 import dev.machina.cpu.execute.Bits;
 import dev.machina.cpu.execute.Branches;
+import dev.machina.cpu.execute.DescriptorChecks;
 import dev.machina.cpu.execute.InputOutput;
 import dev.machina.cpu.execute.Logic;
 import dev.machina.cpu.execute.Moves;
@@ -274,13 +275,15 @@ public final class OpcodeMap {
         Opcode lidt = op("lidt", E, VARIABLE, SystemInstructions::loadIdt);
         two(0x00, group(op("sldt", E, WORD, SystemInstructions::storeLdtr), op("str", E, WORD, SystemInstructions::storeTaskRegister),
                 op("lldt", E, WORD, SystemInstructions::loadLdtr), op("ltr", E, WORD, SystemInstructions::loadTaskRegister),
-                null, null, null, null));
+                op("verr", E, WORD, DescriptorChecks::verifyRead), op("verw", E, WORD, DescriptorChecks::verifyWrite), null, null));
         two(0x01, group(new ByMod(sgdt, null), new ByMod(sidt, null), new ByMod(lgdt, null), new ByMod(lidt, null),
                 op("smsw", E, VARIABLE, SystemInstructions::storeMachineStatus), null,
                 op("lmsw", E, WORD, SystemInstructions::loadMachineStatus),
                 new ByMod(op("invlpg", E, VARIABLE, SystemInstructions::invalidatePage),
                         byRm(op("swapgs", SystemInstructions::swapGs).with(Traits.ONLY_64), op("rdtscp", SystemInstructions::readTimeStampAndAux),
                                 null, null, null, null, null, null))));
+        two(0x02, op("lar", G_E, VARIABLE, DescriptorChecks::loadAccessRights).with(Traits.RM_WORD));
+        two(0x03, op("lsl", G_E, VARIABLE, DescriptorChecks::loadSegmentLimit).with(Traits.RM_WORD));
         two(0x05, op("syscall", SystemInstructions::syscall));
         two(0x06, op("clts", SystemInstructions::clearTaskSwitched));
         two(0x07, op("sysret", SystemInstructions::sysret));

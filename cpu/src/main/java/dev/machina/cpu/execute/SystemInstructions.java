@@ -298,7 +298,7 @@ public final class SystemInstructions {
         return descriptor;
     }
 
-    private static void requireProtectedMode(Processor cpu) {
+    static void requireProtectedMode(Processor cpu) {
         if (!cpu.state.protectedMode()) {
             throw CpuException.invalidOpcode();
         }

@@ -165,4 +165,49 @@ class SystemTest {
         assertThat(extended.get(Register.RDX) & (1L << 29)).as("LM").isNotZero();
         assertThat(extended.get(Register.RDX) & (1L << 20)).as("NX").isNotZero();
     }
+
+    @Test
+    void verrAndVerwReportThroughZeroFlagWhetherTheGdtSegmentCouldBeReadOrWritten() {
+        X86State after = machine.completes(machine.start(),
+                0x66, 0xB8, 0x08, 0x00,       // mov ax, 0x08 (code, readable)
+                0x0F, 0x00, 0xE0,             // verr ax
+                0x0F, 0x94, 0xC3,             // setz bl
+                0x0F, 0x00, 0xE8,             // verw ax
+                0x0F, 0x94, 0xC1,             // setz cl
+                0x66, 0xB8, 0x10, 0x00,       // mov ax, 0x10 (writable data)
+                0x0F, 0x00, 0xE8,             // verw ax
+                0x0F, 0x94, 0xC2,             // setz dl
+                0x31, 0xC0,                   // xor eax, eax (the null selector)
+                0x0F, 0x00, 0xE8,             // verw ax
+                0x40, 0x0F, 0x94, 0xC6,       // setz sil
+                0x66, 0xB8, 0x30, 0x00,       // mov ax, 0x30 (past the GDT's limit)
+                0x0F, 0x00, 0xE0,             // verr ax
+                0x40, 0x0F, 0x94, 0xC7);      // setz dil
+        assertThat(after.get(Register.RBX) & 0xFF).as("code readable").isEqualTo(1);
+        assertThat(after.get(Register.RCX) & 0xFF).as("code writable").isZero();
+        assertThat(after.get(Register.RDX) & 0xFF).as("data writable").isEqualTo(1);
+        assertThat(after.get(Register.RSI) & 0xFF).as("null selector").isZero();
+        assertThat(after.get(Register.RDI) & 0xFF).as("past the limit").isZero();
+    }
+
+    @Test
+    void larAndLslReadTheAccessRightsAndTheScaledLimit() {
+        X86State after = machine.completes(machine.start(),
+                0xB9, 0x10, 0x00, 0x00, 0x00, // mov ecx, 0x10
+                0x0F, 0x03, 0xC1,             // lsl eax, ecx
+                0xB9, 0x08, 0x00, 0x00, 0x00, // mov ecx, 0x08
+                0x0F, 0x02, 0xD1);            // lar edx, ecx
+        assertThat(after.get(Register.RAX)).as("4 GiB limit, page granular").isEqualTo(0xFFFF_FFFFL);
+        // The second doubleword of descriptor 0x00AF_9B00_0000_FFFF without base and limit bits.
+        assertThat(after.get(Register.RDX)).isEqualTo(0x00A0_9B00L);
+    }
+
+    @Test
+    void archCapabilitiesSayTheCoreHasNoSpeculativeSideChannels() {
+        X86State leaf7 = machine.completes(machine.start().with(Register.RAX, 7), 0x31, 0xC9, 0x0F, 0xA2); // xor ecx,ecx ; cpuid
+        assertThat(leaf7.get(Register.RDX) & (1L << 29)).as("ARCH_CAPABILITIES").isNotZero();
+        X86State msr = machine.completes(machine.start().with(Register.RCX, 0x10A), 0x0F, 0x32); // rdmsr
+        assertThat(msr.get(Register.RAX) & 1).as("RDCL_NO").isEqualTo(1);
+        assertThat(msr.get(Register.RAX) & (1 << 5)).as("MDS_NO").isNotZero();
+    }
 }
