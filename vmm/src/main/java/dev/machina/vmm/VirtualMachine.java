@@ -21,9 +21,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -40,8 +42,10 @@ public final class VirtualMachine implements AutoCloseable {
     private final Guest guest;
     private final Uart16550 console;
     private final CompletableFuture<GuestOutcome> outcome = new CompletableFuture<>();
+    private final AtomicReference<Duration> bootTime = new AtomicReference<>();
 
-    private VirtualMachine(Hypervisor hypervisor, Guest guest, GuestConfig config, OutputStream consoleOutput) {
+    private VirtualMachine(Hypervisor hypervisor, Guest guest, GuestConfig config, OutputStream consoleOutput,
+                           Consumer<String> messages) {
         this.hypervisor = hypervisor;
         this.guest = guest;
         this.console = X86Platform.install(guest, new PlatformControl() {
@@ -53,6 +57,12 @@ public final class VirtualMachine implements AutoCloseable {
             @Override
             public void reset() {
                 end(new GuestOutcome.Rebooted());
+            }
+
+            @Override
+            public void bootMarker(Duration sinceLaunch) {
+                bootTime.compareAndSet(null, sinceLaunch);
+                messages.accept("machina: boot marker reached %.3f s after launch".formatted(sinceLaunch.toNanos() / 1e9));
             }
         }, consoleOutput(consoleOutput)).console();
         X86State boot = switch (config.kernel()) {
@@ -84,7 +94,7 @@ public final class VirtualMachine implements AutoCloseable {
         Guest guest = null;
         try {
             guest = hypervisor.createGuest(config.memoryBytes());
-            return new VirtualMachine(hypervisor, guest, config, consoleOutput);
+            return new VirtualMachine(hypervisor, guest, config, consoleOutput, messages);
         } catch (RuntimeException e) {
             if (guest != null) {
                 guest.close();
@@ -121,6 +131,11 @@ public final class VirtualMachine implements AutoCloseable {
                 vcpu.awaitExit(STOP_TIMEOUT);
             }
         }
+    }
+
+    /** How long after launch the guest first wrote the boot-time marker, if it has. */
+    public Optional<Duration> bootTime() {
+        return Optional.ofNullable(bootTime.get());
     }
 
     /** Ends the guest as the user asked; {@link #run} returns {@link GuestOutcome.Stopped}. */

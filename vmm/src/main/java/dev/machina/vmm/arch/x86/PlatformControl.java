@@ -1,8 +1,15 @@
 package dev.machina.vmm.arch.x86;
 
-/** What the platform's chipset asks of the machine: to power off, or to reset. */
+import java.time.Duration;
+
+/**
+ * What the platform's chipset asks of the machine: to power off, to reset, or to note that the
+ * guest reached its boot-time marker ({@link BootTimer}) {@code sinceLaunch} after launch.
+ */
 public interface PlatformControl {
     void powerOff();
 
     void reset();
+
+    void bootMarker(Duration sinceLaunch);
 }

@@ -1,5 +1,6 @@
 package dev.machina.vmm.arch.x86;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,5 +16,10 @@ final class RecordingPlatform implements PlatformControl {
     @Override
     public void reset() {
         events.add("reset");
+    }
+
+    @Override
+    public void bootMarker(Duration sinceLaunch) {
+        events.add("boot marker");
     }
 }

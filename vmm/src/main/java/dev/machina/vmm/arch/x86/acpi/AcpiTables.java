@@ -5,6 +5,7 @@ import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.x86.X86MemoryMap;
 import dev.machina.loader.LayoutField;
 import dev.machina.vmm.arch.x86.AcpiPm1;
+import dev.machina.vmm.arch.x86.CmosRtc;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -180,6 +181,7 @@ public record AcpiTables(long rsdp, AddressRange area) {
             flags |= FADT_TMR_VAL_EXT;
         }
         field(FADT, "flags").set(fadt, flags);
+        field(FADT, "century").set(fadt, CmosRtc.CENTURY);
         field(FADT, "iapc_boot_arch").set(fadt, BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042 | BOOT_ARCH_VGA_NOT_PRESENT);
         ioRegister(fadt, "reset_reg", config.reset().port(), 1, BYTE_ACCESS);
         field(FADT, "reset_value").set(fadt, config.reset().value());
