@@ -77,7 +77,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
             Files.createDirectories(outputDirectory.getParent());
             Path building = Files.createTempDirectory(outputDirectory.getParent(), name + ".building-");
             try {
-                recipe.get().build(directory, building, new Tools(name, directory, progress));
+                recipe.get().build(directory, building, new Tools(name, directory, progress, outputDirectory.getParent()));
                 Files.writeString(building.resolve(STAMP_FILE), hash + "\n");
                 deleteTree(outputDirectory);
                 Files.move(building, outputDirectory);
@@ -112,7 +112,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }

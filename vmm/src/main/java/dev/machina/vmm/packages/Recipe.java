@@ -12,8 +12,10 @@ import java.util.List;
  * into an output directory outside the repository, and is built again when its inputs change.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
-@JsonSubTypes({@JsonSubTypes.Type(value = AssembleRecipe.class, name = AssembleRecipe.KIND)})
-public sealed interface Recipe permits AssembleRecipe {
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = AssembleRecipe.class, name = AssembleRecipe.KIND),
+        @JsonSubTypes.Type(value = DebianLinuxRecipe.class, name = DebianLinuxRecipe.KIND)})
+public sealed interface Recipe permits AssembleRecipe, DebianLinuxRecipe {
     /** The files in the package directory the build reads; their contents decide whether a build is current. */
     List<String> inputs();
 

@@ -7,23 +7,36 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Runs a recipe's external tools in the package directory, announcing each step to
- * {@code progress}; a failing tool's output goes into the error, not onto the terminal.
+ * What a recipe builds with: external tools run in the package directory, each step announced to
+ * {@code progress} (a failing tool's output goes into the error, not onto the terminal), and the
+ * build cache that downloads shared between packages live in.
  */
 public final class Tools {
     private final String packageName;
     private final Path workingDirectory;
     private final Consumer<String> progress;
+    private final Path cache;
 
-    Tools(String packageName, Path workingDirectory, Consumer<String> progress) {
+    Tools(String packageName, Path workingDirectory, Consumer<String> progress, Path cache) {
         this.packageName = packageName;
         this.workingDirectory = workingDirectory;
         this.progress = progress;
+        this.cache = cache;
+    }
+
+    /** Announces a step the recipe takes itself. */
+    public void report(String step) {
+        progress.accept(packageName + ": " + step);
+    }
+
+    /** A directory in the build cache for what several packages share, e.g. "debian" for downloads. */
+    public Path sharedCache(String name) {
+        return cache.resolve(name);
     }
 
     /** Runs {@code command} as the step {@code step}. */
     public void run(String step, List<String> command) {
-        progress.accept(packageName + ": " + step);
+        report(step);
         Process process;
         try {
             process = new ProcessBuilder(command).directory(workingDirectory.toFile()).redirectErrorStream(true).start();

@@ -142,6 +142,14 @@ class GuestPackagesTest {
         writePackage(repository.resolve("packages/tiny"), "{\"kind\": \"assemble\", \"sources\": [\"tiny.S\"]}");
         assertThatThrownBy(() -> packages.locate("tiny").recipe())
                 .hasMessageContaining("an \"assemble\" recipe needs \"sources\", \"linker-script\" and \"output\"");
+        writePackage(repository.resolve("packages/tiny"), "{\"kind\": \"debian-linux\", \"init\": \"init\"}");
+        assertThatThrownBy(() -> packages.locate("tiny").recipe())
+                .hasMessageContaining("a \"debian-linux\" recipe needs \"kernel\"");
+        writePackage(repository.resolve("packages/tiny"),
+                "{\"kind\": \"debian-linux\", \"kernel\": \"linux-image-amd64\", \"init\": \"init\", \"moduls\": []}");
+        assertThatThrownBy(() -> packages.locate("tiny").recipe())
+                .hasMessageStartingWith(repository.resolve("packages/tiny/recipe.json") + ": ")
+                .hasMessageContaining("moduls");
     }
 
     @Test

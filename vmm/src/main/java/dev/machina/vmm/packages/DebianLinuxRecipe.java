@@ -1,0 +1,167 @@
+package dev.machina.vmm.packages;
+
+import dev.machina.vmm.packages.debian.DebPackage;
+import dev.machina.vmm.packages.debian.DebianArchive;
+import dev.machina.vmm.packages.debian.DebianException;
+import dev.machina.vmm.packages.debian.Initramfs;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * A Linux guest made from Debian's packages: the kernel of a {@code linux-image-*} meta-package,
+ * and an initramfs written by Machina holding the package's init script, chosen files of userland
+ * packages and the kernel modules the guest's devices need, loaded by init in the order listed.
+ * Packages are fetched with {@code apt-get download} into the shared cache's "debian" directory.
+ * <pre>{@code
+ * {"kind": "debian-linux", "kernel": "linux-image-cloud-amd64",
+ *  "userland": {"busybox-static": ["bin/busybox"]}, "modules": ["virtio_blk"], "init": "init"}
+ * }</pre>
+ * It builds {@value #KERNEL_FILE} and {@value #INITRD_FILE}; the init script finds the modules
+ * to load, as paths one per line, in {@value #MODULE_LIST}.
+ */
+public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userland, List<String> modules,
+                                String init) implements Recipe {
+    static final String KIND = "debian-linux";
+    public static final String KERNEL_FILE = "vmlinuz";
+    public static final String INITRD_FILE = "initrd.gz";
+    public static final String MODULE_LIST = "etc/modules.load";
+
+    private static final String KERNEL_PACKAGE_PREFIX = "linux-image-";
+    private static final String DOWNLOADS = "debian";
+
+    public DebianLinuxRecipe {
+        if (kernel == null || init == null) {
+            throw new IllegalArgumentException("a \"" + KIND + "\" recipe needs \"kernel\" (a linux-image meta-package) and \"init\"");
+        }
+        userland = userland == null ? Map.of() : copy(userland);
+        modules = modules == null ? List.of() : List.copyOf(modules);
+    }
+
+    @Override
+    public List<String> inputs() {
+        return List.of(init);
+    }
+
+    @Override
+    public void build(Path packageDirectory, Path outputDirectory, Tools tools) {
+        DebianArchive archive = DebianArchive.system();
+        Path downloads = tools.sharedCache(DOWNLOADS);
+        Path unpacked = outputDirectory.resolve("unpacked");
+        try {
+            tools.report("looking up " + kernel + " in the package lists");
+            String kernelPackage = archive.resolve(kernel, KERNEL_PACKAGE_PREFIX);
+            DebPackage kernelDeb = DebPackage.open(download(archive, kernelPackage, downloads, tools));
+            tools.report("unpacking the kernel from " + kernelDeb.file().getFileName());
+            List<Path> images = kernelDeb.extract(DebPackage.glob("boot/vmlinuz-*"), unpacked);
+            if (images.size() != 1) {
+                throw new PackageException(kernelDeb.file() + ": expected one boot/vmlinuz-*, found " + images.size());
+            }
+            Files.copy(images.getFirst(), outputDirectory.resolve(KERNEL_FILE));
+
+            Initramfs initramfs = new Initramfs()
+                    .file("init", 0755, packageDirectory.resolve(init))
+                    .characterDevice("dev/console", 0600, 5, 1);
+            for (Map.Entry<String, List<String>> entry : userland.entrySet()) {
+                DebPackage deb = DebPackage.open(download(archive, entry.getKey(), downloads, tools));
+                tools.report("unpacking " + String.join(", ", entry.getValue()) + " from " + deb.file().getFileName());
+                Path root = unpacked.resolve(entry.getKey());
+                deb.extract(DebPackage.glob(entry.getValue().toArray(String[]::new)), root);
+                for (String file : entry.getValue()) {
+                    addTree(initramfs, root, file, deb);
+                }
+            }
+            addModules(initramfs, kernelDeb, unpacked.resolve(kernelPackage), tools);
+            tools.report("writing the initramfs");
+            initramfs.writeGzip(outputDirectory.resolve(INITRD_FILE));
+            GuestPackage.deleteTree(unpacked);
+        } catch (DebianException e) {
+            throw new PackageException(e.getMessage());
+        } catch (IOException e) {
+            throw new PackageException("building into " + outputDirectory + ": " + e);
+        }
+    }
+
+    private static Path download(DebianArchive archive, String name, Path downloads, Tools tools) throws DebianException {
+        DebianArchive.Candidate candidate = archive.candidate(name);
+        if (!Files.isRegularFile(downloads.resolve(candidate.fileName()))) {
+            tools.report("downloading " + name + " " + candidate.version());
+        }
+        return archive.download(name, downloads);
+    }
+
+    /** Adds the files {@code pattern} selected under {@code root}, with their permissions and links. */
+    private static void addTree(Initramfs initramfs, Path root, String pattern, DebPackage deb) throws IOException {
+        List<Path> selected;
+        try (Stream<Path> paths = Files.walk(root)) {
+            selected = paths.filter(path -> !path.equals(root))
+                    .filter(path -> DebPackage.glob(pattern).test(root.relativize(path).toString()))
+                    .sorted().toList();
+        }
+        if (selected.isEmpty()) {
+            throw new PackageException(deb.file() + " has no file matching \"" + pattern + "\"");
+        }
+        for (Path path : selected) {
+            String name = root.relativize(path).toString();
+            if (Files.isSymbolicLink(path)) {
+                initramfs.symlink(name, Files.readSymbolicLink(path).toString());
+            } else if (Files.isRegularFile(path)) {
+                initramfs.file(name, permissions(path), path);
+            }
+        }
+    }
+
+    /**
+     * Adds each listed module's {@code .ko} from the kernel package and the list init loads them
+     * from, in the recipe's order (dependencies first, as the recipe lists them).
+     */
+    private void addModules(Initramfs initramfs, DebPackage kernelDeb, Path root, Tools tools) throws DebianException, IOException {
+        Map<String, String> found = new LinkedHashMap<>();
+        if (!modules.isEmpty()) {
+            tools.report("unpacking modules " + String.join(", ", modules));
+            String[] patterns = modules.stream().map(module -> "lib/modules/*/kernel/**/" + module + ".ko*").toArray(String[]::new);
+            for (Path path : kernelDeb.extract(DebPackage.glob(patterns), root)) {
+                if (Files.isRegularFile(path)) {
+                    String name = path.getFileName().toString();
+                    found.put(name.substring(0, name.indexOf(".ko")), root.relativize(path).toString());
+                }
+            }
+        }
+        List<String> missing = modules.stream().filter(module -> !found.containsKey(module)).toList();
+        if (!missing.isEmpty()) {
+            throw new PackageException(kernelDeb.file() + " has no module named " + String.join(", ", missing));
+        }
+        List<String> lines = new ArrayList<>();
+        for (String module : modules) {
+            String path = found.get(module);
+            initramfs.file(path, 0644, root.resolve(path));
+            lines.add("/" + path);
+        }
+        initramfs.file(MODULE_LIST, 0644, lines.stream().map(line -> line + "\n").collect(Collectors.joining())
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int permissions(Path path) throws IOException {
+        int bits = 0;
+        for (var permission : Files.getPosixFilePermissions(path)) {
+            bits |= 1 << (8 - permission.ordinal());
+        }
+        return bits;
+    }
+
+    private static Map<String, List<String>> copy(Map<String, List<String>> userland) {
+        Map<String, List<String>> copy = new LinkedHashMap<>();
+        userland.forEach((name, files) -> copy.put(name, List.copyOf(Optional.ofNullable(files).orElse(List.of()))));
+        return Collections.unmodifiableMap(copy);
+    }
+}
