@@ -136,7 +136,8 @@ public final class Traps {
     public long readPort(int port, int size) {
         Registration trap = findPort(port);
         if (trap == null) {
-            return unclaimedRead("port", port, size);
+            logUnclaimed("read of port", port, size);
+            return mask(size);
         }
         return trap.trapHandler().read(port - trap.range.start(), size) & mask(size);
     }
@@ -145,7 +146,7 @@ public final class Traps {
     public void writePort(int port, int size, long value) {
         Registration trap = findPort(port);
         if (trap == null) {
-            LOG.log(System.Logger.Level.DEBUG, "unclaimed port write 0x{0} size {1}", Integer.toHexString(port), size);
+            logUnclaimed("port write", port, size);
             return;
         }
         trap.trapHandler().write(port - trap.range.start(), size, value & mask(size));
@@ -158,7 +159,8 @@ public final class Traps {
     public long readMemory(long address, int size) {
         Registration trap = findMemory(address);
         if (trap == null) {
-            return unclaimedRead("address", address, size);
+            logUnclaimed("read of address", address, size);
+            return mask(size);
         }
         if (trap.kind == Trap.Kind.BELL) {
             return 0;
@@ -173,7 +175,7 @@ public final class Traps {
     public void writeMemory(long address, int size, long value, Doorbells bells) {
         Registration trap = findMemory(address);
         if (trap == null) {
-            LOG.log(System.Logger.Level.DEBUG, "unclaimed write to 0x{0} size {1}", Long.toHexString(address), size);
+            logUnclaimed("write to", address, size);
             return;
         }
         if (trap.kind == Trap.Kind.BELL) {
@@ -183,9 +185,11 @@ public final class Traps {
         trap.trapHandler().write(address - trap.range.start(), size, value & mask(size));
     }
 
-    private static long unclaimedRead(String what, long address, int size) {
-        LOG.log(System.Logger.Level.DEBUG, "unclaimed read of {0} 0x{1} size {2}", what, Long.toHexString(address), size);
-        return mask(size);
+    /** Guests probe absent devices all the time, so the message is only formatted when someone reads it. */
+    private static void logUnclaimed(String access, long address, int size) {
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "unclaimed {0} 0x{1} size {2}", access, Long.toHexString(address), size);
+        }
     }
 
     /** All ones in the low {@code size} bytes. */
