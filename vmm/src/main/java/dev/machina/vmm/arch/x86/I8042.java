@@ -17,6 +17,8 @@ public final class I8042 {
     private static final int STATUS_OUTPUT_FULL = 0x01;
     private static final int STATUS_SYSTEM_FLAG = 0x04;
     private static final int STATUS_LAST_WAS_COMMAND = 0x08;
+    /** Set when the keyboard is not inhibited by the key lock; a PC without a key lock always sets it. */
+    private static final int STATUS_UNLOCKED = 0x10;
 
     private static final int READ_COMMAND_BYTE = 0x20;
     private static final int WRITE_COMMAND_BYTE = 0x60;
@@ -59,7 +61,7 @@ public final class I8042 {
     }
 
     private synchronized int status() {
-        return STATUS_SYSTEM_FLAG | (output >= 0 ? STATUS_OUTPUT_FULL : 0) | (lastWasCommand ? STATUS_LAST_WAS_COMMAND : 0);
+        return STATUS_SYSTEM_FLAG | STATUS_UNLOCKED | (output >= 0 ? STATUS_OUTPUT_FULL : 0) | (lastWasCommand ? STATUS_LAST_WAS_COMMAND : 0);
     }
 
     private synchronized int readData() {

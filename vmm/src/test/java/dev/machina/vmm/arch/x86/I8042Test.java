@@ -34,4 +34,9 @@ class I8042Test {
         controller.commandPort().write(0, 1, 0x20);
         assertThat(controller.dataPort().read(0, 1)).isEqualTo(0x47);
     }
+
+    @Test
+    void statusSaysNoKeyLockIsEngaged() {
+        assertThat(controller.commandPort().read(0, 1) & 0x10).isEqualTo(0x10);
+    }
 }
