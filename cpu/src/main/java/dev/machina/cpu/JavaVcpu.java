@@ -51,6 +51,7 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
         this.chipset = chipset;
         this.localApic = chipset.localApic(id(), this);
         processor.attachApic(localApic, localApic.tsc());
+        processor.system().usePackageCores(chipset::processorCount);
     }
 
     @Override

@@ -80,6 +80,15 @@ public final class Chipset implements AutoCloseable {
         return apic;
     }
 
+    /** How many local APICs, and so vCPUs, the guest has: the cores of its one processor package. */
+    public int processorCount() {
+        int count = 0;
+        for (LocalApic apic : apics) {
+            count += apic != null ? 1 : 0;
+        }
+        return count;
+    }
+
     /** Fixed, edge-triggered {@code vector} into vCPU {@code vcpuId}'s APIC: {@link dev.machina.hypervisor.Vcpu#interrupt(int)}. */
     public void interrupt(int vcpuId, int vector) {
         LocalApic[] current = apics;

@@ -8,6 +8,7 @@ import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.x86.Msr;
 
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntSupplier;
 
 /**
  * Control registers, MSRs, CPUID and the time-stamp counter: the system state whose writes have
@@ -19,6 +20,10 @@ public final class SystemRegisters {
             | bit(8) /* CX8 */ | bit(12) /* MTRR */ | bit(13) /* PGE */ | bit(15) /* CMOV */ | bit(16) /* PAT */
             | bit(19) /* CLFSH */;
     static final int APIC_FEATURE = bit(9);
+    /** CPUID leaf 1 EDX bit 28 (HTT): leaf 1 EBX[23:16] counts the package's logical processors. */
+    static final int MULTI_CORE_PACKAGE = bit(28);
+    private static final int TOPOLOGY_SMT = 1;
+    private static final int TOPOLOGY_CORE = 2;
     /** CPUID leaf 1 ECX: CMPXCHG16B and POPCNT. */
     static final int FEATURES_ECX = bit(13) | bit(23);
     /** CPUID 0x80000001 EDX: SYSCALL, NX, RDTSCP, long mode. */
@@ -68,6 +73,8 @@ public final class SystemRegisters {
     private final CpuState state;
     private final int apicId;
     private Tsc tsc = new Tsc(System::nanoTime, System.nanoTime());
+    /** The cores of the package this core is one of; a guest's vCPUs are all cores of one package. */
+    private IntSupplier packageCores = () -> 1;
     private long apicBaseWithoutApic;
 
     SystemRegisters(Processor cpu, int apicId) {
@@ -254,6 +261,11 @@ public final class SystemRegisters {
     // ---- time and identification ----------------------------------------------------------------
 
     /** Uses the chipset's counter for this core (the one its TSC-deadline timer compares against). */
+    /** Where CPUID's topology leaves learn how many cores the package has (all vCPUs exist before any runs). */
+    public void usePackageCores(IntSupplier cores) {
+        this.packageCores = cores;
+    }
+
     public void useTsc(Tsc counter) {
         this.tsc = counter;
     }
@@ -265,6 +277,11 @@ public final class SystemRegisters {
 
     public int apicId() {
         return apicId;
+    }
+
+    /** The APIC ID bits that number the cores of a package of {@code cores}. */
+    private static int coreIdBits(int cores) {
+        return 32 - Integer.numberOfLeadingZeros(Math.max(cores, 1) - 1);
     }
 
     /** Fills EAX, EBX, ECX, EDX for CPUID leaf EAX, subleaf ECX. */
@@ -283,10 +300,29 @@ public final class SystemRegisters {
                 ecx = word(VENDOR, 8);
             }
             case 1 -> {
+                int cores = packageCores.getAsInt();
                 eax = SIGNATURE;
-                ebx = (8 << 8) | (1 << 16) | (apicId << 24);
+                ebx = (8 << 8) | (1 << coreIdBits(cores)) << 16 | (apicId << 24);
                 ecx = FEATURES_ECX | (cpu.apic() != null ? TSC_DEADLINE_FEATURE : 0);
-                edx = FEATURES_EDX | (cpu.apic() != null ? APIC_FEATURE : 0);
+                edx = FEATURES_EDX | (cpu.apic() != null ? APIC_FEATURE : 0) | (cores > 1 ? MULTI_CORE_PACKAGE : 0);
+            }
+            case 0xB -> {
+                // Extended topology: one thread per core (level 0, SMT), every vCPU a core of one package (level 1).
+                int level = (int) r[CpuState.RCX] & 0xFF;
+                int cores = packageCores.getAsInt();
+                switch (level) {
+                    case 0 -> {
+                        ebx = 1;
+                        ecx = TOPOLOGY_SMT << 8;
+                    }
+                    case 1 -> {
+                        eax = coreIdBits(cores);
+                        ebx = cores;
+                        ecx = TOPOLOGY_CORE << 8 | 1;
+                    }
+                    default -> ecx = level;
+                }
+                edx = apicId;
             }
             case 0x15 -> {
                 eax = 1;

@@ -51,6 +51,14 @@ class ChipsetTest {
     }
 
     @Test
+    void theProcessorCountIsTheNumberOfLocalApics() {
+        assertThat(chipset.processorCount()).isZero();
+        chipset.localApic(0, new RecordingControl());
+        chipset.localApic(2, new RecordingControl());
+        assertThat(chipset.processorCount()).isEqualTo(2);
+    }
+
+    @Test
     void isaGsiReachesThePicThroughTheBootProcessorsLint0() {
         LocalApic bsp = chipset.localApic(0, new RecordingControl());
         initialisePic();
