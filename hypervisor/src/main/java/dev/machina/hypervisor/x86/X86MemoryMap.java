@@ -11,6 +11,8 @@ import java.util.List;
 public final class X86MemoryMap {
     public static final long MMIO_HOLE_START = 0xC000_0000L;
     public static final long FOUR_GIB = 0x1_0000_0000L;
+    /** The VMM's boot-time marker: one page of MMIO, reachable from a guest's user space through /dev/mem. */
+    public static final long BOOT_TIMER_BASE = 0xFEBF_0000L;
     public static final long IOAPIC_BASE = 0xFEC0_0000L;
     public static final long LOCAL_APIC_BASE = 0xFEE0_0000L;
 

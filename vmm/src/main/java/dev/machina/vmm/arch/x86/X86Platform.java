@@ -2,16 +2,17 @@ package dev.machina.vmm.arch.x86;
 
 import dev.machina.hypervisor.Guest;
 import dev.machina.hypervisor.memory.AddressRange;
+import dev.machina.hypervisor.x86.X86MemoryMap;
 import dev.machina.vmm.devices.serial.Uart16550;
 
 import java.time.Clock;
 import java.util.function.IntConsumer;
 
 /**
- * The PC platform devices on the port bus: four 16550A UARTs (COM1 carries the console), the CMOS
- * real-time clock, the ACPI PM1 block, the i8042's reset line and the boot-time marker. Every other
- * port reads as all ones and ignores writes, as an empty ISA bus does (Linux's port 0x80 delays
- * and probes of absent devices land there).
+ * The PC platform devices: on the port bus four 16550A UARTs (COM1 carries the console), the CMOS
+ * real-time clock, the ACPI PM1 block and the i8042's reset line; in memory the boot-time marker's
+ * page. Every other port reads as all ones and ignores writes, as an empty ISA bus does (Linux's
+ * port 0x80 delays and probes of absent devices land there).
  */
 public final class X86Platform {
     /** The standard PC serial ports. COM3 and COM4 share COM1's and COM2's lines, so they get none: polled only. */
@@ -59,7 +60,8 @@ public final class X86Platform {
             }
         }
         guest.setIoTrap(new AddressRange(CmosRtc.INDEX_PORT, CmosRtc.PORTS), new CmosRtc(Clock.systemUTC()));
-        guest.setIoTrap(new AddressRange(BootTimer.PORT, 1), new BootTimer(System::nanoTime, control::bootMarker));
+        guest.setMemoryTrap(new AddressRange(X86MemoryMap.BOOT_TIMER_BASE, BootTimer.SIZE),
+                new BootTimer(System::nanoTime, control::bootMarker));
         guest.setIoTrap(new AddressRange(AcpiPm1.BASE, AcpiPm1.PORTS), new AcpiPm1(control));
         I8042 i8042 = new I8042(control);
         guest.setIoTrap(new AddressRange(I8042.DATA_PORT, 1), i8042.dataPort());

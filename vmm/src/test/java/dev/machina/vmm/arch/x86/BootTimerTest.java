@@ -22,8 +22,9 @@ class BootTimerTest {
     }
 
     @Test
-    void otherValuesAndReadsAreIgnored() {
+    void otherValuesOffsetsAndReadsAreIgnored() {
         timer.write(0, 1, BootTimer.MAGIC + 1);
+        timer.write(8, 1, BootTimer.MAGIC);
         assertThat(timer.read(0, 1)).isZero();
         assertThat(reports).isEmpty();
     }
