@@ -98,7 +98,7 @@ final class SimdMachine implements AutoCloseable {
     private int[] assemble(int[] code, boolean store) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         if (mxcsrGiven) {
-            emit(bytes, 0x0F, 0xAE, 0x96, MXCSR_SLOT, 0, 0, 0); // ldmxcsr [rsi+256]
+            emit(bytes, 0x0F, 0xAE, 0x96, MXCSR_SLOT & 0xFF, MXCSR_SLOT >> 8, 0, 0); // ldmxcsr [rsi+256]
         }
         for (int n = 0; n < 16; n++) {
             if ((loaded & (1 << n)) != 0) {
@@ -112,7 +112,7 @@ final class SimdMachine implements AutoCloseable {
             for (int n = 0; n < 16; n++) {
                 vectorMove(bytes, 0x7F, n, 7); // movdqu [rdi+16n], xmmN
             }
-            emit(bytes, 0x0F, 0xAE, 0x9F, MXCSR_SLOT, 0, 0, 0); // stmxcsr [rdi+256]
+            emit(bytes, 0x0F, 0xAE, 0x9F, MXCSR_SLOT & 0xFF, MXCSR_SLOT >> 8, 0, 0); // stmxcsr [rdi+256]
         }
         byte[] raw = bytes.toByteArray();
         int[] result = new int[raw.length];
