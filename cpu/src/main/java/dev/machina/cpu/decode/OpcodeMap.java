@@ -334,8 +334,8 @@ public final class OpcodeMap {
         two(0xAD, op("shrd", E_G_CL, VARIABLE, Shifts::shrdByCl));
         // 0F AE: FXSAVE & co. with memory; the register forms are fences.
         Slot fence = op("fence", SystemInstructions::nop);
-        two(0xAE, group(new ByMod(op("fxsave", E, SIMD, FpuEnvironment::fxsave).with(Traits.FXSR | Traits.ALIGNED), null),
-                new ByMod(op("fxrstor", E, SIMD, FpuEnvironment::fxrstor).with(Traits.FXSR | Traits.ALIGNED), null),
+        two(0xAE, group(new ByMod(op("fxsave", E, SIMD, FpuEnvironment::saveFullState).with(Traits.FXSR | Traits.ALIGNED), null),
+                new ByMod(op("fxrstor", E, SIMD, FpuEnvironment::restoreFullState).with(Traits.FXSR | Traits.ALIGNED), null),
                 new ByMod(op("ldmxcsr", E, SIMD, FpuEnvironment::loadMxcsr).with(Traits.SSE), null),
                 new ByMod(op("stmxcsr", E, SIMD, FpuEnvironment::storeMxcsr).with(Traits.SSE), null),
                 null, new ByMod(null, fence), new ByMod(null, fence),
@@ -391,6 +391,7 @@ public final class OpcodeMap {
         String[] integerNames = {"fiadd", "fimul", "ficom", "ficomp", "fisub", "fisubr", "fidiv", "fidivr"};
         String[] intoOtherNames = {"fadd", "fmul", "fcom", "fcomp", "fsubr", "fsub", "fdivr", "fdiv"};
         String[] poppingNames = {"faddp", "fmulp", "fcomp", "fcompp", "fsubrp", "fsubp", "fdivrp", "fdivp"};
+        String[] moveNames = {"fcmovb", "fcmove", "fcmovbe", "fcmovu"};
         int[] memoryOpcodes = {0xD8, 0xDA, 0xDC, 0xDE};
         for (int opcode : memoryOpcodes) {
             Slot[] memory = new Slot[8];
@@ -407,7 +408,7 @@ public final class OpcodeMap {
                     case 0xDE -> r == 2 ? x87(poppingNames[r], opcode, X87Arithmetic::compare, 1)
                             : r == 3 ? byRm(null, x87("fcompp", opcode, X87Arithmetic::compare, 2), null, null, null, null, null, null)
                             : x87(poppingNames[r], opcode, X87Arithmetic::withRegister, 0);
-                    default -> r < 4 ? x87(new String[] {"fcmovb", "fcmove", "fcmovbe", "fcmovu"}[r], opcode, X87Transfers::moveIf, 0)
+                    default -> r < 4 ? x87(moveNames[r], opcode, X87Transfers::moveIf, 0)
                             : r == 5 ? byRm(null, x87("fucompp", opcode, X87Arithmetic::compare, 2 | X87Arithmetic.QUIET),
                             null, null, null, null, null, null) : null;
                 };
@@ -477,8 +478,8 @@ public final class OpcodeMap {
                         x87("fisttp", 0xDD, X87Transfers::storeInteger, size64 | pop | truncate),
                         x87("fst", 0xDD, X87Transfers::storeReal, doubleFormat),
                         x87("fstp", 0xDD, X87Transfers::storeReal, doubleFormat | pop),
-                        x87Control("frstor", 0xDD, FpuEnvironment::restore, 0), null,
-                        x87NoWait("fnsave", 0xDD, FpuEnvironment::save),
+                        x87Control("frstor", 0xDD, FpuEnvironment::restoreX87State, 0), null,
+                        x87NoWait("fnsave", 0xDD, FpuEnvironment::saveX87State),
                         x87NoWait("fnstsw", 0xDD, FpuEnvironment::storeStatus)),
                 group(x87Control("ffree", 0xDD, X87Transfers::free, 0), x87("fxch4", 0xDD, X87Transfers::exchange, 0),
                         x87("fst", 0xDD, X87Transfers::storeRegister, 0), x87("fstp", 0xDD, X87Transfers::storeRegister, pop),
@@ -535,6 +536,14 @@ public final class OpcodeMap {
         return new ByMod(null, slot);
     }
 
+    /** A row of the tables below: an opcode, its mnemonic (or mnemonic stem) and its argument. */
+    private record Row(int opcode, String mnemonic, int argument) {
+    }
+
+    private static Row row(int opcode, String mnemonic, int argument) {
+        return new Row(opcode, mnemonic, argument);
+    }
+
     /** An integer SIMD instruction: the MMX form without prefix, the SSE2 form with 66. */
     private void integers(int opcode, String mnemonic, Operation mmxForm, Operation xmmForm, int argument) {
         vector(opcode, mmx(mnemonic, G_E, mmxForm, argument), aligned(mnemonic, G_E, xmmForm, argument), null, null);
@@ -548,46 +557,64 @@ public final class OpcodeMap {
     }
 
     private void laneMap() {
-        Object[][] lanes = {
-                {0x74, "pcmpeqb", PackedIntegers.EQUAL_BYTES}, {0x75, "pcmpeqw", PackedIntegers.EQUAL_WORDS},
-                {0x76, "pcmpeqd", PackedIntegers.EQUAL_DOUBLEWORDS}, {0x64, "pcmpgtb", PackedIntegers.GREATER_BYTES},
-                {0x65, "pcmpgtw", PackedIntegers.GREATER_WORDS}, {0x66, "pcmpgtd", PackedIntegers.GREATER_DOUBLEWORDS},
-                {0xD4, "paddq", PackedIntegers.ADD_QUADWORDS}, {0xD5, "pmullw", PackedIntegers.MULTIPLY_LOW_WORDS},
-                {0xD8, "psubusb", PackedIntegers.SUBTRACT_UNSIGNED_SATURATING_BYTES},
-                {0xD9, "psubusw", PackedIntegers.SUBTRACT_UNSIGNED_SATURATING_WORDS},
-                {0xDA, "pminub", PackedIntegers.MINIMUM_UNSIGNED_BYTES}, {0xDB, "pand", PackedIntegers.AND},
-                {0xDC, "paddusb", PackedIntegers.ADD_UNSIGNED_SATURATING_BYTES},
-                {0xDD, "paddusw", PackedIntegers.ADD_UNSIGNED_SATURATING_WORDS},
-                {0xDE, "pmaxub", PackedIntegers.MAXIMUM_UNSIGNED_BYTES}, {0xDF, "pandn", PackedIntegers.AND_NOT},
-                {0xE0, "pavgb", PackedIntegers.AVERAGE_BYTES}, {0xE3, "pavgw", PackedIntegers.AVERAGE_WORDS},
-                {0xE4, "pmulhuw", PackedIntegers.MULTIPLY_HIGH_UNSIGNED_WORDS},
-                {0xE5, "pmulhw", PackedIntegers.MULTIPLY_HIGH_WORDS},
-                {0xE8, "psubsb", PackedIntegers.SUBTRACT_SIGNED_SATURATING_BYTES},
-                {0xE9, "psubsw", PackedIntegers.SUBTRACT_SIGNED_SATURATING_WORDS},
-                {0xEA, "pminsw", PackedIntegers.MINIMUM_SIGNED_WORDS}, {0xEB, "por", PackedIntegers.OR},
-                {0xEC, "paddsb", PackedIntegers.ADD_SIGNED_SATURATING_BYTES},
-                {0xED, "paddsw", PackedIntegers.ADD_SIGNED_SATURATING_WORDS},
-                {0xEE, "pmaxsw", PackedIntegers.MAXIMUM_SIGNED_WORDS}, {0xEF, "pxor", PackedIntegers.XOR},
-                {0xF4, "pmuludq", PackedIntegers.MULTIPLY_UNSIGNED_DOUBLEWORDS},
-                {0xF5, "pmaddwd", PackedIntegers.MULTIPLY_ADD_WORDS},
-                {0xF6, "psadbw", PackedIntegers.SUM_ABSOLUTE_DIFFERENCES},
-                {0xF8, "psubb", PackedIntegers.SUBTRACT_BYTES}, {0xF9, "psubw", PackedIntegers.SUBTRACT_WORDS},
-                {0xFA, "psubd", PackedIntegers.SUBTRACT_DOUBLEWORDS}, {0xFB, "psubq", PackedIntegers.SUBTRACT_QUADWORDS},
-                {0xFC, "paddb", PackedIntegers.ADD_BYTES}, {0xFD, "paddw", PackedIntegers.ADD_WORDS},
-                {0xFE, "paddd", PackedIntegers.ADD_DOUBLEWORDS}};
-        for (Object[] lane : lanes) {
-            integers((Integer) lane[0], (String) lane[1], PackedIntegers::lanewiseMmx, PackedIntegers::lanewise, (Integer) lane[2]);
+        Row[] lanes = {
+                row(0x74, "pcmpeqb", PackedIntegers.EQUAL_BYTES),
+                row(0x75, "pcmpeqw", PackedIntegers.EQUAL_WORDS),
+                row(0x76, "pcmpeqd", PackedIntegers.EQUAL_DOUBLEWORDS),
+                row(0x64, "pcmpgtb", PackedIntegers.GREATER_BYTES),
+                row(0x65, "pcmpgtw", PackedIntegers.GREATER_WORDS),
+                row(0x66, "pcmpgtd", PackedIntegers.GREATER_DOUBLEWORDS),
+                row(0xD4, "paddq", PackedIntegers.ADD_QUADWORDS),
+                row(0xD5, "pmullw", PackedIntegers.MULTIPLY_LOW_WORDS),
+                row(0xD8, "psubusb", PackedIntegers.SUBTRACT_UNSIGNED_SATURATING_BYTES),
+                row(0xD9, "psubusw", PackedIntegers.SUBTRACT_UNSIGNED_SATURATING_WORDS),
+                row(0xDA, "pminub", PackedIntegers.MINIMUM_UNSIGNED_BYTES),
+                row(0xDB, "pand", PackedIntegers.AND),
+                row(0xDC, "paddusb", PackedIntegers.ADD_UNSIGNED_SATURATING_BYTES),
+                row(0xDD, "paddusw", PackedIntegers.ADD_UNSIGNED_SATURATING_WORDS),
+                row(0xDE, "pmaxub", PackedIntegers.MAXIMUM_UNSIGNED_BYTES),
+                row(0xDF, "pandn", PackedIntegers.AND_NOT),
+                row(0xE0, "pavgb", PackedIntegers.AVERAGE_BYTES),
+                row(0xE3, "pavgw", PackedIntegers.AVERAGE_WORDS),
+                row(0xE4, "pmulhuw", PackedIntegers.MULTIPLY_HIGH_UNSIGNED_WORDS),
+                row(0xE5, "pmulhw", PackedIntegers.MULTIPLY_HIGH_WORDS),
+                row(0xE8, "psubsb", PackedIntegers.SUBTRACT_SIGNED_SATURATING_BYTES),
+                row(0xE9, "psubsw", PackedIntegers.SUBTRACT_SIGNED_SATURATING_WORDS),
+                row(0xEA, "pminsw", PackedIntegers.MINIMUM_SIGNED_WORDS),
+                row(0xEB, "por", PackedIntegers.OR),
+                row(0xEC, "paddsb", PackedIntegers.ADD_SIGNED_SATURATING_BYTES),
+                row(0xED, "paddsw", PackedIntegers.ADD_SIGNED_SATURATING_WORDS),
+                row(0xEE, "pmaxsw", PackedIntegers.MAXIMUM_SIGNED_WORDS),
+                row(0xEF, "pxor", PackedIntegers.XOR),
+                row(0xF4, "pmuludq", PackedIntegers.MULTIPLY_UNSIGNED_DOUBLEWORDS),
+                row(0xF5, "pmaddwd", PackedIntegers.MULTIPLY_ADD_WORDS),
+                row(0xF6, "psadbw", PackedIntegers.SUM_ABSOLUTE_DIFFERENCES),
+                row(0xF8, "psubb", PackedIntegers.SUBTRACT_BYTES),
+                row(0xF9, "psubw", PackedIntegers.SUBTRACT_WORDS),
+                row(0xFA, "psubd", PackedIntegers.SUBTRACT_DOUBLEWORDS),
+                row(0xFB, "psubq", PackedIntegers.SUBTRACT_QUADWORDS),
+                row(0xFC, "paddb", PackedIntegers.ADD_BYTES),
+                row(0xFD, "paddw", PackedIntegers.ADD_WORDS),
+                row(0xFE, "paddd", PackedIntegers.ADD_DOUBLEWORDS)};
+        for (Row lane : lanes) {
+            integers(lane.opcode(), lane.mnemonic(), PackedIntegers::lanewiseMmx, PackedIntegers::lanewise, lane.argument());
         }
 
         int left = PackedIntegers.SHIFT_LEFT;
         int right = PackedIntegers.SHIFT_RIGHT;
         int arithmetic = PackedIntegers.SHIFT_RIGHT_ARITHMETIC;
-        Object[][] shifts = {{0xD1, "psrlw", right, 16}, {0xD2, "psrld", right, 32}, {0xD3, "psrlq", right, 64},
-                {0xE1, "psraw", arithmetic, 16}, {0xE2, "psrad", arithmetic, 32},
-                {0xF1, "psllw", left, 16}, {0xF2, "pslld", left, 32}, {0xF3, "psllq", left, 64}};
-        for (Object[] shift : shifts) {
-            integers((Integer) shift[0], (String) shift[1], PackedIntegers::shiftByOperandMmx, PackedIntegers::shiftByOperand,
-                    PackedIntegers.shift((Integer) shift[2], (Integer) shift[3]));
+        Row[] shifts = {
+                row(0xD1, "psrlw", PackedIntegers.shift(right, 16)),
+                row(0xD2, "psrld", PackedIntegers.shift(right, 32)),
+                row(0xD3, "psrlq", PackedIntegers.shift(right, 64)),
+                row(0xE1, "psraw", PackedIntegers.shift(arithmetic, 16)),
+                row(0xE2, "psrad", PackedIntegers.shift(arithmetic, 32)),
+                row(0xF1, "psllw", PackedIntegers.shift(left, 16)),
+                row(0xF2, "pslld", PackedIntegers.shift(left, 32)),
+                row(0xF3, "psllq", PackedIntegers.shift(left, 64))};
+        for (Row shift : shifts) {
+            integers(shift.opcode(), shift.mnemonic(), PackedIntegers::shiftByOperandMmx, PackedIntegers::shiftByOperand,
+                    shift.argument());
         }
         String[][] names = {{"psrlw", "psraw", "psllw"}, {"psrld", "psrad", "pslld"}, {"psrlq", null, "psllq"}};
         for (int width = 0; width < 3; width++) {
@@ -609,10 +636,10 @@ public final class OpcodeMap {
         }
 
         int high = PackedIntegers.UNPACK_HIGH;
-        Object[][] unpacks = {{0x60, "punpcklbw", 8}, {0x61, "punpcklwd", 16}, {0x62, "punpckldq", 32},
-                {0x68, "punpckhbw", 8 | high}, {0x69, "punpckhwd", 16 | high}, {0x6A, "punpckhdq", 32 | high}};
-        for (Object[] unpack : unpacks) {
-            integers((Integer) unpack[0], (String) unpack[1], PackedIntegers::unpackMmx, PackedIntegers::unpack, (Integer) unpack[2]);
+        Row[] unpacks = {row(0x60, "punpcklbw", 8), row(0x61, "punpcklwd", 16), row(0x62, "punpckldq", 32),
+                row(0x68, "punpckhbw", 8 | high), row(0x69, "punpckhwd", 16 | high), row(0x6A, "punpckhdq", 32 | high)};
+        for (Row unpack : unpacks) {
+            integers(unpack.opcode(), unpack.mnemonic(), PackedIntegers::unpackMmx, PackedIntegers::unpack, unpack.argument());
         }
         vector(0x6C, null, aligned("punpcklqdq", G_E, PackedIntegers::unpack, 64), null, null);
         vector(0x6D, null, aligned("punpckhqdq", G_E, PackedIntegers::unpack, 64 | high), null, null);
@@ -636,14 +663,14 @@ public final class OpcodeMap {
     private void floatingPointMap() {
         int single = SoftFloat.SINGLE;
         int twice = SoftFloat.DOUBLE;
-        Object[][] arithmetic = {{0x58, "add", SseFloatingPoint.ADD}, {0x59, "mul", SseFloatingPoint.MULTIPLY},
-                {0x5C, "sub", SseFloatingPoint.SUBTRACT}, {0x5D, "min", SseFloatingPoint.MINIMUM},
-                {0x5E, "div", SseFloatingPoint.DIVIDE}, {0x5F, "max", SseFloatingPoint.MAXIMUM},
-                {0x51, "sqrt", SseFloatingPoint.SQUARE_ROOT}};
-        for (Object[] entry : arithmetic) {
-            int op = (Integer) entry[2];
-            String name = (String) entry[1];
-            vector((Integer) entry[0],
+        Row[] arithmetic = {row(0x58, "add", SseFloatingPoint.ADD), row(0x59, "mul", SseFloatingPoint.MULTIPLY),
+                row(0x5C, "sub", SseFloatingPoint.SUBTRACT), row(0x5D, "min", SseFloatingPoint.MINIMUM),
+                row(0x5E, "div", SseFloatingPoint.DIVIDE), row(0x5F, "max", SseFloatingPoint.MAXIMUM),
+                row(0x51, "sqrt", SseFloatingPoint.SQUARE_ROOT)};
+        for (Row entry : arithmetic) {
+            int op = entry.argument();
+            String name = entry.mnemonic();
+            vector(entry.opcode(),
                     aligned(name + "ps", G_E, SseFloatingPoint::arithmetic, SseFloatingPoint.argument(op, single, true)),
                     aligned(name + "pd", G_E, SseFloatingPoint::arithmetic, SseFloatingPoint.argument(op, twice, true)),
                     sse(name + "ss", G_E, SseFloatingPoint::arithmetic, SseFloatingPoint.argument(op, single, false)),
@@ -667,12 +694,12 @@ public final class OpcodeMap {
                 sse("comisd", G_E, SseFloatingPoint::compareToFlags, twice << 4 | signaling), null, null);
 
         // The bitwise and the interleaving instructions are the integer ones under other names.
-        Object[][] logic = {{0x54, "and", PackedIntegers.AND}, {0x55, "andn", PackedIntegers.AND_NOT},
-                {0x56, "or", PackedIntegers.OR}, {0x57, "xor", PackedIntegers.XOR}};
-        for (Object[] entry : logic) {
-            int op = (Integer) entry[2];
-            vector((Integer) entry[0], aligned(entry[1] + "ps", G_E, PackedIntegers::lanewise, op),
-                    aligned(entry[1] + "pd", G_E, PackedIntegers::lanewise, op), null, null);
+        Row[] logic = {row(0x54, "and", PackedIntegers.AND), row(0x55, "andn", PackedIntegers.AND_NOT),
+                row(0x56, "or", PackedIntegers.OR), row(0x57, "xor", PackedIntegers.XOR)};
+        for (Row entry : logic) {
+            int op = entry.argument();
+            vector(entry.opcode(), aligned(entry.mnemonic() + "ps", G_E, PackedIntegers::lanewise, op),
+                    aligned(entry.mnemonic() + "pd", G_E, PackedIntegers::lanewise, op), null, null);
         }
         int high = PackedIntegers.UNPACK_HIGH;
         vector(0x14, aligned("unpcklps", G_E, PackedIntegers::unpack, 32), aligned("unpcklpd", G_E, PackedIntegers::unpack, 64), null, null);

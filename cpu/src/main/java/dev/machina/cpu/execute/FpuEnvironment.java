@@ -77,7 +77,7 @@ public final class FpuEnvironment {
     }
 
     /** FNSAVE: the environment and the eight registers in stack order, then FNINIT. */
-    public static void save(Processor cpu, Instruction i) {
+    public static void saveX87State(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         long offset = cpu.effectiveAddress(i);
         int size = environmentSize(i);
@@ -91,7 +91,7 @@ public final class FpuEnvironment {
         f.initialize();
     }
 
-    public static void restore(Processor cpu, Instruction i) {
+    public static void restoreX87State(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         long offset = cpu.effectiveAddress(i);
         int size = environmentSize(i);
@@ -174,7 +174,7 @@ public final class FpuEnvironment {
      * selectors. XMM8-15 are saved in 64-bit mode only. The reserved and software bytes after
      * the XMM registers are left as they were.
      */
-    public static void fxsave(Processor cpu, Instruction i) {
+    public static void saveFullState(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         XmmRegisters x = cpu.state.sse;
         long offset = cpu.effectiveAddress(i);
@@ -208,7 +208,7 @@ public final class FpuEnvironment {
     }
 
     /** FXRSTOR: the image back; an MXCSR with bits outside MXCSR_MASK raises #GP(0) before anything changes. */
-    public static void fxrstor(Processor cpu, Instruction i) {
+    public static void restoreFullState(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         XmmRegisters x = cpu.state.sse;
         long offset = cpu.effectiveAddress(i);

@@ -217,14 +217,6 @@ public final class SoftFloat {
         exponent[which] = 63 - shift;
     }
 
-    /** Copies the result latch into latch {@code which}, for operations built of several steps. */
-    public void loadResult(int which) {
-        kind[which] = resultKind;
-        negative[which] = resultNegative;
-        exponent[which] = resultExponent;
-        significand[which] = resultHigh;
-    }
-
     /** Exchanges latches A and B (the reversed x87 forms, FSUBR and FDIVR). */
     public void swap() {
         int k = kind[0];
@@ -245,16 +237,24 @@ public final class SoftFloat {
         return kind[which] == QUIET_NAN || kind[which] == SIGNALING_NAN;
     }
 
-    public boolean isSignalingNan(int which) {
-        return kind[which] == SIGNALING_NAN;
-    }
-
     public boolean isZero(int which) {
         return kind[which] == ZERO;
     }
 
     public boolean isNegative(int which) {
         return negative[which];
+    }
+
+    public boolean isFinite(int which) {
+        return kind[which] == FINITE;
+    }
+
+    public boolean isInfinite(int which) {
+        return kind[which] == INFINITE;
+    }
+
+    public boolean isUnsupported(int which) {
+        return kind[which] == UNSUPPORTED;
     }
 
     // ---- results ----------------------------------------------------------------------------------
@@ -337,6 +337,43 @@ public final class SoftFloat {
         }
         quietNan(chosen);
         return true;
+    }
+
+    /** The result latch set to {@code value} (a result computed by Java's Math), raising nothing. */
+    public void setResult(double value) {
+        int before = flags;
+        load(0, DOUBLE, Double.doubleToRawLongBits(value));
+        flags = before;
+        passThrough();
+    }
+
+    /** Latch {@code which} rounded to the nearest double, for Java's Math; the flags are left alone. */
+    public double peekDouble(int which) {
+        boolean sign = negative[which];
+        return switch (kind[which]) {
+            case ZERO -> sign ? -0.0 : 0.0;
+            case INFINITE -> sign ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+            case FINITE -> {
+                long m = significand[which];
+                long kept = m >>> 11;
+                long rest = m & 0x7FF;
+                if (rest > 0x400 || (rest == 0x400 && (kept & 1) != 0)) {
+                    kept++;
+                }
+                double magnitude = Math.scalb((double) kept, exponent[which] - 52);
+                yield sign ? -magnitude : magnitude;
+            }
+            default -> Double.NaN;
+        };
+    }
+
+    /** The result latch set to an infinity (FXTRACT of zero gives -∞ as the exponent). */
+    public void setInfinity(boolean sign) {
+        special(INFINITE, sign);
+    }
+
+    public void setDefaultNan() {
+        invalid();
     }
 
     // ---- operations ---------------------------------------------------------------------------------
@@ -843,64 +880,6 @@ public final class SoftFloat {
     /** FXTRACT's significand: A with exponent 0, into the result latch. */
     public void extractSignificand() {
         finite(negative[0], 0, significand[0], 0);
-    }
-
-    public boolean isFinite(int which) {
-        return kind[which] == FINITE;
-    }
-
-    public boolean isInfinite(int which) {
-        return kind[which] == INFINITE;
-    }
-
-    public boolean isUnsupported(int which) {
-        return kind[which] == UNSUPPORTED;
-    }
-
-    /** The unbiased exponent of a finite latch. */
-    public int exponent(int which) {
-        return exponent[which];
-    }
-
-    /** The result latch set to {@code value} (a result computed by Java's Math), raising nothing. */
-    public void setResult(double value) {
-        int before = flags;
-        load(0, DOUBLE, Double.doubleToRawLongBits(value));
-        flags = before;
-        passThrough();
-    }
-
-    /** Latch {@code which} rounded to the nearest double, for Java's Math; the flags are left alone. */
-    public double peekDouble(int which) {
-        boolean sign = negative[which];
-        return switch (kind[which]) {
-            case ZERO -> sign ? -0.0 : 0.0;
-            case INFINITE -> sign ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
-            case FINITE -> {
-                long m = significand[which];
-                long kept = m >>> 11;
-                long rest = m & 0x7FF;
-                if (rest > 0x400 || (rest == 0x400 && (kept & 1) != 0)) {
-                    kept++;
-                }
-                double magnitude = Math.scalb((double) kept, exponent[which] - 52);
-                yield sign ? -magnitude : magnitude;
-            }
-            default -> Double.NaN;
-        };
-    }
-
-    /** The result latch set to an infinity (FXTRACT of zero gives -∞ as the exponent). */
-    public void setInfinity(boolean sign) {
-        special(INFINITE, sign);
-    }
-
-    public void setZero(boolean sign) {
-        special(ZERO, sign);
-    }
-
-    public void setDefaultNan() {
-        invalid();
     }
 
     // ---- rounding and storing -------------------------------------------------------------------------

@@ -192,27 +192,27 @@ public final class X87Arithmetic {
 
     /** FCHS: the sign flipped, even of a NaN; never signals. */
     public static void changeSign(Processor cpu, Instruction i) {
-        flipSign(cpu.state.x87, 0x8000, false);
+        changeSignBit(cpu.state.x87, false);
     }
 
     /** FABS: the sign cleared. */
     public static void absolute(Processor cpu, Instruction i) {
-        flipSign(cpu.state.x87, 0x8000, true);
+        changeSignBit(cpu.state.x87, true);
     }
 
-    private static void flipSign(X87Registers f, int bit, boolean clear) {
+    private static void changeSignBit(X87Registers f, boolean clear) {
         int r = f.physical(0);
         if (!f.isValid(r)) {
             X87Stack.underflow(f, r);
             return;
         }
         X87Stack.clearConditions(f, false);
-        f.signExponent[r] = clear ? f.signExponent[r] & ~bit : f.signExponent[r] ^ bit;
+        f.signExponent[r] = clear ? f.signExponent[r] & 0x7FFF : f.signExponent[r] ^ 0x8000;
     }
 
     public static void squareRoot(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        SoftFloat s = loadTop(cpu, f);
+        SoftFloat s = X87Stack.loadTop(cpu, f);
         if (s != null) {
             s.squareRoot();
             X87Stack.storeResult(s, f, f.physical(0), X87Stack.arithmeticPrecision(f));
@@ -222,43 +222,17 @@ public final class X87Arithmetic {
     /** FRNDINT: to an integral value by the rounding control. */
     public static void roundToInteger(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        SoftFloat s = loadTop(cpu, f);
+        SoftFloat s = X87Stack.loadTop(cpu, f);
         if (s != null) {
             s.roundToIntegral();
             X87Stack.storeResult(s, f, f.physical(0), 64);
         }
     }
 
-    /** ST(0) in latch A, or null after an underflow (the caller does nothing more). */
-    private static SoftFloat loadTop(Processor cpu, X87Registers f) {
-        int r = f.physical(0);
-        if (!f.isValid(r)) {
-            X87Stack.underflow(f, r);
-            return null;
-        }
-        SoftFloat s = cpu.floatingPoint();
-        s.beginX87(f.control);
-        X87Stack.load(s, f, 0, 0);
-        return s;
-    }
-
-    /** ST(0) in latch A and ST(1) in B, or null after an underflow into ST(0). */
-    private static SoftFloat loadTopTwo(Processor cpu, X87Registers f) {
-        if (X87Stack.isEmpty(f, 0) || X87Stack.isEmpty(f, 1)) {
-            X87Stack.underflow(f, f.physical(0));
-            return null;
-        }
-        SoftFloat s = cpu.floatingPoint();
-        s.beginX87(f.control);
-        X87Stack.load(s, f, 0, 0);
-        X87Stack.load(s, f, 1, 1);
-        return s;
-    }
-
     /** FSCALE: ST(0) times 2^trunc(ST(1)). */
     public static void scale(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        SoftFloat s = loadTopTwo(cpu, f);
+        SoftFloat s = X87Stack.loadTopTwo(cpu, f, 0, false);
         if (s != null) {
             s.scale();
             X87Stack.storeResult(s, f, f.physical(0), 64);
@@ -268,7 +242,7 @@ public final class X87Arithmetic {
     /** FPREM and FPREM1: the partial remainder, C2 set while incomplete, else C0 C3 C1 the quotient's low bits. */
     public static void partialRemainder(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        SoftFloat s = loadTopTwo(cpu, f);
+        SoftFloat s = X87Stack.loadTopTwo(cpu, f, 0, false);
         if (s == null) {
             return;
         }

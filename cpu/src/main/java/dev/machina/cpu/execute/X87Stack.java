@@ -8,7 +8,9 @@ import dev.machina.cpu.state.X87Registers;
  * The register-stack rules the x87 families share: pushing and popping, stack faults (an empty
  * register read, a full one pushed onto), and committing an operation's exception flags. A
  * masked exception writes the default result (the QNaN "indefinite"); an unmasked one leaves
- * the destination alone and is pending until the next waiting instruction raises #MF.
+ * the destination alone and is pending until the next waiting instruction raises #MF. A limit of
+ * this core: an unmasked overflow or underflow into a register delivers the masked response's
+ * value, not the SDM's result with its exponent wrapped by 24576.
  *
  * <p>The x87 instructions' argument holds the opcode's low three bits (the last-opcode register
  * records them); what a family method needs beyond ModRM is above them, see {@link #extra}.
@@ -33,10 +35,6 @@ final class X87Stack {
     /** The ModRM reg field, which picks the operation in the arithmetic groups. */
     static int operation(Instruction i) {
         return (i.modrm >> 3) & 7;
-    }
-
-    static X87Registers registers(Processor cpu) {
-        return cpu.state.x87;
     }
 
     static boolean isEmpty(X87Registers f, int stackIndex) {
@@ -108,6 +106,49 @@ final class X87Stack {
         int suppressing = toMemory ? X87Registers.EXCEPTIONS & ~X87Registers.PRECISION
                 : X87Registers.INVALID | X87Registers.DENORMAL | X87Registers.DIVIDE_BY_ZERO;
         return (unmasked & suppressing) == 0;
+    }
+
+    /**
+     * ST(0) in latch A of the core's SoftFloat, begun for the instruction, or null after an
+     * underflow into ST(0) (the caller then does nothing more).
+     */
+    static SoftFloat loadTop(Processor cpu, X87Registers f) {
+        int r = f.physical(0);
+        if (!f.isValid(r)) {
+            underflow(f, r);
+            return null;
+        }
+        SoftFloat s = cpu.floatingPoint();
+        s.beginX87(f.control);
+        load(s, f, 0, 0);
+        return s;
+    }
+
+    /**
+     * ST(0) in latch A and ST(1) in B, or null after an underflow whose masked result goes to
+     * ST({@code resultIndex}); an instruction that pops ({@code pops}) still pops then.
+     */
+    static SoftFloat loadTopTwo(Processor cpu, X87Registers f, int resultIndex, boolean pops) {
+        if (isEmpty(f, 0) || isEmpty(f, 1)) {
+            underflow(f, f.physical(resultIndex));
+            if (pops && (f.control & X87Registers.INVALID) != 0) {
+                pop(f);
+            }
+            return null;
+        }
+        SoftFloat s = cpu.floatingPoint();
+        s.beginX87(f.control);
+        load(s, f, 0, 0);
+        load(s, f, 1, 1);
+        return s;
+    }
+
+    /** Rounds the result latch to the extended format and pushes it if the flags allow. */
+    static void pushResult(SoftFloat s, X87Registers f) {
+        long significand = s.store(SoftFloat.EXTENDED, 64);
+        if (commit(f, s, false)) {
+            push(f, s.storedSignExponent(), significand);
+        }
     }
 
     /** Loads ST(i) into SoftFloat latch {@code which}. */

@@ -43,7 +43,7 @@ public final class X87Transcendentals {
 
     private static void logarithm(Processor cpu, boolean plusOne) {
         X87Registers f = cpu.state.x87;
-        SoftFloat s = topTwo(cpu, f);
+        SoftFloat s = X87Stack.loadTopTwo(cpu, f, 1, true);
         if (s == null) {
             return;
         }
@@ -72,7 +72,7 @@ public final class X87Transcendentals {
     /** FPATAN: atan2(ST(1), ST(0)), popped into ST(1). */
     public static void arctangent(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        SoftFloat s = topTwo(cpu, f);
+        SoftFloat s = X87Stack.loadTopTwo(cpu, f, 1, true);
         if (s == null) {
             return;
         }
@@ -151,32 +151,12 @@ public final class X87Transcendentals {
 
     // ---- shared steps ---------------------------------------------------------------------------
 
+    /** ST(0) in latch A, C1 and C2 cleared, or null after an underflow. */
     private static SoftFloat top(Processor cpu, X87Registers f) {
-        int r = f.physical(0);
-        if (!f.isValid(r)) {
-            X87Stack.underflow(f, r);
-            return null;
+        SoftFloat s = X87Stack.loadTop(cpu, f);
+        if (s != null) {
+            f.status &= ~(X87Registers.C1 | X87Registers.C2);
         }
-        SoftFloat s = cpu.floatingPoint();
-        s.beginX87(f.control);
-        X87Stack.load(s, f, 0, 0);
-        X87Stack.clearConditions(f, false);
-        f.status &= ~X87Registers.C2;
-        return s;
-    }
-
-    private static SoftFloat topTwo(Processor cpu, X87Registers f) {
-        if (X87Stack.isEmpty(f, 0) || X87Stack.isEmpty(f, 1)) {
-            X87Stack.underflow(f, f.physical(1));
-            if ((f.control & X87Registers.INVALID) != 0) {
-                X87Stack.pop(f);
-            }
-            return null;
-        }
-        SoftFloat s = cpu.floatingPoint();
-        s.beginX87(f.control);
-        X87Stack.load(s, f, 0, 0);
-        X87Stack.load(s, f, 1, 1);
         return s;
     }
 

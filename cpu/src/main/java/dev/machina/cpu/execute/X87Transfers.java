@@ -68,10 +68,7 @@ public final class X87Transfers {
         s.beginX87(f.control);
         s.load(0, format, bits);
         s.passThrough();
-        long significand = s.store(SoftFloat.EXTENDED, 64);
-        if (X87Stack.commit(f, s, false)) {
-            X87Stack.push(f, s.storedSignExponent(), significand);
-        }
+        X87Stack.pushResult(s, f);
     }
 
     /** FLD ST(i): pushes a copy of ST(i), read before the push. */
@@ -105,9 +102,7 @@ public final class X87Transfers {
         s.beginX87(f.control);
         s.loadInteger(0, value);
         s.passThrough();
-        long significand = s.store(SoftFloat.EXTENDED, 64);
-        X87Stack.clearConditions(f, false);
-        X87Stack.push(f, s.storedSignExponent(), significand);
+        X87Stack.pushResult(s, f);
     }
 
     /** FLD1 and the other constants (the argument's extra bits index them). */

@@ -261,4 +261,21 @@ class PackedIntegersTest {
         // TOP is 0 in MMX state.
         assertThat((cpu.scratch(32 + 4) >> 11) & 7).isZero();
     }
+
+    @Test
+    void moreMmxForms() {
+        cpu.scratch(0, 0x0706_0504_0302_0100L).scratch(8, 0x1716_1514_1312_1110L).scratch(0x30, 0x80FF_0000_0000_7F80L);
+        X86State after = cpu.run(0x0F, 0x6F, 0x03, 0x0F, 0x6F, 0x4B, 0x08, // movq mm0, [rbx]; movq mm1, [rbx+8]
+                0x0F, 0x60, 0xC1, 0x0F, 0x7F, 0x43, 0x10,   // punpcklbw mm0, mm1; movq [rbx+16], mm0
+                0x0F, 0x73, 0xF1, 0x08, 0x0F, 0x7F, 0x4B, 0x18, // psllq mm1, 8; movq [rbx+24], mm1
+                0x0F, 0x70, 0x13, 0x1B, 0x0F, 0x7F, 0x53, 0x20, // pshufw mm2, [rbx], reversed; movq [rbx+32], mm2
+                0x0F, 0x6F, 0x5B, 0x30, 0x0F, 0xD7, 0xC3,   // movq mm3, [rbx+48]; pmovmskb eax, mm3
+                0x0F, 0xC5, 0xCA, 0x03,                     // pextrw ecx, mm2, 3
+                0x0F, 0x77);
+        assertThat(cpu.scratch(0x10)).isEqualTo(0x1303_1202_1101_1000L);
+        assertThat(cpu.scratch(0x18)).isEqualTo(0x1615_1413_1211_1000L);
+        assertThat(cpu.scratch(0x20)).isEqualTo(0x0100_0302_0504_0706L);
+        assertThat(after.get(Register.RAX)).isEqualTo(0xC1);
+        assertThat(after.get(Register.RCX)).isEqualTo(0x0100);
+    }
 }

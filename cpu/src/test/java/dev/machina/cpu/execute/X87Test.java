@@ -363,4 +363,21 @@ class X87Test {
         assertThat(cpu.attempt(cpu.withControl(ControlRegisters.CR0_TS, ControlRegisters.CR0_MP, 0, 0), 0x9B))
                 .isInstanceOf(dev.machina.cpu.InstructionRunner.Completed.class);
     }
+
+    @Test
+    void singlePrecisionAndWordIntegerLoadsAndStoresConvert() {
+        cpu.scratch(0, Float.floatToRawIntBits(1.5f)).scratch(8, 0xFFF9).scratch(0x20, 3).scratch(0x40, 0x7F80_0001L);
+        X86State after = x87(0x037F,
+                0xD9, 0x03, 0xD9, 0x5B, 0x10,             // fld dword 1.5; fstp dword [rbx+0x10]
+                0xDF, 0x43, 0x08, 0xDD, 0x5B, 0x18,       // fild word -7; fstp qword [rbx+0x18]
+                0xD9, 0xE8, 0xDA, 0x73, 0x20, 0xD9, 0x53, 0x28, 0xDD, 0x5B, 0x30, // 1/3: fst dword, fstp qword
+                0xD9, 0x43, 0x40, 0xD9, 0x5B, 0x48,       // fld dword sNaN; fstp dword
+                0xDF, 0xE0);
+        assertThat(Float.intBitsToFloat((int) cpu.scratch(0x10))).isEqualTo(1.5f);
+        assertThat(doubleAt(0x18)).isEqualTo(-7.0);
+        assertThat(Float.intBitsToFloat((int) cpu.scratch(0x28))).isEqualTo((float) (1.0 / 3));
+        assertThat(doubleAt(0x30)).isEqualTo(1.0 / 3);
+        assertThat(cpu.scratch(0x48) & 0xFFFF_FFFFL).isEqualTo(0x7FC0_0001L);
+        assertThat(status(after) & IE).isEqualTo(IE);
+    }
 }
