@@ -6,6 +6,8 @@ import dev.machina.cpu.decode.CodeCache;
 import dev.machina.cpu.decode.Decoder;
 import dev.machina.cpu.decode.Instruction;
 import dev.machina.cpu.decode.Operand;
+import dev.machina.cpu.decode.Slot.Traits;
+import dev.machina.cpu.execute.SoftFloat;
 import dev.machina.cpu.fault.CpuException;
 import dev.machina.cpu.fault.Delivery;
 import dev.machina.cpu.fault.Vector;
@@ -13,6 +15,8 @@ import dev.machina.cpu.mmu.Mmu;
 import dev.machina.cpu.mmu.PhysicalBus;
 import dev.machina.cpu.state.CpuState;
 import dev.machina.cpu.state.Flags;
+import dev.machina.cpu.state.X87Registers;
+import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.ExitCounters;
 import dev.machina.hypervisor.ExitReason;
 import dev.machina.hypervisor.spi.Traps;
@@ -44,6 +48,7 @@ public final class Processor {
     private final Lock busLock;
     private final Delivery delivery;
     private final SystemRegisters system;
+    private final SoftFloat floatingPoint = new SoftFloat();
     private InterruptController apic;
 
     private long instructionStart;
@@ -88,6 +93,11 @@ public final class Processor {
 
     public Delivery delivery() {
         return delivery;
+    }
+
+    /** The core's floating-point arithmetic unit, shared by the x87 and SSE families. */
+    public SoftFloat floatingPoint() {
+        return floatingPoint;
     }
 
     public ExitCounters counters() {
@@ -154,6 +164,9 @@ public final class Processor {
             Instruction instruction = fetch();
             long next = instructionStart + instruction.length;
             state.rip = instruction.mode == 64 ? next : next & (instruction.mode == 32 ? 0xFFFF_FFFFL : 0xFFFF);
+            if (instruction.checks != 0) {
+                checkUnit(instruction);
+            }
             if (instruction.has(Instruction.LOCK)) {
                 executeLocked(instruction);
             } else {
@@ -172,6 +185,69 @@ public final class Processor {
             if (shadowed) {
                 interruptShadow = false;
             }
+        }
+    }
+
+    /**
+     * The checks the x87, MMX and SSE instructions make before they execute, in the order the
+     * SDM gives them: #UD, #NM, #MF, then the alignment of a 16-byte memory operand.
+     */
+    private void checkUnit(Instruction i) {
+        int checks = i.checks;
+        long cr0 = state.cr0;
+        boolean emulate = (cr0 & ControlRegisters.CR0_EM) != 0;
+        boolean switched = (cr0 & ControlRegisters.CR0_TS) != 0;
+        X87Registers x87 = state.x87;
+        if ((checks & Traits.SSE) != 0) {
+            if (emulate || (state.cr4 & ControlRegisters.CR4_OSFXSR) == 0) {
+                throw CpuException.invalidOpcode();
+            }
+            if (switched) {
+                throw CpuException.of(Vector.NM);
+            }
+        }
+        if ((checks & Traits.MMX) != 0) {
+            if (emulate) {
+                throw CpuException.invalidOpcode();
+            }
+            if (switched) {
+                throw CpuException.of(Vector.NM);
+            }
+            requireNoPendingX87Exception();
+            x87.top = 0;
+            x87.valid = 0xFF;
+        }
+        if ((checks & (Traits.X87 | Traits.X87_CONTROL | Traits.X87_NO_WAIT | Traits.FXSR)) != 0 && (emulate || switched)) {
+            throw CpuException.of(Vector.NM);
+        }
+        if ((checks & Traits.WAIT) != 0 && switched && (cr0 & ControlRegisters.CR0_MP) != 0) {
+            throw CpuException.of(Vector.NM);
+        }
+        if ((checks & (Traits.X87 | Traits.X87_CONTROL | Traits.WAIT)) != 0) {
+            requireNoPendingX87Exception();
+        }
+        if ((checks & Traits.X87) != 0) {
+            x87.lastInstruction = instructionStart;
+            x87.lastCodeSelector = state.segments[CpuState.CS].selector;
+            x87.lastOpcode = ((i.argument & 7) << 8) | i.modrm;
+            if (i.memory) {
+                x87.lastOperand = effectiveAddress(i);
+                x87.lastDataSelector = state.segments[i.segment].selector;
+            }
+        }
+        if ((checks & Traits.ALIGNED) != 0 && i.memory && (linear(i.segment, effectiveAddress(i)) & 15) != 0) {
+            throw CpuException.generalProtection();
+        }
+    }
+
+    /**
+     * An unmasked x87 exception is reported at the next waiting instruction as #MF when CR0.NE
+     * is set; without NE a PC would signal FERR# to an interrupt line this machine does not
+     * have, so the exception just stays pending.
+     */
+    private void requireNoPendingX87Exception() {
+        if ((state.x87.status & X87Registers.ERROR_SUMMARY) != 0 && (state.cr0 & ControlRegisters.CR0_NE) != 0) {
+            throw CpuException.of(Vector.MF);
         }
     }
 
@@ -399,6 +475,16 @@ public final class Processor {
 
     public void writeMemory(int segment, long offset, int size, long value) {
         mmu.write(linear(segment, offset), size, value, state.cpl() == 3);
+    }
+
+    /**
+     * Faults now if any of the {@code size} bytes at {@code offset} could not be written, so that
+     * a store made of several writes (16 bytes, FXSAVE's image) is all or nothing.
+     */
+    public void requireWritable(int segment, long offset, int size) {
+        boolean user = state.cpl() == 3;
+        mmu.translate(linear(segment, offset), Mmu.WRITE, user);
+        mmu.translate(linear(segment, offset + size - 1), Mmu.WRITE, user);
     }
 
     /** A supervisor-mode read of a linear address (descriptor tables, the TSS), whatever the CPL. */

@@ -16,9 +16,10 @@ import java.util.function.IntSupplier;
  */
 public final class SystemRegisters {
     /** CPUID leaf 1 EDX: what this core implements of the baseline features. */
-    static final int FEATURES_EDX = bit(3) /* PSE */ | bit(4) /* TSC */ | bit(5) /* MSR */ | bit(6) /* PAE */
-            | bit(8) /* CX8 */ | bit(12) /* MTRR */ | bit(13) /* PGE */ | bit(15) /* CMOV */ | bit(16) /* PAT */
-            | bit(19) /* CLFSH */;
+    static final int FEATURES_EDX = bit(0) /* FPU */ | bit(3) /* PSE */ | bit(4) /* TSC */ | bit(5) /* MSR */
+            | bit(6) /* PAE */ | bit(8) /* CX8 */ | bit(12) /* MTRR */ | bit(13) /* PGE */ | bit(15) /* CMOV */
+            | bit(16) /* PAT */ | bit(19) /* CLFSH */ | bit(23) /* MMX */ | bit(24) /* FXSR */ | bit(25) /* SSE */
+            | bit(26) /* SSE2 */;
     static final int APIC_FEATURE = bit(9);
     /** CPUID leaf 1 EDX bit 28 (HTT): leaf 1 EBX[23:16] counts the package's logical processors. */
     static final int MULTI_CORE_PACKAGE = bit(28);

@@ -112,6 +112,7 @@ public final class Decoder {
             case WORD -> 2;
             case VARIABLE -> mode == 64 && rexW ? 8 : (mode == 16) == operandPrefix ? 4 : 2;
             case STACK -> mode == 64 ? (operandPrefix ? 2 : 8) : (mode == 16) == operandPrefix ? 4 : 2;
+            case SIMD -> mode == 64 && rexW ? 8 : 4;
         };
         int addressSize = mode == 64 ? (addressPrefix ? 4 : 8) : (mode == 16) == addressPrefix ? 4 : 2;
         int rmSize = (entry.traits() & Traits.RM_BYTE) != 0 ? 1 : (entry.traits() & Traits.RM_WORD) != 0 ? 2 : operandSize;
@@ -225,7 +226,8 @@ public final class Decoder {
         int argument = entry.argument() >= 0 ? entry.argument() : opcode & 0xF;
         return new Instruction(entry.operation(), entry.mnemonic(), in.position(), mode, operandSize, addressSize,
                 rmSize, prefixes, entry.form().destination, entry.form().source, reg, rm, memory, base, index, scale,
-                displacement, segment, overridden, immediate, immediate2, argument);
+                displacement, segment, overridden, immediate, immediate2, argument,
+                entry.traits() & Traits.EXECUTION_CHECKS, modrm);
     }
 
     private static Slot resolve(Slot slot, int modrm) {

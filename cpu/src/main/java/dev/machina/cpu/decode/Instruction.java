@@ -51,11 +51,15 @@ public final class Instruction {
     public final long immediate2;
     /** A condition code, segment number or other per-opcode argument. */
     public final int argument;
+    /** The {@link Slot.Traits} checked at execution (the unit's availability, alignment); 0 for most. */
+    public final int checks;
+    /** The ModRM byte, or -1; the x87 records it as part of the last opcode. */
+    public final int modrm;
 
     Instruction(Operation operation, String mnemonic, int length, int mode, int operandSize, int addressSize,
                 int rmSize, int prefixes, int destination, int source, int reg, int rm, boolean memory, int base,
                 int index, int scale, long displacement, int segment, boolean segmentOverride, long immediate,
-                long immediate2, int argument) {
+                long immediate2, int argument, int checks, int modrm) {
         this.operation = operation;
         this.mnemonic = mnemonic;
         this.length = length;
@@ -78,6 +82,8 @@ public final class Instruction {
         this.immediate = immediate;
         this.immediate2 = immediate2;
         this.argument = argument;
+        this.checks = checks;
+        this.modrm = modrm;
     }
 
     public boolean has(int prefix) {

@@ -9,5 +9,10 @@ public enum Size {
     /** 16, 32 or 64 bits: the default size, 66 or REX.W. */
     VARIABLE,
     /** As VARIABLE, but 64 bits by default in 64-bit mode (stack operations, near branches). */
-    STACK
+    STACK,
+    /**
+     * 32 bits, 64 with REX.W: the general-register operand of an SSE or MMX instruction, whose 66
+     * prefix is a mandatory prefix and not an operand-size override.
+     */
+    SIMD
 }

@@ -53,6 +53,27 @@ public sealed interface Slot {
         public static final int IMPLICIT_LOCK = 1 << 3;
         /** Only valid in 64-bit mode. */
         public static final int ONLY_64 = 1 << 4;
+        /**
+         * An x87 computational instruction: #NM with CR0.EM or CR0.TS, #MF while an unmasked
+         * exception is pending; it records the last-instruction pointers and opcode.
+         */
+        public static final int X87 = 1 << 5;
+        /** An x87 control instruction that waits (FLDCW, FRSTOR, FFREE...): as X87, but records nothing. */
+        public static final int X87_CONTROL = 1 << 6;
+        /** An x87 control instruction that does not wait (FNINIT, FNSTSW, FNSAVE...): #NM only. */
+        public static final int X87_NO_WAIT = 1 << 12;
+        /** FWAIT: #NM only when CR0.MP and CR0.TS are both set; #MF while an exception is pending. */
+        public static final int WAIT = 1 << 7;
+        /** MMX: #UD with CR0.EM, #NM with CR0.TS, #MF while pending; enters the MMX state. */
+        public static final int MMX = 1 << 8;
+        /** SSE and SSE2: #UD with CR0.EM or without CR4.OSFXSR, #NM with CR0.TS. */
+        public static final int SSE = 1 << 9;
+        /** FXSAVE and FXRSTOR: #NM with CR0.EM or CR0.TS. */
+        public static final int FXSR = 1 << 10;
+        /** A memory operand must be 16-byte aligned, else #GP(0). */
+        public static final int ALIGNED = 1 << 11;
+        /** The traits the executor checks before each execution (the decoder keeps them in the instruction). */
+        public static final int EXECUTION_CHECKS = X87 | X87_CONTROL | X87_NO_WAIT | WAIT | MMX | SSE | FXSR | ALIGNED;
 
         private Traits() {
         }

@@ -18,6 +18,8 @@ public final class Vector {
     public static final int PF = 14;
     public static final int MF = 16;
     public static final int AC = 17;
+    /** SIMD floating-point exception (an unmasked MXCSR exception with CR4.OSXMMEXCPT). */
+    public static final int XM = 19;
 
     private Vector() {
     }

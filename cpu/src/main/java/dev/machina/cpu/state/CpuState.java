@@ -54,6 +54,9 @@ public final class CpuState {
     public int idtLimit;
     public final long[] debug = new long[8];
     public final ModelSpecificRegisters msrs = new ModelSpecificRegisters();
+    /** The x87 and MMX state; INIT leaves it as it is, as on hardware. */
+    public final X87Registers x87 = new X87Registers();
+    public final XmmRegisters sse = new XmmRegisters();
 
     public CpuState() {
         for (int i = 0; i < segments.length; i++) {
