@@ -401,6 +401,14 @@ public final class Processor {
         mmu.write(linear(segment, offset), size, value, state.cpl() == 3);
     }
 
+    /** Raises the fault a write of {@code size} bytes at {@code offset} would, without writing (ENTER's check). */
+    public void probeWrite(int segment, long offset, int size) {
+        long linear = linear(segment, offset);
+        boolean user = state.cpl() == 3;
+        mmu.translate(linear, Mmu.WRITE, user);
+        mmu.translate(linear + size - 1, Mmu.WRITE, user);
+    }
+
     /** A supervisor-mode read of a linear address (descriptor tables, the TSS), whatever the CPL. */
     public long readSystem(long linear, int size) {
         return mmu.read(linear, size, false);
