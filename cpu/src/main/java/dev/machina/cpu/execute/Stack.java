@@ -51,8 +51,9 @@ public final class Stack {
         cpu.push(i.operandSize, cpu.state.flags.get() & ~(Flags.VM | Flags.RF));
     }
 
+    /** POPF: RF is cleared whatever the image holds (only IRET restores it). */
     public static void popFlags(Processor cpu, Instruction i) {
-        Segmentation.setFlags(cpu, cpu.pop(i.operandSize), i.operandSize, cpu.state.cpl() == 0);
+        Segmentation.setFlags(cpu, cpu.pop(i.operandSize) & ~Flags.RF, i.operandSize, cpu.state.cpl() == 0);
     }
 
     public static void pushAll(Processor cpu, Instruction i) {

@@ -3,6 +3,7 @@ package dev.machina.cpu.execute;
 import dev.machina.cpu.InstructionRunner;
 import dev.machina.cpu.LongModeMachine;
 import dev.machina.cpu.fault.Vector;
+import dev.machina.cpu.state.Flags;
 import dev.machina.hypervisor.x86.Register;
 import dev.machina.hypervisor.x86.X86State;
 import org.junit.jupiter.api.AfterEach;
@@ -45,5 +46,13 @@ class StackTest {
         assertThat(machine.memory.readLong(rsp - 32)).isEqualTo(rsp - 8);
         assertThat(after.get(Register.RBP)).isEqualTo(rsp - 8);
         assertThat(after.get(Register.RSP)).isEqualTo(rsp - 32 - 0x10);
+    }
+
+    @Test
+    void popfClearsResumeFlagWhateverTheImageHolds() {
+        long rsp = LongModeMachine.STACK - 8;
+        machine.memory.writeLong(rsp, Flags.RF | Flags.CF | Flags.FIXED);
+        X86State after = machine.completes(machine.start().with(Register.RSP, rsp), 0x9D);
+        assertThat(after.get(Register.RFLAGS) & (Flags.RF | Flags.CF)).isEqualTo(Flags.CF);
     }
 }
