@@ -49,6 +49,15 @@ class StackTest {
     }
 
     @Test
+    void rexWOverridesTheOperandSizePrefixOfAPush() {
+        // 66 48 50: push rax, 64-bit despite the 66
+        long rsp = LongModeMachine.STACK;
+        X86State after = machine.completes(machine.start().with(Register.RSP, rsp).with(Register.RAX, 0x1122_3344_5566_7788L), 0x66, 0x48, 0x50);
+        assertThat(after.get(Register.RSP)).isEqualTo(rsp - 8);
+        assertThat(machine.memory.readLong(rsp - 8)).isEqualTo(0x1122_3344_5566_7788L);
+    }
+
+    @Test
     void popfClearsResumeFlagWhateverTheImageHolds() {
         long rsp = LongModeMachine.STACK - 8;
         machine.memory.writeLong(rsp, Flags.RF | Flags.CF | Flags.FIXED);
