@@ -22,6 +22,8 @@ sealed interface Behaviour {
     int RAX = 0;
     int RCX = 1;
     int RDX = 2;
+    int RSP = 4;
+    int RBP = 5;
     int RSI = 6;
     int RDI = 7;
 
@@ -322,6 +324,55 @@ sealed interface Behaviour {
 
         private static long lowest(CaseBuilder c, long start, int elements) {
             return c.backwards() ? start - (long) (elements - 1) * c.size : start;
+        }
+
+        @Override
+        public long undefinedFlags(CaseBuilder c) {
+            return 0;
+        }
+    }
+
+    /**
+     * PUSH, POP, PUSHF, POPF, ENTER and LEAVE: RSP (and RBP, which ENTER and LEAVE follow) point
+     * mid-buffer. A PUSH or POP of memory is sometimes rebased on RSP itself, where POP addresses
+     * with RSP already incremented. What POPF pops never has TF, whose trap would end the JVM.
+     */
+    record StackOperation(Kind kind) implements Behaviour {
+        enum Kind { PUSH, POP, POP_FLAGS, ENTER, LEAVE }
+
+        @Override
+        public int reserved(CaseBuilder c) {
+            return 1 << RSP | (kind == Kind.ENTER || kind == Kind.LEAVE ? 1 << RBP : 0);
+        }
+
+        @Override
+        public void prepare(CaseBuilder c) {
+            long stack = framePointer(c);
+            c.write(Gpr.of(RSP, 8), stack);
+            switch (kind) {
+                case PUSH, POP -> {
+                    if (c.rm instanceof Memory && c.random.nextInt(3) == 0) {
+                        int displacement = c.random.nextInt(-64, 64);
+                        long target = stack + (kind == Kind.POP ? c.size : 0) + displacement;
+                        c.rm = new Memory(new Operand.Indexed(RSP, -1, c.random.nextInt(4), 1, displacement, true), target, c.size);
+                        c.write(c.rm, Values.interesting(c.random, c.size));
+                    }
+                }
+                case POP_FLAGS -> c.writeMemory(stack, c.size, Values.interesting(c.random, c.size) & ~MachineState.TF);
+                case ENTER -> {
+                    c.write(Gpr.of(RBP, 8), framePointer(c));
+                    // ENTER checks a write at the final RSP, so the frame stays in the buffer.
+                    int frame = c.random.nextBoolean() ? c.random.nextInt(64) : c.random.nextInt(1024);
+                    int level = c.random.nextInt(4) + (c.random.nextInt(8) == 0 ? 32 : 0);
+                    c.immediate = frame | (long) level << 16;
+                }
+                case LEAVE -> c.write(Gpr.of(RBP, 8), framePointer(c));
+            }
+        }
+
+        /** A stack address mid-buffer, usually 8-aligned, with room both ways. */
+        private static long framePointer(CaseBuilder c) {
+            return c.pickTarget(16, c.random.nextInt(4) == 0 ? 1 : 8, true);
         }
 
         @Override

@@ -29,6 +29,8 @@ final class CaseBuilder {
     final int size;
     /** 8, or 4 under a 67 prefix. */
     final int addressSize;
+    /** REX.W: the 64-bit operand size, which a stack instruction has without it too. */
+    final boolean rexW;
     /** No REX prefix: registers 0..7 only, and byte registers 4..7 are AH, CH, DH, BH. */
     final boolean legacy;
     final long[] registers = new long[MachineState.REGISTERS];
@@ -47,6 +49,10 @@ final class CaseBuilder {
 
     /** Where the host runs the instruction and keeps the buffer; the Java CPU mirrors it. */
     record Layout(long instructionAddress, long dataAddress, int dataSize) {
+        /** The layout for an instruction that comes {@code bytes} after the first. */
+        Layout after(int bytes) {
+            return new Layout(instructionAddress + bytes, dataAddress, dataSize);
+        }
     }
 
     CaseBuilder(Template template, Layout layout, RandomGenerator random) {
@@ -54,7 +60,8 @@ final class CaseBuilder {
         this.template = template;
         this.layout = layout;
         this.size = pickSize(template.sizes(), random);
-        this.legacy = size != 8 && random.nextBoolean();
+        this.rexW = size == 8 && !(template.has(Template.STACK_SIZED) && random.nextBoolean());
+        this.legacy = !rexW && random.nextBoolean();
         this.memory = new byte[layout.dataSize()];
         Shape shape = template.shape();
         boolean memoryForm = shape.absoluteOffset()
@@ -62,7 +69,7 @@ final class CaseBuilder {
         this.addressSize = (memoryForm || shape == Shape.STRING) && random.nextInt(4) == 0 ? 4 : 8;
         this.segment = (memoryForm || shape == Shape.STRING) && random.nextInt(5) == 0
                 ? SEGMENT_PREFIXES[random.nextInt(SEGMENT_PREFIXES.length)] : 0;
-        this.ignoredOperandPrefix = (size == 1 || size == 8 && template.memoryUse() != Template.MemoryUse.PAIR)
+        this.ignoredOperandPrefix = (size == 1 || rexW && template.memoryUse() != Template.MemoryUse.PAIR)
                 && random.nextInt(20) == 0;
         randomizeState();
         lock = memoryForm && template.has(Template.LOCKABLE) && random.nextBoolean();
@@ -104,7 +111,8 @@ final class CaseBuilder {
             int bytes = 1 << random.nextInt(4);
             writeMemory(layout.dataAddress() + random.nextInt(memory.length - bytes + 1), bytes, Values.interesting(random, bytes));
         }
-        flags = 0x2 | (random.nextLong() & Behaviour.ARITHMETIC) | (random.nextInt(4) == 0 ? MachineState.DF : 0);
+        // IF is set in ring 3 on the host; AC stays clear, or misaligned accesses would fault there.
+        flags = 0x2 | MachineState.IF | (random.nextLong() & Behaviour.ARITHMETIC) | (random.nextInt(4) == 0 ? MachineState.DF : 0);
     }
 
     int rmSize() {
@@ -139,14 +147,11 @@ final class CaseBuilder {
         return (flags & MachineState.DF) != 0;
     }
 
-    /** A register for an operand of {@code operandSize} bytes, never RSP (nor SPL), outside {@code excluded} (a mask). */
+    /** A register for an operand of {@code operandSize} bytes outside {@code excluded} (a mask). */
     Gpr pickRegister(int operandSize, int excluded) {
         while (true) {
             int number = random.nextInt(legacy ? 8 : 16);
             boolean high = legacy && operandSize == 1 && number >= 4;
-            if (number == RSP && !high) {
-                continue;
-            }
             Gpr candidate = new Gpr(number, operandSize, high);
             if ((excluded >> candidate.underlying() & 1) == 0) {
                 return candidate;
@@ -168,7 +173,7 @@ final class CaseBuilder {
         if (template.shape().absoluteOffset()) {
             return new Memory(new AbsoluteOffset(target), target, bytes);
         }
-        int excluded = 1 << RSP | template.behaviour().reserved(this)
+        int excluded = template.behaviour().reserved(this)
                 | (use == Template.MemoryUse.BIT_STRING ? 1 << reg.underlying() : 0);
         Memory operand = new Memory(solve(excluded, target), target, bytes);
         if (use != Template.MemoryUse.ADDRESS_ONLY) {
@@ -177,8 +182,8 @@ final class CaseBuilder {
         return operand;
     }
 
-    /** An address in the buffer for {@code bytes} bytes; mid-buffer for a bit string, which reaches both ways. */
-    private long pickTarget(int bytes, int alignment, boolean middle) {
+    /** An address in the buffer for {@code bytes} bytes; mid-buffer for what reaches both ways (bit strings, stacks). */
+    long pickTarget(int bytes, int alignment, boolean middle) {
         int lowest = middle ? memory.length / 4 : 0;
         int highest = middle ? memory.length * 3 / 4 : memory.length - bytes;
         int offset = random.nextInt(lowest, highest + 1) & -alignment;
@@ -196,7 +201,7 @@ final class CaseBuilder {
         }
         long addressMask = Values.mask(addressSize);
         if (form < 7) {
-            int index = pickAddressRegister(excluded);
+            int index = pickAddressRegister(excluded | 1 << RSP);
             int scale = random.nextInt(4);
             long indexValue;
             long displacement;
@@ -208,7 +213,7 @@ final class CaseBuilder {
             return new Indexed(-1, index, scale, 4, (int) displacement, true);
         }
         int base = pickAddressRegister(excluded);
-        int index = form < 13 ? -1 : pickAddressRegister(excluded);
+        int index = form < 13 ? -1 : pickAddressRegister(excluded | 1 << RSP); // SIB index 100 means none
         int scale = random.nextInt(4);
         int displacementBytes = new int[] {0, 1, 4}[random.nextInt(3)];
         if ((base & 7) == 5 && displacementBytes == 0 || base == index && scale == 0 && displacementBytes == 0) {

@@ -84,7 +84,8 @@ final class Differential implements AutoCloseable {
     }
 
     private static String flagNames(long bits) {
-        String[] names = {"CF", "", "PF", "", "AF", "", "ZF", "SF", "", "", "DF", "OF"};
+        String[] names = {"CF", "", "PF", "", "AF", "", "ZF", "SF", "TF", "IF", "DF", "OF", "IOPL", "IOPL", "NT", "",
+                "RF", "VM", "AC", "VIF", "VIP", "ID"};
         List<String> set = new ArrayList<>();
         for (int bit = 0; bit < names.length; bit++) {
             if ((bits >> bit & 1) != 0) {

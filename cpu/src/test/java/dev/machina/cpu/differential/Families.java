@@ -6,6 +6,7 @@ import dev.machina.cpu.differential.Behaviour.CompareExchange;
 import dev.machina.cpu.differential.Behaviour.Divide;
 import dev.machina.cpu.differential.Behaviour.FlagsLeft;
 import dev.machina.cpu.differential.Behaviour.Shift;
+import dev.machina.cpu.differential.Behaviour.StackOperation;
 import dev.machina.cpu.differential.Behaviour.StringOperation;
 import dev.machina.cpu.differential.Template.MemoryUse;
 
@@ -33,6 +34,7 @@ import static dev.machina.cpu.differential.Template.BYTE;
 import static dev.machina.cpu.differential.Template.IMPLICIT_LOCK;
 import static dev.machina.cpu.differential.Template.LOCKABLE;
 import static dev.machina.cpu.differential.Template.MEMORY_ONLY;
+import static dev.machina.cpu.differential.Template.STACK_SIZED;
 import static dev.machina.cpu.differential.Template.WIDE;
 import static dev.machina.cpu.differential.Template.of;
 
@@ -50,8 +52,9 @@ final class Families {
     static final Family MOVES = new Family("moves", moves());
     static final Family FLAGS = new Family("flags", flags());
     static final Family STRINGS = new Family("strings", strings());
+    static final Family STACK = new Family("stack", stack());
 
-    static final List<Family> ALL = List.of(ARITHMETIC, SHIFTS, BITS, MOVES, FLAGS, STRINGS);
+    static final List<Family> ALL = List.of(ARITHMETIC, SHIFTS, BITS, MOVES, FLAGS, STRINGS, STACK);
     static final List<Family> DEFAULT = ALL;
 
     private Families() {
@@ -200,5 +203,23 @@ final class Families {
                 bothSizes(of("lods", STRING, BYTE, 0xAC).behaviour(new StringOperation(true, false, false))),
                 bothSizes(of("scas", STRING, BYTE, 0xAE).behaviour(new StringOperation(false, true, true)))
         ).flatMap(s -> s).toList();
+    }
+
+    private static List<Template> stack() {
+        StackOperation push = new StackOperation(StackOperation.Kind.PUSH);
+        StackOperation pop = new StackOperation(StackOperation.Kind.POP);
+        int sizes = 2 | 8;
+        return Stream.of(
+                of("push", OPCODE_REG, sizes, 0x50).behaviour(push),
+                of("pop", OPCODE_REG, sizes, 0x58).behaviour(pop),
+                of("push", RM, sizes, 0xFF).extension(6).behaviour(push),
+                of("pop", RM, sizes, 0x8F).extension(0).behaviour(pop),
+                of("push", NONE, sizes, 0x6A).immediate(Immediate.BYTE).behaviour(push),
+                of("push", NONE, sizes, 0x68).immediate(Immediate.FULL).behaviour(push),
+                of("pushf", NONE, sizes, 0x9C).behaviour(push),
+                of("popf", NONE, sizes, 0x9D).behaviour(new StackOperation(StackOperation.Kind.POP_FLAGS)),
+                of("enter", NONE, sizes, 0xC8).immediate(Immediate.WORD_BYTE).behaviour(new StackOperation(StackOperation.Kind.ENTER)),
+                of("leave", NONE, sizes, 0xC9).behaviour(new StackOperation(StackOperation.Kind.LEAVE))
+        ).map(t -> t.traits(STACK_SIZED)).toList();
     }
 }

@@ -1,13 +1,21 @@
 package dev.machina.cpu.differential;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Set;
 import java.util.random.RandomGenerator;
 
-/** Draws test cases from a list of families, keeping only the templates the host can execute. */
+/**
+ * Draws test cases from a list of families, keeping only the templates the host can execute. A
+ * third of the cases put a {@link FlagSetter} first, so the instruction starts on pending flags.
+ */
 final class Generator {
-    /** The flags a comparison looks at before undefined ones are taken out: the arithmetic ones and DF. */
-    static final long COMPARED_FLAGS = Behaviour.ARITHMETIC | MachineState.DF;
+    /**
+     * The flags a comparison looks at before undefined ones are taken out: all that ring 3 can
+     * see (VM, VIF and VIP cannot be set there; PUSHF and POPF reach the others).
+     */
+    static final long COMPARED_FLAGS = Behaviour.ARITHMETIC | MachineState.TF | MachineState.IF | MachineState.DF
+            | 3 << 12 | 1 << 14 | 1 << 16 | 1 << 18 | 1 << 21;
     private static final int MAXIMUM_LENGTH = 15;
 
     private final List<Family> families;
@@ -30,12 +38,20 @@ final class Generator {
         Family family = families.get(random.nextInt(families.size()));
         Template template = family.templates().get(random.nextInt(family.templates().size()));
         while (true) {
-            CaseBuilder c = new CaseBuilder(template, layout, random);
+            FlagSetter setter = random.nextInt(3) == 0 ? FlagSetter.draw(random) : null;
+            CaseBuilder c = new CaseBuilder(template, layout.after(setter == null ? 0 : setter.length()), random);
             InstructionEncoder.Encoded encoded = InstructionEncoder.encode(c);
             if (encoded.bytes().length <= MAXIMUM_LENGTH) {
-                int compared = 0xFFFF & ~(1 << MachineState.RSP) & ~template.behaviour().undefinedRegisters(c);
+                int compared = 0xFFFF & ~template.behaviour().undefinedRegisters(c);
                 long flags = COMPARED_FLAGS & ~template.behaviour().undefinedFlags(c);
-                return new TestCase(template, encoded.text(), encoded.bytes(), c.initialState(), flags, compared);
+                String text = encoded.text();
+                byte[] code = encoded.bytes();
+                if (setter != null) {
+                    InstructionEncoder.Encoded first = setter.bind(c, random);
+                    text = first.text() + " ; " + text;
+                    code = ByteBuffer.allocate(first.bytes().length + code.length).put(first.bytes()).put(code).array();
+                }
+                return new TestCase(template, text, code, c.initialState(), flags, compared);
             }
         }
     }

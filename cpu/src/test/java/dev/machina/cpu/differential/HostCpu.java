@@ -19,10 +19,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Runs one instruction on the host processor, in user mode, through {@code java.lang.foreign}.
  *
  * <p>One anonymous mapping below 2 GiB (MAP_32BIT, so 32-bit addresses and absolute disp32
- * operands reach it) holds a code page followed by the data buffer. The code page is rewritten
- * for every case as a stub: save the callee-saved registers, load RFLAGS and every general
- * register but RSP from a state block, execute the instruction, store them back and return. RSP
- * stays the host stack, so instructions under test must neither read nor write it.
+ * operands reach it) holds a code page, a state page and the data buffer. The code page is
+ * rewritten for every case as a stub: save the callee-saved registers and the host's RSP, load
+ * RFLAGS and all sixteen general registers from the state page, execute the instruction, store
+ * them back and return. The stub reaches the state page RIP-relative, so no register is kept
+ * back from the instruction: RSP included, which the generator points into the buffer for stack
+ * instructions.
  *
  * <p>A faulting instruction would take the JVM down (the signal arrives in code HotSpot does not
  * know); the caller runs each case on the Java CPU first, whose page tables map only the same
@@ -32,23 +34,19 @@ final class HostCpu implements AutoCloseable {
     static final int PAGE = 4096;
 
     private static final int MAP_32BIT = 0x40;
-    private static final int RAX = 0;
     private static final int RSP = 4;
-    private static final int RDI = 7;
     private static final int FLAGS_OFFSET = MachineState.REGISTERS * 8;
+    private static final int HOST_RSP_OFFSET = FLAGS_OFFSET + 8;
     private static final int[] CALLEE_SAVED = {3, 5, 12, 13, 14, 15};
     private static final ValueLayout.OfLong REGISTER = JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final MethodHandle MPROTECT = Posix.errnoCall("mprotect", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
 
-    private static final byte[] PROLOGUE = prologue();
-    private static final byte[] EPILOGUE = epilogue();
-
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment mapping;
     private final MemorySegment code;
+    private final MemorySegment state;
     private final MemorySegment data;
-    private final MemorySegment stateBlock;
     private final MethodHandle stub;
+    private final byte[] prologue;
 
     /** Whether this host can run the stub: Linux on x86-64. */
     static boolean supported() {
@@ -58,52 +56,49 @@ final class HostCpu implements AutoCloseable {
     }
 
     HostCpu(int dataSize) {
-        long length = PAGE + dataSize;
+        long length = 2 * PAGE + dataSize;
         MemorySegment raw = Posix.mmap(length, Posix.PROT_READ | Posix.PROT_WRITE,
                 Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-        mapping = raw.reinterpret(length, arena, Posix::munmap);
+        MemorySegment mapping = raw.reinterpret(length, arena, Posix::munmap);
         code = mapping.asSlice(0, PAGE);
-        data = mapping.asSlice(PAGE, dataSize);
-        stateBlock = arena.allocate(FLAGS_OFFSET + 8, 8);
-        stub = Linker.nativeLinker().downcallHandle(code, FunctionDescriptor.ofVoid(ADDRESS));
+        state = mapping.asSlice(PAGE, PAGE);
+        data = mapping.asSlice(2 * PAGE, dataSize);
+        stub = Linker.nativeLinker().downcallHandle(code, FunctionDescriptor.ofVoid());
+        prologue = new Stub(0).prologue();
     }
 
     /** Where the instruction under test starts. */
     long instructionAddress() {
-        return code.address() + PROLOGUE.length;
+        return code.address() + prologue.length;
     }
 
     long dataAddress() {
         return data.address();
     }
 
-    /** The most instruction bytes the code page takes after the stub's own. */
-    static int maximumInstructionLength() {
-        return PAGE - PROLOGUE.length - EPILOGUE.length;
-    }
-
     /** Executes {@code instruction} (one or more instructions that fall through) from {@code initial}. */
     MachineState run(byte[] instruction, MachineState initial) {
         protect(Posix.PROT_READ | Posix.PROT_WRITE);
-        MemorySegment.copy(MemorySegment.ofArray(PROLOGUE), 0, code, 0, PROLOGUE.length);
-        MemorySegment.copy(MemorySegment.ofArray(instruction), 0, code, PROLOGUE.length, instruction.length);
-        MemorySegment.copy(MemorySegment.ofArray(EPILOGUE), 0, code, PROLOGUE.length + instruction.length, EPILOGUE.length);
+        byte[] epilogue = new Stub(prologue.length + instruction.length).epilogue();
+        MemorySegment.copy(MemorySegment.ofArray(prologue), 0, code, 0, prologue.length);
+        MemorySegment.copy(MemorySegment.ofArray(instruction), 0, code, prologue.length, instruction.length);
+        MemorySegment.copy(MemorySegment.ofArray(epilogue), 0, code, prologue.length + instruction.length, epilogue.length);
         protect(Posix.PROT_READ | Posix.PROT_EXEC);
         for (int r = 0; r < MachineState.REGISTERS; r++) {
-            stateBlock.set(REGISTER, r * 8L, initial.register(r));
+            state.set(REGISTER, r * 8L, initial.register(r));
         }
-        stateBlock.set(REGISTER, FLAGS_OFFSET, initial.flags());
+        state.set(REGISTER, FLAGS_OFFSET, initial.flags());
         MemorySegment.copy(MemorySegment.ofArray(initial.memory()), 0, data, 0, initial.memory().length);
         try {
-            stub.invokeExact(stateBlock);
+            stub.invokeExact();
         } catch (Throwable t) {
             throw new AssertionError("the stub could not be called", t);
         }
         long[] registers = new long[MachineState.REGISTERS];
         for (int r = 0; r < MachineState.REGISTERS; r++) {
-            registers[r] = r == RSP ? initial.register(r) : stateBlock.get(REGISTER, r * 8L);
+            registers[r] = state.get(REGISTER, r * 8L);
         }
-        return new MachineState(registers, stateBlock.get(REGISTER, FLAGS_OFFSET), data.toArray(ValueLayout.JAVA_BYTE));
+        return new MachineState(registers, state.get(REGISTER, FLAGS_OFFSET), data.toArray(ValueLayout.JAVA_BYTE));
     }
 
     private void protect(int protection) {
@@ -115,68 +110,68 @@ final class HostCpu implements AutoCloseable {
         arena.close();
     }
 
-    /** The System V entry: the state block's address arrives in RDI. */
-    private static byte[] prologue() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int r : CALLEE_SAVED) {
-            emitRex(out, false, 0, r);
-            out.write(0x50 + (r & 7));
+    /**
+     * Emits the stub's code from offset {@code start} of the code page; the state page follows
+     * the code page, so its slots are at fixed distances from RIP.
+     */
+    private static final class Stub {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final int start;
+
+        Stub(int start) {
+            this.start = start;
         }
-        out.write(0x57); // push rdi: the state block, found again after the instruction
-        out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xB7}); // push qword [rdi + FLAGS_OFFSET]
-        emitInt(out, FLAGS_OFFSET);
-        out.write(0x9D); // popfq
-        for (int r = 0; r < MachineState.REGISTERS; r++) {
-            if (r != RSP && r != RDI) {
-                emitMove(out, 0x8B, r, RDI);
+
+        /** The System V entry: no arguments, the state is found RIP-relative. */
+        byte[] prologue() {
+            for (int r : CALLEE_SAVED) {
+                rex(false, 0, r);
+                out.write(0x50 + (r & 7));
+            }
+            ripRelative(0x89, RSP, HOST_RSP_OFFSET, true); // mov [host rsp], rsp
+            ripRelative(0xFF, 6, FLAGS_OFFSET, false); // push qword [flags]
+            out.write(0x9D); // popfq
+            for (int r = 0; r < MachineState.REGISTERS; r++) {
+                ripRelative(0x8B, r, r * 8, true); // mov r, [slot r]; nothing uses the stack after popfq
+            }
+            return out.toByteArray();
+        }
+
+        byte[] epilogue() {
+            for (int r = 0; r < MachineState.REGISTERS; r++) {
+                ripRelative(0x89, r, r * 8, true); // mov [slot r], r: MOV leaves the flags alone
+            }
+            ripRelative(0x8B, RSP, HOST_RSP_OFFSET, true); // mov rsp, [host rsp]
+            out.write(0x9C); // pushfq
+            ripRelative(0x8F, 0, FLAGS_OFFSET, false); // pop qword [flags]
+            // push 2 ; popfq: the ABI wants DF clear, and a set AC would fault the JVM's unaligned accesses.
+            out.writeBytes(new byte[] {0x6A, 0x02, (byte) 0x9D});
+            for (int i = CALLEE_SAVED.length - 1; i >= 0; i--) {
+                int r = CALLEE_SAVED[i];
+                rex(false, 0, r);
+                out.write(0x58 + (r & 7));
+            }
+            out.write(0xC3);
+            return out.toByteArray();
+        }
+
+        /** {@code opcode} with ModRM.reg {@code reg} and a RIP-relative operand at {@code offset} of the state page. */
+        private void ripRelative(int opcode, int reg, int offset, boolean wide) {
+            rex(wide, reg, 0);
+            out.write(opcode);
+            out.write((reg & 7) << 3 | 5);
+            int next = start + out.size() + 4;
+            int displacement = PAGE + offset - next;
+            for (int i = 0; i < 4; i++) {
+                out.write(displacement >>> (8 * i));
             }
         }
-        emitMove(out, 0x8B, RDI, RDI);
-        return out.toByteArray();
-    }
 
-    private static byte[] epilogue() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(0x9C); // pushfq first: nothing below may run before the flags are safe
-        out.write(0x50); // push rax
-        out.writeBytes(new byte[] {0x48, (byte) 0x8B, 0x44, 0x24, 0x10}); // mov rax, [rsp + 16]: the state block
-        for (int r = 1; r < MachineState.REGISTERS; r++) {
-            if (r != RSP) {
-                emitMove(out, 0x89, r, RAX);
+        private void rex(boolean wide, int reg, int rm) {
+            int rex = 0x40 | (wide ? 8 : 0) | (reg >= 8 ? 4 : 0) | (rm >= 8 ? 1 : 0);
+            if (rex != 0x40) {
+                out.write(rex);
             }
-        }
-        out.writeBytes(new byte[] {(byte) 0x8F, 0x00}); // pop qword [rax]: the instruction's RAX
-        out.writeBytes(new byte[] {(byte) 0x8F, (byte) 0x80}); // pop qword [rax + FLAGS_OFFSET]
-        emitInt(out, FLAGS_OFFSET);
-        out.write(0x58); // pop rax: drops the state block's address
-        out.write(0xFC); // cld: the ABI wants DF clear on return
-        for (int i = CALLEE_SAVED.length - 1; i >= 0; i--) {
-            int r = CALLEE_SAVED[i];
-            emitRex(out, false, 0, r);
-            out.write(0x58 + (r & 7));
-        }
-        out.write(0xC3);
-        return out.toByteArray();
-    }
-
-    /** {@code mov reg, [base + 8*reg]} (8B) or {@code mov [base + 8*reg], reg} (89), 64-bit. */
-    private static void emitMove(ByteArrayOutputStream out, int opcode, int register, int base) {
-        emitRex(out, true, register, base);
-        out.write(opcode);
-        out.write(0x40 | (register & 7) << 3 | base);
-        out.write(register * 8);
-    }
-
-    private static void emitRex(ByteArrayOutputStream out, boolean wide, int reg, int rm) {
-        int rex = 0x40 | (wide ? 8 : 0) | (reg >= 8 ? 4 : 0) | (rm >= 8 ? 1 : 0);
-        if (rex != 0x40) {
-            out.write(rex);
-        }
-    }
-
-    private static void emitInt(ByteArrayOutputStream out, int value) {
-        for (int i = 0; i < 4; i++) {
-            out.write(value >>> (8 * i));
         }
     }
 }

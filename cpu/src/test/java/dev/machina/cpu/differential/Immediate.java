@@ -10,7 +10,9 @@ enum Immediate {
     /** As wide as the operand, imm64 included (MOV B8+r). */
     WIDE,
     /** An absolute address as wide as the address size (MOV A0..A3). */
-    OFFSET;
+    OFFSET,
+    /** ENTER's imm16 frame size and imm8 nesting level, packed low to high. */
+    WORD_BYTE;
 
     int bytes(int operandSize, int addressSize) {
         return switch (this) {
@@ -19,6 +21,7 @@ enum Immediate {
             case FULL -> Math.min(operandSize, 4);
             case WIDE -> operandSize;
             case OFFSET -> addressSize;
+            case WORD_BYTE -> 3;
         };
     }
 }

@@ -88,7 +88,7 @@ final class InstructionEncoder {
     }
 
     private static int rex(CaseBuilder c) {
-        int rex = 0x40 | (c.size == 8 ? 8 : 0);
+        int rex = 0x40 | (c.rexW ? 8 : 0);
         if (c.reg != null && c.reg.number() >= 8) {
             rex |= c.template.shape().field == Shape.Field.REGISTER ? 4 : 1;
         }
@@ -166,7 +166,9 @@ final class InstructionEncoder {
                 .replace("%rm", c.rm == null ? "" : operandText(c, c.rm, length))
                 .replace("%reg", c.reg == null ? "" : c.reg.name())
                 .replace("%acc", Gpr.of(0, c.size).name());
-        if (t.immediate() != Immediate.NONE && t.immediate() != Immediate.OFFSET) {
+        if (t.immediate() == Immediate.WORD_BYTE) {
+            operands = String.format("0x%x, %d", c.immediate & 0xFFFF, c.immediate >>> 16 & 0xFF);
+        } else if (t.immediate() != Immediate.NONE && t.immediate() != Immediate.OFFSET) {
             long value = Values.truncate(c.immediate, t.immediate().bytes(c.size, c.addressSize));
             operands = operands.isEmpty() ? "0x" + Long.toHexString(value) : operands + ", 0x" + Long.toHexString(value);
         }

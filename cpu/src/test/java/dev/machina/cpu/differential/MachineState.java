@@ -4,12 +4,13 @@ import java.util.HexFormat;
 
 /**
  * What an instruction under test starts from or ends with, the same for the host and the Java CPU:
- * the sixteen general registers in encoding order (RSP's slot is meaningless, since the host's
- * stub runs on the host stack), RFLAGS and the contents of the data buffer.
+ * the sixteen general registers in encoding order, RFLAGS and the contents of the data buffer.
  */
 record MachineState(long[] registers, long flags, byte[] memory) {
     static final int REGISTERS = 16;
     static final int RSP = 4;
+    static final long TF = 1 << 8;
+    static final long IF = 1 << 9;
     static final long DF = 1 << 10;
 
     private static final String[] NAMES = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -33,9 +34,7 @@ record MachineState(long[] registers, long flags, byte[] memory) {
     String registersText() {
         StringBuilder text = new StringBuilder();
         for (int r = 0; r < REGISTERS; r++) {
-            if (r != RSP) {
-                text.append(NAMES[r]).append('=').append(Long.toHexString(registers[r])).append(' ');
-            }
+            text.append(NAMES[r]).append('=').append(Long.toHexString(registers[r])).append(' ');
         }
         return text.append("rflags=").append(Long.toHexString(flags)).toString();
     }

@@ -5,14 +5,17 @@ import dev.machina.cpu.LongModeMachine;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.x86.Register;
+import dev.machina.hypervisor.x86.Segment;
+import dev.machina.hypervisor.x86.SegmentRegisters;
 import dev.machina.hypervisor.x86.X86State;
 
 import java.util.List;
 
 /**
- * The Java CPU set up to mirror {@link HostCpu}: its page tables map the host's code page and data
- * buffer at the host's virtual addresses (code read-only, data not executable) and nothing else, so
- * an access the generator did not mean, which on the host would crash the JVM, faults here first.
+ * The Java CPU set up to mirror {@link HostCpu}: in ring 3, with page tables that map the host's
+ * code page and data buffer at the host's virtual addresses (code read-only, data not executable)
+ * and nothing else, so an access the generator did not mean, which on the host would crash the
+ * JVM, faults here first.
  */
 final class SimulatedCpu implements AutoCloseable {
     private static final long PML4 = 0x1000;
@@ -23,6 +26,9 @@ final class SimulatedCpu implements AutoCloseable {
     private static final long WRITABLE = 1 << 1;
     private static final long USER = 1 << 2;
     private static final long NO_EXECUTE = 1L << 63;
+    private static final int DPL_3 = 3 << 5;
+    /** Ring 3, as the host runs the instruction: POPF may not change IF or IOPL there. */
+    private static final SegmentRegisters RING_3 = userSegments();
 
     /** How a run on the Java CPU ended. */
     sealed interface Outcome {
@@ -63,7 +69,7 @@ final class SimulatedCpu implements AutoCloseable {
         memory.write(CODE + (instructionAddress - codePage), code, 0, code.length);
         memory.write(DATA, initial.memory(), 0, dataSize);
         runner.forgetCode();
-        X86State state = LongModeMachine.longMode(instructionAddress, initial.register(MachineState.RSP), PML4);
+        X86State state = LongModeMachine.longMode(instructionAddress, initial.register(MachineState.RSP), PML4).withSegments(RING_3);
         for (int r = 0; r < MachineState.REGISTERS; r++) {
             state = state.with(Register.values()[r], initial.register(r));
         }
@@ -77,6 +83,15 @@ final class SimulatedCpu implements AutoCloseable {
                             + " after " + done.executed() + " instructions");
             default -> new Completed(finalState(outcome.state()));
         };
+    }
+
+    private static SegmentRegisters userSegments() {
+        SegmentRegisters kernel = SegmentRegisters.flat64(8);
+        Segment code = kernel.cs();
+        Segment data = kernel.ds();
+        Segment userCode = new Segment(0x2B, code.base(), code.limit(), code.accessRights() | DPL_3);
+        Segment userData = new Segment(0x23, data.base(), data.limit(), data.accessRights() | DPL_3);
+        return new SegmentRegisters(userCode, userData, userData, userData, userData, userData, kernel.tr(), kernel.ldtr());
     }
 
     private MachineState finalState(X86State state) {
