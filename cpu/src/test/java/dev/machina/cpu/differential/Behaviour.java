@@ -22,6 +22,7 @@ sealed interface Behaviour {
     int RAX = 0;
     int RCX = 1;
     int RDX = 2;
+    int RBX = 3;
     int RSP = 4;
     int RBP = 5;
     int RSI = 6;
@@ -373,6 +374,25 @@ sealed interface Behaviour {
         /** A stack address mid-buffer, usually 8-aligned, with room both ways. */
         private static long framePointer(CaseBuilder c) {
             return c.pickTarget(16, c.random.nextInt(4) == 0 ? 1 : 8, true);
+        }
+
+        @Override
+        public long undefinedFlags(CaseBuilder c) {
+            return 0;
+        }
+    }
+
+    /** XLAT: RBX points so that RBX + AL lands in the buffer. */
+    record Translate() implements Behaviour {
+        @Override
+        public int reserved(CaseBuilder c) {
+            return 1 << RBX;
+        }
+
+        @Override
+        public void prepare(CaseBuilder c) {
+            long target = c.pickTarget(1, 1, false);
+            c.write(Gpr.of(RBX, c.addressSize), target - c.read(Gpr.of(RAX, 1)));
         }
 
         @Override

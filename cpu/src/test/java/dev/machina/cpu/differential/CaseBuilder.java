@@ -66,8 +66,9 @@ final class CaseBuilder {
         Shape shape = template.shape();
         boolean memoryForm = shape.absoluteOffset()
                 || shape.hasModRm() && !template.has(Template.REGISTER_ONLY) && (template.has(Template.MEMORY_ONLY) || random.nextBoolean());
-        this.addressSize = (memoryForm || shape == Shape.STRING) && random.nextInt(4) == 0 ? 4 : 8;
-        this.segment = (memoryForm || shape == Shape.STRING) && random.nextInt(5) == 0
+        boolean addresses = memoryForm || shape == Shape.STRING || template.has(Template.IMPLICIT_MEMORY);
+        this.addressSize = addresses && random.nextInt(4) == 0 ? 4 : 8;
+        this.segment = addresses && random.nextInt(5) == 0
                 ? SEGMENT_PREFIXES[random.nextInt(SEGMENT_PREFIXES.length)] : 0;
         this.ignoredOperandPrefix = (size == 1 || rexW && template.memoryUse() != Template.MemoryUse.PAIR)
                 && random.nextInt(20) == 0;
@@ -168,8 +169,13 @@ final class CaseBuilder {
             case ADDRESS_ONLY -> 1;
             default -> rmSize();
         };
-        boolean aligned = lock || template.has(Template.IMPLICIT_LOCK) || use == Template.MemoryUse.PAIR && size == 8;
-        long target = pickTarget(bytes, aligned ? bytes : 1, use == Template.MemoryUse.BIT_STRING);
+        boolean locked = lock || template.has(Template.IMPLICIT_LOCK);
+        // CMPXCHG16B faults unaligned; a locked access may be unaligned, but not split across cache lines.
+        boolean aligned = use == Template.MemoryUse.PAIR && size == 8 || locked && random.nextBoolean();
+        long target;
+        do {
+            target = pickTarget(bytes, aligned ? bytes : 1, use == Template.MemoryUse.BIT_STRING);
+        } while (locked && (target & 63) + bytes > 64);
         if (template.shape().absoluteOffset()) {
             return new Memory(new AbsoluteOffset(target), target, bytes);
         }

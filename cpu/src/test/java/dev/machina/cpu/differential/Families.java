@@ -32,6 +32,7 @@ import static dev.machina.cpu.differential.Shape.RM_REG_CL;
 import static dev.machina.cpu.differential.Shape.STRING;
 import static dev.machina.cpu.differential.Template.BYTE;
 import static dev.machina.cpu.differential.Template.IMPLICIT_LOCK;
+import static dev.machina.cpu.differential.Template.IMPLICIT_MEMORY;
 import static dev.machina.cpu.differential.Template.LOCKABLE;
 import static dev.machina.cpu.differential.Template.MEMORY_ONLY;
 import static dev.machina.cpu.differential.Template.STACK_SIZED;
@@ -180,8 +181,15 @@ final class Families {
                 Stream.of(of("xchg", ACCUMULATOR_OPCODE_REG, WIDE, 0x90),
                         of("lea", REG_RM, WIDE, 0x8D).traits(MEMORY_ONLY).memoryUse(MemoryUse.ADDRESS_ONLY),
                         of("cbw", NONE, 2, 0x98), of("cwde", NONE, 4, 0x98), of("cdqe", NONE, 8, 0x98),
-                        of("cwd", NONE, 2, 0x99), of("cdq", NONE, 4, 0x99), of("cqo", NONE, 8, 0x99))
+                        of("cwd", NONE, 2, 0x99), of("cdq", NONE, 4, 0x99), of("cqo", NONE, 8, 0x99),
+                        of("xlat", NONE, BYTE, 0xD7).traits(IMPLICIT_MEMORY).behaviour(new Behaviour.Translate()),
+                        of("nop", NONE, BYTE, 0x90), of("pause", NONE, BYTE, 0x90).mandatoryPrefix(0xF3),
+                        of("endbr64", NONE, BYTE, 0x0F, 0x1E, 0xFA).mandatoryPrefix(0xF3),
+                        of("nop", RM, WIDE, 0x0F, 0x1F).extension(0).memoryUse(MemoryUse.ADDRESS_ONLY))
         ).flatMap(s -> s).forEach(list::add);
+        for (int hint = 0; hint < 4; hint++) {
+            list.add(of("prefetch", RM, BYTE, 0x0F, 0x18).extension(hint).traits(MEMORY_ONLY).memoryUse(MemoryUse.ADDRESS_ONLY));
+        }
         for (int cc = 0; cc < 16; cc++) {
             list.add(of("cmov" + CONDITIONS[cc], REG_RM, WIDE, 0x0F, 0x40 + cc));
             list.add(of("set" + CONDITIONS[cc], RM, BYTE, 0x0F, 0x90 + cc).extension(0));
