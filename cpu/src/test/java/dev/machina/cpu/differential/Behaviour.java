@@ -45,6 +45,15 @@ sealed interface Behaviour {
         return 0;
     }
 
+    /** Whether other code must follow the instruction, for a taken branch to skip. */
+    default boolean skipsOver() {
+        return false;
+    }
+
+    /** Learns where the whole case ends, once the instruction is encoded: a branch target. */
+    default void placed(CaseBuilder c, long end) {
+    }
+
     /** Flags left undefined whatever the operands. */
     record FlagsLeft(long undefined) implements Behaviour {
         static final FlagsLeft DEFINED = new FlagsLeft(0);
@@ -393,6 +402,67 @@ sealed interface Behaviour {
         public void prepare(CaseBuilder c) {
             long target = c.pickTarget(1, 1, false);
             c.write(Gpr.of(RBX, c.addressSize), target - c.read(Gpr.of(RAX, 1)));
+        }
+
+        @Override
+        public long undefinedFlags(CaseBuilder c) {
+            return 0;
+        }
+    }
+
+    /**
+     * Near branches, always to the end of the case: an instruction follows (a {@link FlagSetter}
+     * on a scratch register), which a taken branch skips and a branch not taken executes, so
+     * both ways end where the runner stops. CALL and RET use a stack mid-buffer, and RET finds
+     * the end address there; an indirect branch finds it in its operand.
+     */
+    record Branch(Kind kind) implements Behaviour {
+        enum Kind { RELATIVE, CALL, INDIRECT_JUMP, INDIRECT_CALL, RETURN, COUNTER }
+
+        @Override
+        public boolean skipsOver() {
+            return true;
+        }
+
+        @Override
+        public int reserved(CaseBuilder c) {
+            return switch (kind) {
+                case CALL, INDIRECT_CALL, RETURN -> 1 << RSP;
+                case COUNTER -> 1 << RCX;
+                default -> 0;
+            };
+        }
+
+        @Override
+        public void prepare(CaseBuilder c) {
+            switch (kind) {
+                case RELATIVE, CALL -> c.immediate = c.layout.following();
+                case COUNTER -> {
+                    c.immediate = c.layout.following();
+                    c.write(Gpr.of(RCX, c.addressSize), c.random.nextBoolean() ? c.random.nextInt(3) : Values.interesting(c.random, c.addressSize));
+                }
+                case RETURN -> c.immediate = c.random.nextBoolean() ? 0 : c.random.nextInt(64);
+                default -> {
+                }
+            }
+            if (kind == Kind.INDIRECT_CALL) {
+                while (c.rm instanceof Gpr g && g.number() == RSP) {
+                    c.rm = c.pickRegister(8, 1 << RSP); // CALL RSP would push onto the code page
+                }
+            }
+            if (kind == Kind.CALL || kind == Kind.INDIRECT_CALL || kind == Kind.RETURN) {
+                c.write(Gpr.of(RSP, 8), c.pickTarget(16, 8, true));
+            }
+        }
+
+        @Override
+        public void placed(CaseBuilder c, long end) {
+            switch (kind) {
+                case INDIRECT_JUMP, INDIRECT_CALL -> c.write(c.rm, end);
+                case RETURN -> c.writeMemory(c.registers[RSP], 8, end);
+                default -> {
+                }
+            }
         }
 
         @Override

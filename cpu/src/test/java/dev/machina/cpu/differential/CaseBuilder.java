@@ -47,11 +47,22 @@ final class CaseBuilder {
     /** A 66 prefix that changes nothing: on a byte operation or beside REX.W. */
     final boolean ignoredOperandPrefix;
 
-    /** Where the host runs the instruction and keeps the buffer; the Java CPU mirrors it. */
-    record Layout(long instructionAddress, long dataAddress, int dataSize) {
+    /**
+     * Where the host runs the instruction and keeps the buffer (the Java CPU mirrors it), and how
+     * many bytes of other code follow the instruction (what a branch under test jumps over).
+     */
+    record Layout(long instructionAddress, long dataAddress, int dataSize, int following) {
+        Layout(long instructionAddress, long dataAddress, int dataSize) {
+            this(instructionAddress, dataAddress, dataSize, 0);
+        }
+
         /** The layout for an instruction that comes {@code bytes} after the first. */
         Layout after(int bytes) {
-            return new Layout(instructionAddress + bytes, dataAddress, dataSize);
+            return new Layout(instructionAddress + bytes, dataAddress, dataSize, following);
+        }
+
+        Layout followedBy(int bytes) {
+            return new Layout(instructionAddress, dataAddress, dataSize, bytes);
         }
     }
 
@@ -66,7 +77,7 @@ final class CaseBuilder {
         Shape shape = template.shape();
         boolean memoryForm = shape.absoluteOffset()
                 || shape.hasModRm() && !template.has(Template.REGISTER_ONLY) && (template.has(Template.MEMORY_ONLY) || random.nextBoolean());
-        boolean addresses = memoryForm || shape == Shape.STRING || template.has(Template.IMPLICIT_MEMORY);
+        boolean addresses = memoryForm || shape == Shape.STRING || template.has(Template.ADDRESS_SIZED);
         this.addressSize = addresses && random.nextInt(4) == 0 ? 4 : 8;
         this.segment = addresses && random.nextInt(5) == 0
                 ? SEGMENT_PREFIXES[random.nextInt(SEGMENT_PREFIXES.length)] : 0;

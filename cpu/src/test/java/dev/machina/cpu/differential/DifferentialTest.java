@@ -44,7 +44,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DifferentialTest {
     private static final long DEFAULT_SEED = 0x6D61_6368_696E_61L;
-    private static final long DEFAULT_CASES = 4000;
+    private static final long DEFAULT_CASES = 10_000;
     private static final int REPORTED_TEMPLATES = 30;
     private static final long PROGRESS_EVERY = 100_000;
     /** A file to write every case to before it runs: a host fault kills the JVM, and this names the culprit. */

@@ -2,6 +2,7 @@ package dev.machina.cpu.differential;
 
 import dev.machina.cpu.differential.Behaviour.BitScan;
 import dev.machina.cpu.differential.Behaviour.BitTest;
+import dev.machina.cpu.differential.Behaviour.Branch;
 import dev.machina.cpu.differential.Behaviour.CompareExchange;
 import dev.machina.cpu.differential.Behaviour.Divide;
 import dev.machina.cpu.differential.Behaviour.FlagsLeft;
@@ -32,7 +33,7 @@ import static dev.machina.cpu.differential.Shape.RM_REG_CL;
 import static dev.machina.cpu.differential.Shape.STRING;
 import static dev.machina.cpu.differential.Template.BYTE;
 import static dev.machina.cpu.differential.Template.IMPLICIT_LOCK;
-import static dev.machina.cpu.differential.Template.IMPLICIT_MEMORY;
+import static dev.machina.cpu.differential.Template.ADDRESS_SIZED;
 import static dev.machina.cpu.differential.Template.LOCKABLE;
 import static dev.machina.cpu.differential.Template.MEMORY_ONLY;
 import static dev.machina.cpu.differential.Template.STACK_SIZED;
@@ -54,8 +55,9 @@ final class Families {
     static final Family FLAGS = new Family("flags", flags());
     static final Family STRINGS = new Family("strings", strings());
     static final Family STACK = new Family("stack", stack());
+    static final Family BRANCHES = new Family("branches", branches());
 
-    static final List<Family> ALL = List.of(ARITHMETIC, SHIFTS, BITS, MOVES, FLAGS, STRINGS, STACK);
+    static final List<Family> ALL = List.of(ARITHMETIC, SHIFTS, BITS, MOVES, FLAGS, STRINGS, STACK, BRANCHES);
     static final List<Family> DEFAULT = ALL;
 
     private Families() {
@@ -182,7 +184,7 @@ final class Families {
                         of("lea", REG_RM, WIDE, 0x8D).traits(MEMORY_ONLY).memoryUse(MemoryUse.ADDRESS_ONLY),
                         of("cbw", NONE, 2, 0x98), of("cwde", NONE, 4, 0x98), of("cdqe", NONE, 8, 0x98),
                         of("cwd", NONE, 2, 0x99), of("cdq", NONE, 4, 0x99), of("cqo", NONE, 8, 0x99),
-                        of("xlat", NONE, BYTE, 0xD7).traits(IMPLICIT_MEMORY).behaviour(new Behaviour.Translate()),
+                        of("xlat", NONE, BYTE, 0xD7).traits(ADDRESS_SIZED).behaviour(new Behaviour.Translate()),
                         of("nop", NONE, BYTE, 0x90), of("pause", NONE, BYTE, 0x90).mandatoryPrefix(0xF3),
                         of("endbr64", NONE, BYTE, 0x0F, 0x1E, 0xFA).mandatoryPrefix(0xF3),
                         of("nop", RM, WIDE, 0x0F, 0x1F).extension(0).memoryUse(MemoryUse.ADDRESS_ONLY))
@@ -229,5 +231,30 @@ final class Families {
                 of("enter", NONE, sizes, 0xC8).immediate(Immediate.WORD_BYTE).behaviour(new StackOperation(StackOperation.Kind.ENTER)),
                 of("leave", NONE, sizes, 0xC9).behaviour(new StackOperation(StackOperation.Kind.LEAVE))
         ).map(t -> t.traits(STACK_SIZED)).toList();
+    }
+
+    /** Near branches, 64-bit only: a 66 prefix truncates RIP to 16 bits on AMD and is ignored on Intel. */
+    private static List<Template> branches() {
+        Branch relative = new Branch(Branch.Kind.RELATIVE);
+        Branch counter = new Branch(Branch.Kind.COUNTER);
+        List<Template> list = new ArrayList<>();
+        for (int cc = 0; cc < 16; cc++) {
+            list.add(of("j" + CONDITIONS[cc], NONE, 8, 0x70 + cc).immediate(Immediate.BYTE).behaviour(relative));
+            list.add(of("j" + CONDITIONS[cc], NONE, 8, 0x0F, 0x80 + cc).immediate(Immediate.FULL).behaviour(relative));
+        }
+        Stream.of(
+                of("jmp", NONE, 8, 0xEB).immediate(Immediate.BYTE).behaviour(relative),
+                of("jmp", NONE, 8, 0xE9).immediate(Immediate.FULL).behaviour(relative),
+                of("call", NONE, 8, 0xE8).immediate(Immediate.FULL).behaviour(new Branch(Branch.Kind.CALL)),
+                of("jmp", RM, 8, 0xFF).extension(4).behaviour(new Branch(Branch.Kind.INDIRECT_JUMP)),
+                of("call", RM, 8, 0xFF).extension(2).behaviour(new Branch(Branch.Kind.INDIRECT_CALL)),
+                of("ret", NONE, 8, 0xC3).behaviour(new Branch(Branch.Kind.RETURN)),
+                of("ret", NONE, 8, 0xC2).immediate(Immediate.WORD).behaviour(new Branch(Branch.Kind.RETURN)),
+                of("loopne", NONE, 8, 0xE0).immediate(Immediate.BYTE).traits(ADDRESS_SIZED).behaviour(counter),
+                of("loope", NONE, 8, 0xE1).immediate(Immediate.BYTE).traits(ADDRESS_SIZED).behaviour(counter),
+                of("loop", NONE, 8, 0xE2).immediate(Immediate.BYTE).traits(ADDRESS_SIZED).behaviour(counter),
+                of("jrcxz", NONE, 8, 0xE3).immediate(Immediate.BYTE).traits(ADDRESS_SIZED).behaviour(counter)
+        ).forEach(list::add);
+        return list.stream().map(t -> t.traits(STACK_SIZED)).toList();
     }
 }

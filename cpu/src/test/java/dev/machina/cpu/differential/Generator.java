@@ -1,9 +1,11 @@
 package dev.machina.cpu.differential;
 
-import java.nio.ByteBuffer;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.random.RandomGenerator;
+import java.util.stream.Collectors;
 
 /**
  * Draws test cases from a list of families, keeping only the templates the host can execute. A
@@ -37,21 +39,29 @@ final class Generator {
     TestCase next(RandomGenerator random) {
         Family family = families.get(random.nextInt(families.size()));
         Template template = family.templates().get(random.nextInt(family.templates().size()));
+        Behaviour behaviour = template.behaviour();
         while (true) {
             FlagSetter setter = random.nextInt(3) == 0 ? FlagSetter.draw(random) : null;
-            CaseBuilder c = new CaseBuilder(template, layout.after(setter == null ? 0 : setter.length()), random);
+            FlagSetter skipped = behaviour.skipsOver() ? FlagSetter.draw(random) : null;
+            CaseBuilder.Layout placed = layout.after(setter == null ? 0 : setter.length()).followedBy(skipped == null ? 0 : skipped.length());
+            CaseBuilder c = new CaseBuilder(template, placed, random);
             InstructionEncoder.Encoded encoded = InstructionEncoder.encode(c);
             if (encoded.bytes().length <= MAXIMUM_LENGTH) {
-                int compared = 0xFFFF & ~template.behaviour().undefinedRegisters(c);
-                long flags = COMPARED_FLAGS & ~template.behaviour().undefinedFlags(c);
-                String text = encoded.text();
-                byte[] code = encoded.bytes();
+                behaviour.placed(c, placed.instructionAddress() + encoded.bytes().length + placed.following());
+                int compared = 0xFFFF & ~behaviour.undefinedRegisters(c);
+                long flags = COMPARED_FLAGS & ~behaviour.undefinedFlags(c);
+                List<InstructionEncoder.Encoded> parts = new ArrayList<>();
                 if (setter != null) {
-                    InstructionEncoder.Encoded first = setter.bind(c, random);
-                    text = first.text() + " ; " + text;
-                    code = ByteBuffer.allocate(first.bytes().length + code.length).put(first.bytes()).put(code).array();
+                    parts.add(setter.bind(c, random));
                 }
-                return new TestCase(template, text, code, c.initialState(), flags, compared);
+                parts.add(encoded);
+                if (skipped != null) {
+                    parts.add(skipped.bind(c, random));
+                }
+                String text = parts.stream().map(InstructionEncoder.Encoded::text).collect(Collectors.joining(" ; "));
+                ByteArrayOutputStream code = new ByteArrayOutputStream();
+                parts.forEach(p -> code.writeBytes(p.bytes()));
+                return new TestCase(template, text, code.toByteArray(), c.initialState(), flags, compared);
             }
         }
     }

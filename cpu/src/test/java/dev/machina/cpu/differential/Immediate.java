@@ -5,6 +5,8 @@ enum Immediate {
     NONE,
     /** imm8, sign-extended by the instruction where wider. */
     BYTE,
+    /** imm16 whatever the operand size (RET imm16). */
+    WORD,
     /** imm8, imm16 or imm32 by operand size; 64-bit operations sign-extend an imm32. */
     FULL,
     /** As wide as the operand, imm64 included (MOV B8+r). */
@@ -18,6 +20,7 @@ enum Immediate {
         return switch (this) {
             case NONE -> 0;
             case BYTE -> 1;
+            case WORD -> 2;
             case FULL -> Math.min(operandSize, 4);
             case WIDE -> operandSize;
             case OFFSET -> addressSize;

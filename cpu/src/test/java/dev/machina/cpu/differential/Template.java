@@ -31,8 +31,8 @@ record Template(String mnemonic, Shape shape, int[] opcode, int extension, int s
     static final int REGISTER_ONLY = 1 << 3;
     /** A stack instruction: 64-bit without REX.W, 16-bit with 66, never 32-bit. */
     static final int STACK_SIZED = 1 << 4;
-    /** Addresses memory without ModRM (XLAT), so address-size and segment prefixes apply. */
-    static final int IMPLICIT_MEMORY = 1 << 5;
+    /** Has an address size without ModRM (XLAT's memory, LOOP's counter), so 67 and segment prefixes apply. */
+    static final int ADDRESS_SIZED = 1 << 5;
 
     /** How the instruction uses its memory operand. */
     enum MemoryUse {
