@@ -102,7 +102,24 @@ final class CaseBuilder {
             case OFFSET -> ((Memory) rm).target();
             default -> Values.interesting(random, template.immediate().bytes(size, addressSize));
         };
+        if (random.nextInt(8) == 0) {
+            equalizeOperands();
+        }
         template.behaviour().prepare(this);
+    }
+
+    /** Makes the operands equal, an edge (a borrow in of SBB, CMP's zero) random values seldom hit. */
+    private void equalizeOperands() {
+        Operand first = reg != null ? reg : rm;
+        if (first == null || template.memoryUse() == Template.MemoryUse.ADDRESS_ONLY) {
+            return;
+        }
+        if (reg != null && rm != null) {
+            write(rm, read(reg));
+        }
+        if (template.immediate() != Immediate.NONE && template.immediate() != Immediate.OFFSET) {
+            immediate = read(first);
+        }
     }
 
     private static int pickSize(int sizes, RandomGenerator random) {

@@ -43,10 +43,11 @@ final class Differential implements AutoCloseable {
             return Optional.of("the Java CPU raised " + fault + "; not run on the host\n" + initialText(c));
         }
         MachineState simulated = ((SimulatedCpu.Completed) outcome).state();
-        MachineState native_ = host.run(c.code(), c.initial());
-        List<String> differences = differences(c, native_, simulated);
+        MachineState onHost = host.run(c.code(), c.initial());
+        List<String> differences = differences(c, onHost, simulated);
         return differences.isEmpty() ? Optional.empty()
-                : Optional.of(String.join("\n", differences) + "\n" + initialText(c));
+                : Optional.of(String.join("\n", differences) + "\n" + initialText(c)
+                        + "\n  host:    " + onHost.registersText() + "\n  java:    " + simulated.registersText());
     }
 
     private static String initialText(TestCase c) {

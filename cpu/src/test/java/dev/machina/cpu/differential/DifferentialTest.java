@@ -86,8 +86,9 @@ class DifferentialTest {
         if (failures > 0) {
             StringBuilder report = new StringBuilder(String.format("%d of %d cases differ, in %d templates (seed 0x%x):%n",
                     failures, cases, byTemplate.size(), seed));
-            byTemplate.entrySet().stream().limit(REPORTED_TEMPLATES).forEach(e -> report.append(String.format("%n%s: %d cases; %s%n",
-                    e.getKey(), e.getValue().count(), e.getValue().description())));
+            byTemplate.entrySet().stream().limit(REPORTED_TEMPLATES).forEach(e -> report.append(String.format(
+                    "%n%s: %d cases; %s%n  replay: -Dmachina.fuzz.seed=0x%x -Dmachina.fuzz.first=%d -Dmachina.fuzz.cases=1%n",
+                    e.getKey(), e.getValue().count(), e.getValue().description(), seed, e.getValue().index())));
             fail(report.toString());
         }
     }

@@ -36,6 +36,7 @@ import static dev.machina.cpu.differential.Template.IMPLICIT_LOCK;
 import static dev.machina.cpu.differential.Template.ADDRESS_SIZED;
 import static dev.machina.cpu.differential.Template.LOCKABLE;
 import static dev.machina.cpu.differential.Template.MEMORY_ONLY;
+import static dev.machina.cpu.differential.Template.REGISTER_ONLY;
 import static dev.machina.cpu.differential.Template.STACK_SIZED;
 import static dev.machina.cpu.differential.Template.WIDE;
 import static dev.machina.cpu.differential.Template.of;
@@ -178,7 +179,9 @@ final class Families {
                 bothSizes(of("mov", OFFSET_ACCUMULATOR, BYTE, 0xA2).immediate(Immediate.OFFSET)),
                 Stream.of(of("movzx", REG_RM, WIDE, 0x0F, 0xB6).rmSize(1), of("movzx", REG_RM, WIDE, 0x0F, 0xB7).rmSize(2),
                         of("movsx", REG_RM, WIDE, 0x0F, 0xBE).rmSize(1), of("movsx", REG_RM, WIDE, 0x0F, 0xBF).rmSize(2),
-                        of("movsxd", REG_RM, WIDE, 0x63).rmSize(4)),
+                        of("movsxd", REG_RM, 4 | 8, 0x63).rmSize(4),
+                        // The 16-bit form reads 16 bits of memory on Intel and 32 on AMD, which could leave the buffer.
+                        of("movsxd", REG_RM, 2, 0x63).traits(REGISTER_ONLY)),
                 bothSizes(of("xchg", RM_REG, BYTE, 0x86).traits(IMPLICIT_LOCK)),
                 Stream.of(of("xchg", ACCUMULATOR_OPCODE_REG, WIDE, 0x90),
                         of("lea", REG_RM, WIDE, 0x8D).traits(MEMORY_ONLY).memoryUse(MemoryUse.ADDRESS_ONLY),

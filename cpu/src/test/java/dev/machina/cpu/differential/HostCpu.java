@@ -34,12 +34,15 @@ final class HostCpu implements AutoCloseable {
     static final int PAGE = 4096;
 
     private static final int MAP_32BIT = 0x40;
+    /** Where the mapping goes if that is free, so that a seed replays with the same addresses. */
+    private static final long PREFERRED_ADDRESS = 0x5000_0000L;
     private static final int RSP = 4;
     private static final int FLAGS_OFFSET = MachineState.REGISTERS * 8;
     private static final int HOST_RSP_OFFSET = FLAGS_OFFSET + 8;
     private static final int[] CALLEE_SAVED = {3, 5, 12, 13, 14, 15};
     private static final ValueLayout.OfLong REGISTER = JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final MethodHandle MPROTECT = Posix.errnoCall("mprotect", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+    private static final MethodHandle MMAP = Posix.errnoCall("mmap", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
 
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment code;
@@ -57,9 +60,9 @@ final class HostCpu implements AutoCloseable {
 
     HostCpu(int dataSize) {
         long length = 2 * PAGE + dataSize;
-        MemorySegment raw = Posix.mmap(length, Posix.PROT_READ | Posix.PROT_WRITE,
-                Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-        MemorySegment mapping = raw.reinterpret(length, arena, Posix::munmap);
+        long address = Posix.checked("mmap", () -> (long) MMAP.invokeExact(Posix.errnoCapture(), PREFERRED_ADDRESS, length,
+                Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | MAP_32BIT, -1, 0L));
+        MemorySegment mapping = MemorySegment.ofAddress(address).reinterpret(length, arena, Posix::munmap);
         code = mapping.asSlice(0, PAGE);
         state = mapping.asSlice(PAGE, PAGE);
         data = mapping.asSlice(2 * PAGE, dataSize);
