@@ -46,6 +46,8 @@ final class CaseBuilder {
     final int segment;
     /** A 66 prefix that changes nothing: on a byte operation or beside REX.W. */
     final boolean ignoredOperandPrefix;
+    /** Redundant prefixes to add (no-op segment overrides, repeats of a 66 or 67 already there), up to the 15-byte limit. */
+    int padding;
 
     /**
      * Where the host runs the instruction and keeps the buffer (the Java CPU mirrors it), and how

@@ -46,6 +46,12 @@ final class Generator {
             CaseBuilder.Layout placed = layout.after(setter == null ? 0 : setter.length()).followedBy(skipped == null ? 0 : skipped.length());
             CaseBuilder c = new CaseBuilder(template, placed, random);
             InstructionEncoder.Encoded encoded = InstructionEncoder.encode(c);
+            int room = MAXIMUM_LENGTH - encoded.bytes().length;
+            if (room > 0 && random.nextInt(16) == 0) {
+                // Often right up to the limit: a 15-byte instruction is legal, a 16-byte one faults.
+                c.padding = random.nextBoolean() ? room : 1 + random.nextInt(room);
+                encoded = InstructionEncoder.encode(c);
+            }
             if (encoded.bytes().length <= MAXIMUM_LENGTH) {
                 behaviour.placed(c, placed.instructionAddress() + encoded.bytes().length + placed.following());
                 int compared = 0xFFFF & ~behaviour.undefinedRegisters(c);

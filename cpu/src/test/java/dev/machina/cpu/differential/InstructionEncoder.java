@@ -80,6 +80,16 @@ final class InstructionEncoder {
         if (c.segment != 0) {
             prefixes.add(c.segment);
         }
+        List<Integer> redundant = new ArrayList<>(List.of(0x26, 0x2E, 0x36, 0x3E));
+        if (c.size == 2 || c.ignoredOperandPrefix) {
+            redundant.add(0x66);
+        }
+        if (c.addressSize == 4) {
+            redundant.add(0x67);
+        }
+        for (int i = 0; i < c.padding; i++) {
+            prefixes.add(redundant.get(c.random.nextInt(redundant.size())));
+        }
         for (int i = prefixes.size() - 1; i > 0; i--) {
             int j = c.random.nextInt(i + 1);
             prefixes.set(i, prefixes.set(j, prefixes.get(i)));
@@ -151,6 +161,9 @@ final class InstructionEncoder {
         }
         if (c.ignoredOperandPrefix) {
             text.append("data16 ");
+        }
+        if (c.padding > 0) {
+            text.append("(+").append(c.padding).append(" prefixes) ");
         }
         text.append(t.mnemonic());
         if (t.shape() == Shape.STRING) {
