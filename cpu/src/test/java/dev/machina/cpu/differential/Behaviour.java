@@ -83,7 +83,7 @@ sealed interface Behaviour {
 
         @Override
         public void prepare(CaseBuilder c) {
-            Gpr low = c.size == 1 ? Gpr.of(RAX, 1) : Gpr.of(RAX, c.size);
+            Gpr low = Gpr.of(RAX, c.size);
             Gpr high = c.size == 1 ? new Gpr(4, 1, true) : Gpr.of(RDX, c.size);
             while (c.rm instanceof Gpr g && overlaps(g, high)) {
                 c.rm = c.pickRegister(c.rmSize(), 0);
@@ -93,7 +93,7 @@ sealed interface Behaviour {
                     c.rm = c.pickRegister(c.rmSize(), 1 << RAX | 1 << RDX);
                 }
                 long divisor = Values.interesting(c.random, c.size);
-                c.write(c.rm, divisor == 0 || Values.truncate(divisor, c.size) == 0 ? 1 + c.random.nextInt(200) : divisor);
+                c.write(c.rm, divisor == 0 ? 1 + c.random.nextInt(200) : divisor);
                 fillDividend(c, low, high);
                 if (!faults(c, low, high)) {
                     return;
@@ -103,7 +103,6 @@ sealed interface Behaviour {
 
         private void fillDividend(CaseBuilder c, Gpr low, Gpr high) {
             boolean aliased = c.rm instanceof Gpr g && overlaps(g, low);
-            int bits = c.size * 8;
             BigInteger divisor = value(c, c.rm);
             if (signed && !aliased) {
                 BigInteger quotient = BigInteger.valueOf(Values.signExtend(Values.interesting(c.random, c.size), c.size));
@@ -129,9 +128,8 @@ sealed interface Behaviour {
         }
 
         private void writeDividend(CaseBuilder c, Gpr low, Gpr high, BigInteger dividend) {
-            int bits = c.size * 8;
             c.write(low, dividend.longValue());
-            c.write(high, dividend.shiftRight(bits).longValue());
+            c.write(high, dividend.shiftRight(c.size * 8).longValue());
         }
 
         private boolean faults(CaseBuilder c, Gpr low, Gpr high) {

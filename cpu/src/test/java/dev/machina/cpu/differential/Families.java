@@ -42,9 +42,14 @@ import static dev.machina.cpu.differential.Template.WIDE;
 import static dev.machina.cpu.differential.Template.of;
 
 /**
- * The instruction tables of the differential test, one {@link Family} per area. A family for
- * SSE/SSE2 or x87 goes into {@link #ALL} when its generator exists (it will need the XMM or x87
- * state in {@link MachineState} and the host stub); {@link #DEFAULT} is what a plain run uses.
+ * The instruction tables of the differential test, one {@link Family} per area; {@link #DEFAULT}
+ * is what a plain run draws from, {@link #ALL} what {@code machina.fuzz.families} may name.
+ *
+ * <p>An SSE/SSE2 or x87 family is one more table here plus what its state needs: XMM registers
+ * and MXCSR (or the x87 stack and control word) in {@link MachineState}, loaded and stored by the
+ * {@link HostCpu} stub RIP-relative like the general registers, set and read on the Java side by
+ * {@link SimulatedCpu}, and a {@link Behaviour} for what the SDM leaves undefined. Until the Java
+ * CPU has those units it stays out of {@link #DEFAULT}: adding it there is the one-line switch.
  */
 final class Families {
     private static final String[] CONDITIONS = {"o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"};

@@ -63,6 +63,10 @@ final class HostCpu implements AutoCloseable {
         long address = Posix.checked("mmap", () -> (long) MMAP.invokeExact(Posix.errnoCapture(), PREFERRED_ADDRESS, length,
                 Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | MAP_32BIT, -1, 0L));
         MemorySegment mapping = MemorySegment.ofAddress(address).reinterpret(length, arena, Posix::munmap);
+        if (address + length > Integer.MAX_VALUE) {
+            arena.close();
+            throw new IllegalStateException("MAP_32BIT gave 0x" + Long.toHexString(address) + ", not below 2 GiB");
+        }
         code = mapping.asSlice(0, PAGE);
         state = mapping.asSlice(PAGE, PAGE);
         data = mapping.asSlice(2 * PAGE, dataSize);
