@@ -28,14 +28,24 @@ public final class LongModeMachine implements AutoCloseable {
         memory.writeLong(0x2000, 0x3000 | 0x7);
         memory.writeLong(0x3000, 0x0 | 0x87);
         memory.writeLong(0x3008, 0x20_0000 | 0x87);
+        writeGdt(memory);
+        runner = new InstructionRunner(memory);
+    }
+
+    /** Writes the flat 64-bit code (0x8) and data (0x10) descriptors at {@link #GDT}. */
+    public static void writeGdt(GuestMemory memory) {
         memory.writeLong(GDT + 8, 0x00AF_9B00_0000_FFFFL);
         memory.writeLong(GDT + 16, 0x00CF_9300_0000_FFFFL);
-        runner = new InstructionRunner(memory);
+    }
+
+    /** 64-bit mode at {@code rip} with the {@link #writeGdt GDT} and the page tables at {@code pml4}. */
+    public static X86State longMode(long rip, long rsp, long pml4) {
+        return X86State.longMode(rip, rsp, pml4, 8, new DescriptorTable(GDT, 23));
     }
 
     /** The state at {@link #CODE} with the stack at {@link #STACK}. */
     public X86State start() {
-        return X86State.longMode(CODE, STACK, PML4, 8, new DescriptorTable(GDT, 23));
+        return longMode(CODE, STACK, PML4);
     }
 
     /** Writes {@code code} at {@link #CODE} and runs it until RIP passes its end. */

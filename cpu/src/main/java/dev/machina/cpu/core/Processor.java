@@ -479,7 +479,7 @@ public final class Processor {
 
     /**
      * Faults now if any of the {@code size} bytes at {@code offset} could not be written, so that
-     * a store made of several writes (16 bytes, FXSAVE's image) is all or nothing.
+     * a store made of several writes (16 bytes, FXSAVE's image, ENTER's frame) is all or nothing.
      */
     public void requireWritable(int segment, long offset, int size) {
         boolean user = state.cpl() == 3;

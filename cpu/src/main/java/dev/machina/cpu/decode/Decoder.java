@@ -111,7 +111,7 @@ public final class Decoder {
             case BYTE -> 1;
             case WORD -> 2;
             case VARIABLE -> mode == 64 && rexW ? 8 : (mode == 16) == operandPrefix ? 4 : 2;
-            case STACK -> mode == 64 ? (operandPrefix ? 2 : 8) : (mode == 16) == operandPrefix ? 4 : 2;
+            case STACK -> mode == 64 ? (operandPrefix && !rexW ? 2 : 8) : (mode == 16) == operandPrefix ? 4 : 2;
             case SIMD -> mode == 64 && rexW ? 8 : 4;
         };
         int addressSize = mode == 64 ? (addressPrefix ? 4 : 8) : (mode == 16) == addressPrefix ? 4 : 2;

@@ -51,8 +51,9 @@ public final class Stack {
         cpu.push(i.operandSize, cpu.state.flags.get() & ~(Flags.VM | Flags.RF));
     }
 
+    /** POPF: RF is cleared whatever the image holds (only IRET restores it). */
     public static void popFlags(Processor cpu, Instruction i) {
-        Segmentation.setFlags(cpu, cpu.pop(i.operandSize), i.operandSize, cpu.state.cpl() == 0);
+        Segmentation.setFlags(cpu, cpu.pop(i.operandSize) & ~Flags.RF, i.operandSize, cpu.state.cpl() == 0);
     }
 
     public static void pushAll(Processor cpu, Instruction i) {
@@ -71,22 +72,33 @@ public final class Stack {
         }
     }
 
+    /**
+     * ENTER. As the SDM has it, a write at the final stack pointer is checked before anything
+     * changes, so a frame that runs off the stack faults at once; registers change only at the
+     * end, so a fault part way leaves RSP and RBP as they were.
+     */
     public static void enter(Processor cpu, Instruction i) {
         int size = i.operandSize;
         int level = (int) i.immediate2 & 0x1F;
         int stackSize = cpu.stackAddressSize();
-        cpu.push(size, cpu.state.registers[CpuState.RBP]);
-        long frame = cpu.state.read(CpuState.RSP, stackSize);
+        long[] r = cpu.state.registers;
+        long frame = Processor.wrapAddress(r[CpuState.RSP] - size, stackSize);
+        int pushes = level == 0 ? 1 : level + 1;
+        long top = Processor.wrapAddress(r[CpuState.RSP] - (long) size * pushes - i.immediate, stackSize);
+        cpu.requireWritable(CpuState.SS, top, size);
+        cpu.writeMemory(CpuState.SS, frame, size, r[CpuState.RBP]);
         if (level > 0) {
-            long rbp = cpu.state.registers[CpuState.RBP];
+            long rbp = r[CpuState.RBP];
+            long slot = frame;
             for (int n = 1; n < level; n++) {
                 rbp = Processor.wrapAddress(rbp - size, stackSize);
-                cpu.push(size, cpu.readMemory(CpuState.SS, rbp, size));
+                slot = Processor.wrapAddress(slot - size, stackSize);
+                cpu.writeMemory(CpuState.SS, slot, size, cpu.readMemory(CpuState.SS, rbp, size));
             }
-            cpu.push(size, frame);
+            cpu.writeMemory(CpuState.SS, Processor.wrapAddress(slot - size, stackSize), size, frame);
         }
         cpu.state.write(CpuState.RBP, size, frame);
-        cpu.state.write(CpuState.RSP, stackSize, cpu.state.registers[CpuState.RSP] - i.immediate);
+        cpu.state.write(CpuState.RSP, stackSize, top);
     }
 
     public static void leave(Processor cpu, Instruction i) {

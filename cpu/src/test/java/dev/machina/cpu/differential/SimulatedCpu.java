@@ -1,0 +1,130 @@
+package dev.machina.cpu.differential;
+
+import dev.machina.cpu.InstructionRunner;
+import dev.machina.cpu.LongModeMachine;
+import dev.machina.hypervisor.memory.AddressRange;
+import dev.machina.hypervisor.memory.GuestMemory;
+import dev.machina.hypervisor.x86.Register;
+import dev.machina.hypervisor.x86.Segment;
+import dev.machina.hypervisor.x86.SegmentRegisters;
+import dev.machina.hypervisor.x86.X86State;
+
+import java.util.List;
+
+/**
+ * The Java CPU set up to mirror {@link HostCpu}: in ring 3, with page tables that map the host's
+ * code page and data buffer at the host's virtual addresses (code read-only, data not executable)
+ * and nothing else, so an access the generator did not mean, which on the host would crash the
+ * JVM, faults here first.
+ */
+final class SimulatedCpu implements AutoCloseable {
+    private static final long PML4 = 0x1000;
+    private static final long TABLES_END = 0x8000;
+    private static final long CODE = 0x8000;
+    private static final long DATA = 0x10000;
+    private static final long PRESENT = 1;
+    private static final long WRITABLE = 1 << 1;
+    private static final long USER = 1 << 2;
+    private static final long NO_EXECUTE = 1L << 63;
+    private static final int DPL_3 = 3 << 5;
+    /** Ring 3, as the host runs the instruction: POPF may not change IF or IOPL there. */
+    private static final SegmentRegisters RING_3 = userSegments();
+
+    /** How a run on the Java CPU ended. */
+    sealed interface Outcome {
+    }
+
+    record Completed(MachineState state) implements Outcome {
+    }
+
+    record Faulted(int vector, int errorCode, long address) implements Outcome {
+        @Override
+        public String toString() {
+            return "exception " + vector + " (error code " + errorCode + ", address 0x" + Long.toHexString(address) + ")";
+        }
+    }
+
+    private final GuestMemory memory;
+    private final InstructionRunner runner;
+    private final long codePage;
+    private final long instructionAddress;
+    private final int dataSize;
+    private long nextTable = PML4 + HostCpu.PAGE;
+
+    SimulatedCpu(long instructionAddress, long dataAddress, int dataSize) {
+        this.instructionAddress = instructionAddress;
+        this.codePage = instructionAddress & -HostCpu.PAGE;
+        this.dataSize = dataSize;
+        memory = GuestMemory.allocate(List.of(new AddressRange(0, DATA + dataSize)));
+        LongModeMachine.writeGdt(memory);
+        map(codePage, CODE, PRESENT | USER);
+        for (int page = 0; page < dataSize / HostCpu.PAGE; page++) {
+            map(dataAddress + (long) page * HostCpu.PAGE, DATA + (long) page * HostCpu.PAGE, PRESENT | WRITABLE | USER | NO_EXECUTE);
+        }
+        runner = new InstructionRunner(memory);
+    }
+
+    /** Runs {@code code}, placed at the host's instruction address, until execution falls off its end. */
+    Outcome run(byte[] code, MachineState initial) {
+        memory.write(CODE + (instructionAddress - codePage), code, 0, code.length);
+        memory.write(DATA, initial.memory(), 0, dataSize);
+        runner.forgetCode();
+        X86State state = LongModeMachine.longMode(instructionAddress, initial.register(MachineState.RSP), PML4).withSegments(RING_3);
+        for (int r = 0; r < MachineState.REGISTERS; r++) {
+            state = state.with(Register.values()[r], initial.register(r));
+        }
+        state = state.with(Register.RFLAGS, initial.flags());
+        long end = instructionAddress + code.length;
+        InstructionRunner.Outcome outcome = runner.run(state, code.length, end);
+        return switch (outcome) {
+            case InstructionRunner.Faulted fault -> new Faulted(fault.vector(), fault.errorCode(), fault.faultAddress());
+            case InstructionRunner.Completed done when done.state().get(Register.RIP) != end ->
+                    throw new IllegalStateException("the Java CPU stopped at 0x" + Long.toHexString(done.state().get(Register.RIP))
+                            + " after " + done.executed() + " instructions");
+            default -> new Completed(finalState(outcome.state()));
+        };
+    }
+
+    private static SegmentRegisters userSegments() {
+        SegmentRegisters kernel = SegmentRegisters.flat64(8);
+        Segment code = kernel.cs();
+        Segment data = kernel.ds();
+        Segment userCode = new Segment(0x2B, code.base(), code.limit(), code.accessRights() | DPL_3);
+        Segment userData = new Segment(0x23, data.base(), data.limit(), data.accessRights() | DPL_3);
+        return new SegmentRegisters(userCode, userData, userData, userData, userData, userData, kernel.tr(), kernel.ldtr());
+    }
+
+    private MachineState finalState(X86State state) {
+        long[] registers = new long[MachineState.REGISTERS];
+        for (int r = 0; r < MachineState.REGISTERS; r++) {
+            registers[r] = state.get(Register.values()[r]);
+        }
+        byte[] data = new byte[dataSize];
+        memory.read(DATA, data, 0, dataSize);
+        return new MachineState(registers, state.get(Register.RFLAGS), data);
+    }
+
+    /** Maps the 4 KiB page at {@code virtual} to {@code physical}, adding page tables as needed. */
+    private void map(long virtual, long physical, long attributes) {
+        long table = PML4;
+        for (int shift = 39; shift > 12; shift -= 9) {
+            long entryAddress = table + ((virtual >>> shift) & 511) * 8;
+            long entry = memory.readLong(entryAddress);
+            if ((entry & PRESENT) == 0) {
+                if (nextTable == TABLES_END) {
+                    throw new IllegalStateException("out of page-table pages");
+                }
+                entry = nextTable | PRESENT | WRITABLE | USER;
+                nextTable += HostCpu.PAGE;
+                memory.writeLong(entryAddress, entry);
+            }
+            table = entry & 0x000F_FFFF_FFFF_F000L;
+        }
+        memory.writeLong(table + ((virtual >>> 12) & 511) * 8, physical | attributes);
+    }
+
+    @Override
+    public void close() {
+        memory.close();
+    }
+}
