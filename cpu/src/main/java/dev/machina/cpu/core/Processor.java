@@ -429,6 +429,24 @@ public final class Processor {
         return readMemory(i.segment, effectiveAddress(i), i.operandSize);
     }
 
+    /**
+     * The host address of the {@code size} bytes at {@code offset} for {@link #compareAndSetHost},
+     * or -1 where only {@link #lockBus} makes a locked access atomic (device memory, a misaligned
+     * operand). Every locked read-modify-write of RAM must go through compare-and-set: one made
+     * under the bus lock alone could lose another vCPU's compare-and-set in between.
+     */
+    public long atomicHost(int segment, long offset, int size) {
+        return mmu.hostForAtomic(linear(segment, offset), size, state.cpl() == 3);
+    }
+
+    public long readHost(long host, int size) {
+        return bus.readRam(host, size);
+    }
+
+    public boolean compareAndSetHost(long host, int size, long expected, long value) {
+        return bus.compareAndSetRam(host, size, expected, value);
+    }
+
     /** Holds the guest-wide bus lock until the current instruction ends (CMPXCHG16B, unaligned LOCK). */
     public void lockBus() {
         if (!holdsBusLock) {

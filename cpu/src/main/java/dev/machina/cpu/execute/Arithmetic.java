@@ -112,8 +112,15 @@ public final class Arithmetic {
         if (half == 8 && (cpu.linear(i.segment, offset) & 15) != 0) {
             throw CpuException.generalProtection();
         }
+        if (half == 4 && i.has(Instruction.LOCK)) {
+            long host = cpu.atomicHost(i.segment, offset, 8);
+            if (host >= 0) {
+                compareExchange8Atomically(cpu, host);
+                return;
+            }
+        }
         if (i.has(Instruction.LOCK)) {
-            cpu.lockBus();
+            cpu.lockBus(); // CMPXCHG16B: Java has no 16-byte compare-and-set
         }
         long low = cpu.readMemory(i.segment, offset, half);
         long high = cpu.readMemory(i.segment, offset + half, half);
@@ -124,6 +131,22 @@ public final class Arithmetic {
         } else {
             cpu.state.write(CpuState.RAX, half, low);
             cpu.state.write(CpuState.RDX, half, high);
+        }
+        cpu.state.flags.setArithmetic(Flags.ZF, equal ? Flags.ZF : 0);
+    }
+
+    private static void compareExchange8Atomically(Processor cpu, long host) {
+        long expected = cpu.state.read(CpuState.RDX, 4) << 32 | cpu.state.read(CpuState.RAX, 4);
+        long replacement = cpu.state.read(CpuState.RCX, 4) << 32 | cpu.state.read(CpuState.RBX, 4);
+        long current;
+        boolean equal;
+        do {
+            current = cpu.readHost(host, 8);
+            equal = current == expected;
+        } while (equal && !cpu.compareAndSetHost(host, 8, expected, replacement));
+        if (!equal) {
+            cpu.state.write(CpuState.RAX, 4, current);
+            cpu.state.write(CpuState.RDX, 4, current >>> 32);
         }
         cpu.state.flags.setArithmetic(Flags.ZF, equal ? Flags.ZF : 0);
     }

@@ -39,37 +39,44 @@ public final class Bits {
         int size = i.operandSize;
         int bits = size * 8;
         long offset = cpu.readSource(i);
-        long address = 0;
+        long bit = 1L << (offset & (bits - 1));
         long value;
-        if (i.memory) {
-            address = cpu.effectiveAddress(i);
+        if (!i.memory) {
+            value = cpu.state.read(i.rm, size);
+            if (operation != TEST) {
+                cpu.state.write(i.rm, size, apply(operation, value, bit));
+            }
+        } else {
+            long address = cpu.effectiveAddress(i);
             if (i.source == Operand.REG) {
                 long signedOffset = Arithmetic.signExtend(offset, size);
                 address = Processor.wrapAddress(address + (signedOffset >> Integer.numberOfTrailingZeros(bits)) * size, i.addressSize);
             }
-            if (i.has(Instruction.LOCK)) {
-                cpu.lockBus();
+            long host = i.has(Instruction.LOCK) ? cpu.atomicHost(i.segment, address, size) : -1;
+            if (host >= 0) {
+                do {
+                    value = cpu.readHost(host, size);
+                } while (!cpu.compareAndSetHost(host, size, value, apply(operation, value, bit)));
+            } else {
+                if (i.has(Instruction.LOCK)) {
+                    cpu.lockBus();
+                }
+                value = cpu.readMemory(i.segment, address, size);
+                if (operation != TEST) {
+                    cpu.writeMemory(i.segment, address, size, apply(operation, value, bit));
+                }
             }
-            value = cpu.readMemory(i.segment, address, size);
-        } else {
-            value = cpu.state.read(i.rm, size);
         }
-        long bit = 1L << (offset & (bits - 1));
-        boolean wasSet = (value & bit) != 0;
-        long updated = switch (operation) {
+        cpu.state.flags.setArithmetic(Flags.CF, (value & bit) != 0 ? Flags.CF : 0);
+    }
+
+    private static long apply(int operation, long value, long bit) {
+        return switch (operation) {
             case SET -> value | bit;
             case RESET -> value & ~bit;
             case COMPLEMENT -> value ^ bit;
             default -> value;
         };
-        if (operation != TEST) {
-            if (i.memory) {
-                cpu.writeMemory(i.segment, address, size, updated);
-            } else {
-                cpu.state.write(i.rm, size, updated);
-            }
-        }
-        cpu.state.flags.setArithmetic(Flags.CF, wasSet ? Flags.CF : 0);
     }
 
     /** BSF: a zero source sets ZF and leaves the destination unchanged (as AMD documents and Intel does). */
