@@ -270,6 +270,21 @@ public abstract class HypervisorConformanceTest {
     }
 
     @Test
+    void theLocalApicTimerAndThePitInterruptAHaltedVcpu() throws InterruptedException {
+        Vcpu vcpu = TestGuest.TIMERS.boot(newGuest(), 1).getFirst();
+        vcpu.start();
+
+        assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
+        List<Long> vectors = device.written(Port.VECTOR);
+        assertThat(vectors.subList(0, 4)).as("one-shot, then three periodic").containsExactly(0x40L, 0x41L, 0x41L, 0x41L);
+        // A periodic tick may land between the third and the masking of the timer.
+        assertThat(vectors.subList(4, vectors.size())).as("then the PIT")
+                .containsSubsequence(0x42L, 0x42L, 0x42L).isSubsetOf(0x41L, 0x42L);
+        assertThat(vectors.getLast()).isEqualTo(0x42L);
+        assertIoExitsCounted(List.of(vcpu));
+    }
+
+    @Test
     void aHaltedVcpuMakesNoProgressUntilAnInterruptWakesIt() throws InterruptedException {
         Vcpu vcpu = haltedInterruptsGuest(newGuest(), 1);
 

@@ -36,6 +36,8 @@ public enum TestGuest {
     BELL("bell"),
     /** Its own GDT and IDT, then {@code sti; hlt} until RSI interrupts (at least one) were taken. */
     INTERRUPTS("interrupts"),
+    /** The local APIC timer one-shot then periodic, then the PIT through the IOAPIC, each waking HLT. */
+    TIMERS("timers"),
     /** Every vCPU reports its id and exits. */
     SMP("smp"),
     /** Computes a function of the registers it was entered with (see the conformance suite). */
