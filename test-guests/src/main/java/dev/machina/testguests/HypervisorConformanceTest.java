@@ -321,6 +321,23 @@ public abstract class HypervisorConformanceTest {
     }
 
     @Test
+    void aSecondVcpuStartedWithInitAndSipiRunsFromTheStartupVectorInRealMode() throws InterruptedException {
+        Guest guest = newGuest();
+        List<Vcpu> vcpus = TestGuest.STARTUP.bootProcessorOnly(guest, 2);
+
+        vcpus.forEach(Vcpu::start);
+
+        for (Vcpu vcpu : vcpus) {
+            assertThat(awaitExit(vcpu)).as("vCPU %d", vcpu.id()).isEqualTo(new VcpuExit.Stopped());
+        }
+        List<Access> reports = device.log().accesses(a -> a.isWrite() && Port.DATA.matches(a));
+        assertThat(reports).extracting(Access::value, Access::size).containsExactly(tuple(0x5150L, 2));
+        Thread bootProcessor = device.log().accesses(a -> a.isWrite() && Port.EXIT.matches(a) && a.value() == 0)
+                .getFirst().thread();
+        assertThat(reports.getFirst().thread()).as("the report came from vCPU 1's thread").isNotEqualTo(bootProcessor);
+    }
+
+    @Test
     void registersWrittenBeforeTheRunAreReadBackTransformedByTheGuest() throws InterruptedException {
         Guest guest = newGuest();
         Vcpu vcpu = TestGuest.STATE.boot(guest, 1).getFirst();

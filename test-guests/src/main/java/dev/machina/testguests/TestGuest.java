@@ -40,6 +40,8 @@ public enum TestGuest {
     TIMERS("timers"),
     /** Every vCPU reports its id and exits. */
     SMP("smp"),
+    /** vCPU 0 starts vCPU 1 with INIT and SIPI into a real-mode trampoline that reports and exits; see {@link #bootProcessorOnly}. */
+    STARTUP("startup"),
     /** Computes a function of the registers it was entered with (see the conformance suite). */
     STATE("state"),
     /** Reports ready, then {@code jmp .} with interrupts off. */
@@ -91,6 +93,18 @@ public enum TestGuest {
      * 0 to {@code vcpuCount - 1}, each given its 64-bit entry state (not started).
      */
     public List<Vcpu> boot(Guest guest, int vcpuCount) {
+        return boot(guest, vcpuCount, vcpuCount);
+    }
+
+    /**
+     * As {@link #boot}, but only vCPU 0 gets the entry state: the others keep their power-up
+     * state and wait for INIT and a startup IPI, as a PC's application processors do.
+     */
+    public List<Vcpu> bootProcessorOnly(Guest guest, int vcpuCount) {
+        return boot(guest, vcpuCount, 1);
+    }
+
+    private List<Vcpu> boot(Guest guest, int vcpuCount, int entered) {
         if (vcpuCount < 1 || STACK_BYTES * vcpuCount > STACKS_TOP - (PAGE_TABLES_ADDRESS + BootPageTables.size(MEMORY_BYTES))) {
             throw new IllegalArgumentException("no room for " + vcpuCount + " vCPU stacks");
         }
@@ -100,6 +114,10 @@ public enum TestGuest {
         List<Vcpu> vcpus = new ArrayList<>();
         for (int id = 0; id < vcpuCount; id++) {
             Vcpu vcpu = guest.createVcpu(id);
+            if (id >= entered) {
+                vcpus.add(vcpu);
+                continue;
+            }
             vcpu.writeState(X86State.longMode(loaded.entry(), STACKS_TOP - id * STACK_BYTES, cr3, BootGdt.CODE_SELECTOR, gdt)
                     .with(Register.RDI, id));
             vcpus.add(vcpu);
