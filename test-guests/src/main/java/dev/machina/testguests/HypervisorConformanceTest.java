@@ -285,6 +285,19 @@ public abstract class HypervisorConformanceTest {
     }
 
     @Test
+    void pageFaultsReachTheGuestsHandlerWithTheirErrorCodeAndCr2() throws InterruptedException {
+        Vcpu vcpu = TestGuest.PAGE_FAULTS.boot(newGuest(), 1).getFirst();
+        vcpu.start();
+
+        assertThat(awaitExit(vcpu)).isEqualTo(new VcpuExit.Stopped());
+        // Per fault: the error code, then CR2's low and high halves.
+        assertThat(device.written(Port.DATA)).containsExactly(
+                0L, 0L, 1L,           // read of unmapped 4 GiB: not present
+                2L, 0L, 1L,           // write there: not present, write
+                3L, 0x60_0000L, 0L);  // write to a read-only page under CR0.WP: present, write
+    }
+
+    @Test
     void aHaltedVcpuMakesNoProgressUntilAnInterruptWakesIt() throws InterruptedException {
         Vcpu vcpu = haltedInterruptsGuest(newGuest(), 1);
 

@@ -38,6 +38,8 @@ public enum TestGuest {
     INTERRUPTS("interrupts"),
     /** The local APIC timer one-shot then periodic, then the PIT through the IOAPIC, each waking HLT. */
     TIMERS("timers"),
+    /** Three page faults (not present on read and on write, write-protected with CR0.WP), each reported by its handler. */
+    PAGE_FAULTS("page-faults"),
     /** Every vCPU reports its id and exits. */
     SMP("smp"),
     /** vCPU 0 starts vCPU 1 with INIT and SIPI into a real-mode trampoline that reports and exits; see {@link #bootProcessorOnly}. */
