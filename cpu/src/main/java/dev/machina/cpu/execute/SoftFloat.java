@@ -59,6 +59,8 @@ public final class SoftFloat {
     private static final int[] MAX_EXPONENT = {127, 1023, 16383};
 
     private final int[] kind = new int[2];
+    /** Whether loading each latch raised DE, not raised already by an earlier lane of the instruction. */
+    private final boolean[] raisedDenormal = new boolean[2];
     private final boolean[] negative = new boolean[2];
     private final int[] exponent = new int[2];
     private final long[] significand = new long[2];
@@ -103,6 +105,8 @@ public final class SoftFloat {
         this.x87 = x87;
         this.flags = 0;
         this.roundedUp = false;
+        raisedDenormal[0] = false;
+        raisedDenormal[1] = false;
     }
 
     /** Overrides the rounding mode for the rest of the instruction (truncating conversions). */
@@ -138,6 +142,7 @@ public final class SoftFloat {
 
     /** Loads a single (the low 32 bits of {@code bits}) or a double into latch {@code which}. */
     public void load(int which, int format, long bits) {
+        raisedDenormal[which] = false;
         int fractionBits = PRECISION[format] - 1;
         int exponentBits = format == SINGLE ? 8 : 11;
         int bias = (1 << (exponentBits - 1)) - 1;
@@ -158,7 +163,7 @@ public final class SoftFloat {
             } else if (denormalsAreZero) {
                 kind[which] = ZERO;
             } else {
-                flags |= DENORMAL;
+                raiseDenormal(which);
                 int shift = Long.numberOfLeadingZeros(fraction);
                 kind[which] = FINITE;
                 significand[which] = fraction << shift;
@@ -173,6 +178,7 @@ public final class SoftFloat {
 
     /** Loads an 80-bit value into latch {@code which}. */
     public void loadExtended(int which, int signExponent, long bits) {
+        raisedDenormal[which] = false;
         int biased = signExponent & 0x7FFF;
         negative[which] = (signExponent & 0x8000) != 0;
         significand[which] = bits;
@@ -189,7 +195,7 @@ public final class SoftFloat {
                 kind[which] = ZERO;
             } else {
                 // Denormals and pseudo-denormals alike: the exponent is that of the smallest normal.
-                flags |= DENORMAL;
+                raiseDenormal(which);
                 int shift = Long.numberOfLeadingZeros(bits);
                 kind[which] = FINITE;
                 significand[which] = bits << shift;
@@ -200,6 +206,22 @@ public final class SoftFloat {
         } else {
             kind[which] = FINITE;
             exponent[which] = biased - 16383;
+        }
+    }
+
+    private void raiseDenormal(int which) {
+        raisedDenormal[which] = (flags & DENORMAL) == 0;
+        flags |= DENORMAL;
+    }
+
+    /**
+     * Takes back the DE that this operation's operands raised: a NaN operand and an invalid
+     * operation outrank the denormal-operand exception, and with both masked only the higher
+     * one is reported (SDM Vol. 1, 4.9.2 and 11.5.2.1). A DE from an earlier lane stays.
+     */
+    private void withdrawDenormal() {
+        if (raisedDenormal[0] || raisedDenormal[1]) {
+            flags &= ~DENORMAL;
         }
     }
 
@@ -275,6 +297,7 @@ public final class SoftFloat {
     }
 
     private void invalid() {
+        withdrawDenormal();
         flags |= INVALID;
         resultKind = QUIET_NAN;
         resultNegative = true;
@@ -322,6 +345,7 @@ public final class SoftFloat {
         if (!aNan && !bNan) {
             return false;
         }
+        withdrawDenormal();
         if (a == SIGNALING_NAN || b == SIGNALING_NAN) {
             flags |= INVALID;
         }
@@ -757,12 +781,14 @@ public final class SoftFloat {
         int a = kind[0];
         int b = kind[1];
         if (a == UNSUPPORTED || b == UNSUPPORTED) {
+            withdrawDenormal();
             flags |= INVALID;
             return UNORDERED;
         }
         boolean aNan = a == QUIET_NAN || a == SIGNALING_NAN;
         boolean bNan = b == QUIET_NAN || b == SIGNALING_NAN;
         if (aNan || bNan) {
+            withdrawDenormal();
             if (signaling || a == SIGNALING_NAN || b == SIGNALING_NAN) {
                 flags |= INVALID;
             }
