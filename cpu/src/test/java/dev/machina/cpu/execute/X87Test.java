@@ -325,6 +325,17 @@ class X87Test {
     }
 
     @Test
+    void conditionalMovesReadTheFlagsAnArithmeticInstructionLeft() {
+        cpu.scratch(0, bits(1.0)).scratch(8, bits(2.0));
+        X86State start = cpu.start();
+        // xor eax, eax (ZF and PF set); fninit; fld 1; fld 2; fcmove st0, st1; fstp; fstp st0; fld 1; fld 2; fcmovu st0, st1; fstp
+        cpu.run(start, 0x31, 0xC0, FNINIT_0, FNINIT_1, 0xDD, 0x03, 0xDD, 0x43, 0x08, 0xDA, 0xC9, 0xDD, 0x5B, 0x10, 0xDD, 0xD8,
+                0xDD, 0x03, 0xDD, 0x43, 0x08, 0xDA, 0xD9, 0xDD, 0x5B, 0x18);
+        assertThat(doubleAt(0x10)).isEqualTo(1.0);
+        assertThat(doubleAt(0x18)).isEqualTo(1.0);
+    }
+
+    @Test
     void stackManipulationAndConditionalMoves() {
         cpu.scratch(0, bits(1.0)).scratch(8, bits(2.0));
         X86State start = cpu.start();
