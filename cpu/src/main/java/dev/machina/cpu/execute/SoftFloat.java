@@ -215,8 +215,8 @@ public final class SoftFloat {
     }
 
     /**
-     * Takes back the DE that this operation's operands raised: a NaN operand and an invalid
-     * operation outrank the denormal-operand exception, and with both masked only the higher
+     * Takes back the DE that this operation's operands raised: a NaN operand, an invalid
+     * operation and a division by zero outrank the denormal-operand exception, and with both masked only the higher
      * one is reported (SDM Vol. 1, 4.9.2 and 11.5.2.1). A DE from an earlier lane stays.
      */
     private void withdrawDenormal() {
@@ -542,6 +542,8 @@ public final class SoftFloat {
         }
         if (a == INFINITE || b == ZERO) {
             if (b == ZERO) {
+                // Divide-by-zero ranks with invalid operations, above the denormal operand.
+                withdrawDenormal();
                 flags |= DIVIDE_BY_ZERO;
             }
             special(INFINITE, sign);

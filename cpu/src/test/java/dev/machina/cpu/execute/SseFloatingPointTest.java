@@ -194,6 +194,9 @@ class SseFloatingPointTest {
         cpu.xmm(3, bits(-denormal), 0);
         cpu.run(0xF2, 0x0F, 0x51, 0xE3); // sqrtsd xmm4, xmm3: the square root of a negative number
         assertThat(cpu.mxcsr() & 0x3F).isEqualTo(IE);
+        cpu.mxcsr(0x1F80).xmm(7, bits(denormal), 0).xmm(0, 0, 0);
+        cpu.run(0xF2, 0x0F, 0x5E, 0xF8); // divsd xmm7, xmm0: a denormal divided by zero
+        assertThat(cpu.mxcsr() & 0x3F).isEqualTo(ZE);
         cpu.mxcsr(0x1F80).xmm(5, bits(denormal), bits(Double.NaN)).xmm(6, bits(1.0), bits(denormal));
         cpu.run(0x66, 0x0F, 0x58, 0xEE); // addpd xmm5, xmm6: the low lane's DE stands
         assertThat(cpu.mxcsr() & 0x3F).isEqualTo(DE | PE);
