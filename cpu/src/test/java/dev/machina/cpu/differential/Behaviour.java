@@ -512,6 +512,18 @@ sealed interface Behaviour {
             return new X87(element, FpuImage.C0 | FpuImage.C2 | FpuImage.C3);
         }
 
+        /**
+         * FCMOVcc: the SDM defines C1 only for a stack underflow, and AMD leaves it unchanged
+         * where the Java CPU clears it; C0, C2 and C3 are undefined.
+         */
+        static final X87 UNORDERED_C1 = new X87(null, FpuImage.CONDITION_CODES);
+
+        /**
+         * FCOMI, FUCOMI and their popping forms: the SDM sets C1 to 0, AMD leaves it unchanged
+         * (a vendor difference); C0, C2 and C3 are not affected, so they are compared.
+         */
+        static final X87 FLAG_COMPARE = new X87(null, FpuImage.C1);
+
         /** Comparisons, FTST and FXAM: all four condition codes are defined. */
         static X87 comparing(FloatValues.Element element) {
             return new X87(element, 0);
@@ -519,6 +531,10 @@ sealed interface Behaviour {
 
         @Override
         public void prepare(CaseBuilder c) {
+            // Mostly operands that are there: an empty ST(i) is a stack underflow, tested but not all the time.
+            if (c.reg instanceof Operand.Stack s && c.random.nextInt(4) != 0) {
+                c.fillStack(s.number() + 1);
+            }
             c.fillOperands(element);
         }
 

@@ -129,10 +129,7 @@ final class CaseBuilder {
      * now and then makes them equal, as the constructor does for integer operands.
      */
     void fillOperands(FloatValues.Element element) {
-        if (element == null) {
-            return;
-        }
-        for (Operand operand : new Operand[] {reg, rm}) {
+        for (Operand operand : element == null ? new Operand[0] : new Operand[] {reg, rm}) {
             switch (operand) {
                 case Xmm x -> FloatValues.fill(random, element, fpu, FpuImage.xmm(x.number()), 16);
                 case Memory m when template.memoryUse() == Template.MemoryUse.ACCESS ->
@@ -382,6 +379,16 @@ final class CaseBuilder {
     }
 
     // ---- reading and writing the initial state ---------------------------------------------------------
+
+    /** Tags ST(0) to ST({@code depth} - 1) valid, keeping what is valid beyond them. */
+    void fillStack(int depth) {
+        int top = (int) FpuImage.read(fpu, FpuImage.STATUS, 2) >> 11 & 7;
+        int tags = (int) FpuImage.read(fpu, FpuImage.TAGS, 1);
+        for (int i = 0; i < depth; i++) {
+            tags |= 1 << ((top + i) & 7);
+        }
+        FpuImage.write(fpu, FpuImage.TAGS, 1, tags);
+    }
 
     /** The operand's low eight bytes at most (an XMM register's low quadword, an ST register's significand). */
     long read(Operand operand) {

@@ -10,6 +10,7 @@ import dev.machina.cpu.differential.Behaviour.Shift;
 import dev.machina.cpu.differential.Behaviour.StackOperation;
 import dev.machina.cpu.differential.Behaviour.StringOperation;
 import dev.machina.cpu.differential.Behaviour.Vector;
+import dev.machina.cpu.differential.Behaviour.X87;
 import dev.machina.cpu.differential.FloatValues.Element;
 import dev.machina.cpu.differential.Template.MemoryUse;
 
@@ -41,6 +42,7 @@ import static dev.machina.cpu.differential.Template.MEMORY_ONLY;
 import static dev.machina.cpu.differential.Template.REGISTER_ONLY;
 import static dev.machina.cpu.differential.Template.STACK_SIZED;
 import static dev.machina.cpu.differential.Template.UNALIGNED;
+import static dev.machina.cpu.differential.Template.X87_STACK;
 import static dev.machina.cpu.differential.Template.XMM_REG;
 import static dev.machina.cpu.differential.Template.XMM_RM;
 import static dev.machina.cpu.differential.Template.WIDE;
@@ -71,9 +73,11 @@ final class Families {
     static final Family SSE_MOVES = new Family("sse-moves", sseMoves());
     static final Family SSE_ARITHMETIC = new Family("sse-arithmetic", sseArithmetic());
     static final Family SSE_CONVERSIONS = new Family("sse-conversions", sseConversions());
+    static final Family X87_TRANSFERS = new Family("x87-transfers", x87Transfers());
+    static final Family X87_ARITHMETIC = new Family("x87-arithmetic", x87Arithmetic());
 
     static final List<Family> ALL = List.of(ARITHMETIC, SHIFTS, BITS, MOVES, FLAGS, STRINGS, STACK, BRANCHES,
-            SSE_INTEGER, SSE_MOVES, SSE_ARITHMETIC, SSE_CONVERSIONS);
+            SSE_INTEGER, SSE_MOVES, SSE_ARITHMETIC, SSE_CONVERSIONS, X87_TRANSFERS, X87_ARITHMETIC);
     static final List<Family> DEFAULT = ALL;
 
     private Families() {
@@ -418,6 +422,84 @@ final class Families {
         list.add(vector("cvtdq2pd", REG_RM, 0xF3, 0xE6, 8, Element.INTEGER));
         list.add(vector("cvtpd2dq", 0xF2, 0xE6, Element.DOUBLE));
         list.add(vector("cvttpd2dq", 0x66, 0xE6, Element.DOUBLE));
+        return list;
+    }
+
+    // ---- x87 -------------------------------------------------------------------------------------------
+    // Left out: the transcendentals (FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X, FYL2XP1),
+    // which the Java CPU computes in double precision, not to the hardware's 64-bit significand,
+    // and FPREM/FPREM1/FSCALE/FXTRACT, which are outside the basics the differential test covers.
+
+    /** An x87 instruction with a memory operand of {@code bytes} bytes: {@code opcode /extension}. */
+    private static Template x87Memory(String mnemonic, int opcode, int extension, int bytes, X87 behaviour) {
+        return of(mnemonic, RM, 4, opcode).extension(extension).rmSize(bytes).traits(MEMORY_ONLY).behaviour(behaviour);
+    }
+
+    /** An x87 instruction on ST(i): {@code first (second + i)}. */
+    private static Template x87Stack(String mnemonic, int first, int second, X87 behaviour) {
+        return of(mnemonic, OPCODE_REG, 4, first, second).traits(X87_STACK).behaviour(behaviour);
+    }
+
+    private static Template x87(String mnemonic, int first, int second, X87 behaviour) {
+        return of(mnemonic, NONE, 4, first, second).behaviour(behaviour);
+    }
+
+    private static List<Template> x87Transfers() {
+        X87 singles = X87.of(Element.SINGLE);
+        X87 doubles = X87.of(Element.DOUBLE);
+        X87 integers = X87.of(Element.INTEGER);
+        X87 stores = X87.of(null);
+        List<Template> list = new ArrayList<>(List.of(
+                x87Memory("fld", 0xD9, 0, 4, singles), x87Memory("fld", 0xDD, 0, 8, doubles),
+                x87Memory("fld", 0xDB, 5, 10, X87.of(Element.EXTENDED)),
+                x87Memory("fst", 0xD9, 2, 4, stores), x87Memory("fstp", 0xD9, 3, 4, stores),
+                x87Memory("fst", 0xDD, 2, 8, stores), x87Memory("fstp", 0xDD, 3, 8, stores), x87Memory("fstp", 0xDB, 7, 10, stores),
+                x87Memory("fild", 0xDF, 0, 2, integers), x87Memory("fild", 0xDB, 0, 4, integers), x87Memory("fild", 0xDF, 5, 8, integers),
+                x87Memory("fist", 0xDF, 2, 2, stores), x87Memory("fistp", 0xDF, 3, 2, stores),
+                x87Memory("fist", 0xDB, 2, 4, stores), x87Memory("fistp", 0xDB, 3, 4, stores), x87Memory("fistp", 0xDF, 7, 8, stores),
+                x87Memory("fisttp", 0xDF, 1, 2, stores).requires("pni"), x87Memory("fisttp", 0xDB, 1, 4, stores).requires("pni"),
+                x87Memory("fisttp", 0xDD, 1, 8, stores).requires("pni"),
+                x87Stack("fld", 0xD9, 0xC0, stores), x87Stack("fxch", 0xD9, 0xC8, stores),
+                x87Stack("fst", 0xDD, 0xD0, stores), x87Stack("fstp", 0xDD, 0xD8, stores)));
+        String[] constants = {"fld1", "fldl2t", "fldl2e", "fldpi", "fldlg2", "fldln2", "fldz"};
+        for (int k = 0; k < constants.length; k++) {
+            list.add(x87(constants[k], 0xD9, 0xE8 + k, stores));
+        }
+        // FCMOVcc reads CF, ZF and PF: DA for B, E, BE, U; DB for their negations.
+        String[] moves = {"fcmovb", "fcmove", "fcmovbe", "fcmovu", "fcmovnb", "fcmovne", "fcmovnbe", "fcmovnu"};
+        for (int k = 0; k < moves.length; k++) {
+            list.add(x87Stack(moves[k], 0xDA + k / 4, 0xC0 + 8 * (k % 4), X87.UNORDERED_C1));
+        }
+        return list;
+    }
+
+    private static List<Template> x87Arithmetic() {
+        List<Template> list = new ArrayList<>();
+        // D8 /n: ST(0) op m32 or ST(i); DC /n: ST(0) op m64, or ST(i) op ST(0) (SUB and SUBR, DIV and DIVR swap there); DE: the popping forms.
+        String[] names = {"fadd", "fmul", "fcom", "fcomp", "fsub", "fsubr", "fdiv", "fdivr"};
+        String[] reversedNames = {"fadd", "fmul", null, null, "fsubr", "fsub", "fdivr", "fdiv"};
+        for (int n = 0; n < names.length; n++) {
+            boolean compares = n == 2 || n == 3;
+            X87 singles = compares ? X87.comparing(Element.SINGLE) : X87.of(Element.SINGLE);
+            X87 doubles = compares ? X87.comparing(Element.DOUBLE) : X87.of(Element.DOUBLE);
+            X87 stack = compares ? X87.comparing(null) : X87.of(null);
+            list.add(x87Memory(names[n], 0xD8, n, 4, singles));
+            list.add(x87Memory(names[n], 0xDC, n, 8, doubles));
+            list.add(x87Stack(names[n], 0xD8, 0xC0 + 8 * n, stack));
+            if (!compares) {
+                list.add(x87Stack(reversedNames[n], 0xDC, 0xC0 + 8 * n, stack));
+                list.add(x87Stack(reversedNames[n] + "p", 0xDE, 0xC0 + 8 * n, stack));
+            }
+        }
+        X87 compare = X87.comparing(null);
+        X87 unary = X87.of(null);
+        list.addAll(List.of(x87("fcompp", 0xDE, 0xD9, compare),
+                x87Stack("fucom", 0xDD, 0xE0, compare), x87Stack("fucomp", 0xDD, 0xE8, compare), x87("fucompp", 0xDA, 0xE9, compare),
+                x87Stack("fucomi", 0xDB, 0xE8, X87.FLAG_COMPARE), x87Stack("fucomip", 0xDF, 0xE8, X87.FLAG_COMPARE),
+                x87Stack("fcomi", 0xDB, 0xF0, X87.FLAG_COMPARE), x87Stack("fcomip", 0xDF, 0xF0, X87.FLAG_COMPARE),
+                x87("ftst", 0xD9, 0xE4, compare), x87("fxam", 0xD9, 0xE5, compare),
+                x87("fchs", 0xD9, 0xE0, unary), x87("fabs", 0xD9, 0xE1, unary),
+                x87("fsqrt", 0xD9, 0xFA, unary), x87("frndint", 0xD9, 0xFC, unary)));
         return list;
     }
 }
