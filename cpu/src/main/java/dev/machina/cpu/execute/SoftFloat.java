@@ -541,7 +541,8 @@ public final class SoftFloat {
             return;
         }
         if (a == INFINITE || b == ZERO) {
-            if (b == ZERO) {
+            // Only a finite dividend divides by zero: infinity over zero is an exact infinity.
+            if (a == FINITE && b == ZERO) {
                 // Divide-by-zero ranks with invalid operations, above the denormal operand.
                 withdrawDenormal();
                 flags |= DIVIDE_BY_ZERO;

@@ -179,6 +179,14 @@ class X87Test {
     }
 
     @Test
+    void infinityOverZeroIsAnExactInfinity() {
+        cpu.scratch(0, bits(Double.POSITIVE_INFINITY));
+        X86State after = x87(0x037F, 0xDD, 0x03, 0xD9, 0xEE, 0xDE, 0xF9, 0xDD, 0x5B, 0x10, 0xDF, 0xE0); // fld inf; fldz; fdivp; fstp; fnstsw ax
+        assertThat(doubleAt(0x10)).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(status(after) & 0x3F).isZero();
+    }
+
+    @Test
     void integersOutOfRangeStoreTheIndefinite() {
         cpu.scratch(0, bits(40000.0)).scratch(8, bits(1e19)).scratch(0x10, Long.MIN_VALUE);
         X86State after = x87(0x037F, 0xDD, 0x03, 0xDF, 0x5B, 0x20, // fld 40000; fistp word [rbx+32]
