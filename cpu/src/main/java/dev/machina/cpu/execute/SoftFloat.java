@@ -331,7 +331,7 @@ public final class SoftFloat {
     /**
      * Handles NaN and unsupported operands of a two-operand operation; true when it set the
      * result. SSE returns the first operand's NaN if it has one; the x87 prefers a quiet NaN,
-     * then the larger significand.
+     * then the larger significand, then the positive sign.
      */
     private boolean nanOperands() {
         int a = kind[0];
@@ -356,8 +356,11 @@ public final class SoftFloat {
             chosen = 1;
         } else if (a != b) {
             chosen = a == QUIET_NAN ? 0 : 1;
-        } else {
+        } else if (significand[0] != significand[1]) {
             chosen = Long.compareUnsigned(significand[1], significand[0]) > 0 ? 1 : 0;
+        } else {
+            // Equal significands: the positive one, as the x87 does (and Berkeley SoftFloat's x87 rules).
+            chosen = negative[0] && !negative[1] ? 1 : 0;
         }
         quietNan(chosen);
         return true;

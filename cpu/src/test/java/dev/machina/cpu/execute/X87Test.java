@@ -179,6 +179,17 @@ class X87Test {
     }
 
     @Test
+    void twoQuietNansWithEqualSignificandsGiveThePositiveOne() {
+        extendedAt(0, 0xFFFF, 0xC000_0000_0000_0000L);    // the negative indefinite
+        extendedAt(0x10, 0x7FFF, 0xC000_0000_0000_0000L); // its positive twin
+        // fld m80 [rbx]; fld m80 [rbx+0x10]; faddp; fstp m80 [rbx+0x20]; and the loads the other way round into [rbx+0x30]
+        x87(0x037F, 0xDB, 0x2B, 0xDB, 0x6B, 0x10, 0xDE, 0xC1, 0xDB, 0x7B, 0x20,
+                0xDB, 0x6B, 0x10, 0xDB, 0x2B, 0xDE, 0xC1, 0xDB, 0x7B, 0x30);
+        assertThat(wordAt(0x28)).isEqualTo(0x7FFF);
+        assertThat(wordAt(0x38)).isEqualTo(0x7FFF);
+    }
+
+    @Test
     void infinityOverZeroIsAnExactInfinity() {
         cpu.scratch(0, bits(Double.POSITIVE_INFINITY));
         X86State after = x87(0x037F, 0xDD, 0x03, 0xD9, 0xEE, 0xDE, 0xF9, 0xDD, 0x5B, 0x10, 0xDF, 0xE0); // fld inf; fldz; fdivp; fstp; fnstsw ax
