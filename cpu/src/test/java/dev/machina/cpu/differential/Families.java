@@ -52,11 +52,11 @@ import static dev.machina.cpu.differential.Template.of;
  * The instruction tables of the differential test, one {@link Family} per area; {@link #DEFAULT}
  * is what a plain run draws from, {@link #ALL} what {@code machina.fuzz.families} may name.
  *
- * <p>An SSE/SSE2 or x87 family is one more table here plus what its state needs: XMM registers
- * and MXCSR (or the x87 stack and control word) in {@link MachineState}, loaded and stored by the
- * {@link HostCpu} stub RIP-relative like the general registers, set and read on the Java side by
- * {@link SimulatedCpu}, and a {@link Behaviour} for what the SDM leaves undefined. Until the Java
- * CPU has those units it stays out of {@link #DEFAULT}: adding it there is the one-line switch.
+ * <p>The SSE/SSE2 and x87 families run on the state of {@link FpuImage}: XMM0-15, MXCSR and the
+ * x87 registers, loaded with FXRSTOR before the instruction and stored with FXSAVE after it on
+ * both sides. Every exception is masked in MXCSR and FCW (an unmasked one would fault on the
+ * host); rounding, precision control, FTZ and DAZ are random. NaN results are compared bit for
+ * bit: the SDM defines which NaN SSE and the x87 propagate.
  */
 final class Families {
     private static final String[] CONDITIONS = {"o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"};
