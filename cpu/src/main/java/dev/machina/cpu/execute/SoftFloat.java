@@ -59,6 +59,8 @@ public final class SoftFloat {
     private static final int[] MAX_EXPONENT = {127, 1023, 16383};
 
     private final int[] kind = new int[2];
+    /** Whether loading each latch raised DE, not raised already by an earlier lane of the instruction. */
+    private final boolean[] raisedDenormal = new boolean[2];
     private final boolean[] negative = new boolean[2];
     private final int[] exponent = new int[2];
     private final long[] significand = new long[2];
@@ -103,6 +105,8 @@ public final class SoftFloat {
         this.x87 = x87;
         this.flags = 0;
         this.roundedUp = false;
+        raisedDenormal[0] = false;
+        raisedDenormal[1] = false;
     }
 
     /** Overrides the rounding mode for the rest of the instruction (truncating conversions). */
@@ -138,6 +142,7 @@ public final class SoftFloat {
 
     /** Loads a single (the low 32 bits of {@code bits}) or a double into latch {@code which}. */
     public void load(int which, int format, long bits) {
+        raisedDenormal[which] = false;
         int fractionBits = PRECISION[format] - 1;
         int exponentBits = format == SINGLE ? 8 : 11;
         int bias = (1 << (exponentBits - 1)) - 1;
@@ -158,7 +163,7 @@ public final class SoftFloat {
             } else if (denormalsAreZero) {
                 kind[which] = ZERO;
             } else {
-                flags |= DENORMAL;
+                raiseDenormal(which);
                 int shift = Long.numberOfLeadingZeros(fraction);
                 kind[which] = FINITE;
                 significand[which] = fraction << shift;
@@ -173,6 +178,7 @@ public final class SoftFloat {
 
     /** Loads an 80-bit value into latch {@code which}. */
     public void loadExtended(int which, int signExponent, long bits) {
+        raisedDenormal[which] = false;
         int biased = signExponent & 0x7FFF;
         negative[which] = (signExponent & 0x8000) != 0;
         significand[which] = bits;
@@ -189,7 +195,7 @@ public final class SoftFloat {
                 kind[which] = ZERO;
             } else {
                 // Denormals and pseudo-denormals alike: the exponent is that of the smallest normal.
-                flags |= DENORMAL;
+                raiseDenormal(which);
                 int shift = Long.numberOfLeadingZeros(bits);
                 kind[which] = FINITE;
                 significand[which] = bits << shift;
@@ -200,6 +206,22 @@ public final class SoftFloat {
         } else {
             kind[which] = FINITE;
             exponent[which] = biased - 16383;
+        }
+    }
+
+    private void raiseDenormal(int which) {
+        raisedDenormal[which] = (flags & DENORMAL) == 0;
+        flags |= DENORMAL;
+    }
+
+    /**
+     * Takes back the DE that this operation's operands raised: a NaN operand, an invalid
+     * operation and a division by zero outrank the denormal-operand exception, and with both masked only the higher
+     * one is reported (SDM Vol. 1, 4.9.2 and 11.5.2.1). A DE from an earlier lane stays.
+     */
+    private void withdrawDenormal() {
+        if (raisedDenormal[0] || raisedDenormal[1]) {
+            flags &= ~DENORMAL;
         }
     }
 
@@ -275,6 +297,7 @@ public final class SoftFloat {
     }
 
     private void invalid() {
+        withdrawDenormal();
         flags |= INVALID;
         resultKind = QUIET_NAN;
         resultNegative = true;
@@ -308,7 +331,7 @@ public final class SoftFloat {
     /**
      * Handles NaN and unsupported operands of a two-operand operation; true when it set the
      * result. SSE returns the first operand's NaN if it has one; the x87 prefers a quiet NaN,
-     * then the larger significand.
+     * then the larger significand, then the positive sign.
      */
     private boolean nanOperands() {
         int a = kind[0];
@@ -322,6 +345,7 @@ public final class SoftFloat {
         if (!aNan && !bNan) {
             return false;
         }
+        withdrawDenormal();
         if (a == SIGNALING_NAN || b == SIGNALING_NAN) {
             flags |= INVALID;
         }
@@ -332,8 +356,11 @@ public final class SoftFloat {
             chosen = 1;
         } else if (a != b) {
             chosen = a == QUIET_NAN ? 0 : 1;
-        } else {
+        } else if (significand[0] != significand[1]) {
             chosen = Long.compareUnsigned(significand[1], significand[0]) > 0 ? 1 : 0;
+        } else {
+            // Equal significands: the positive one, as the x87 does (and Berkeley SoftFloat's x87 rules).
+            chosen = negative[0] && !negative[1] ? 1 : 0;
         }
         quietNan(chosen);
         return true;
@@ -517,7 +544,10 @@ public final class SoftFloat {
             return;
         }
         if (a == INFINITE || b == ZERO) {
-            if (b == ZERO) {
+            // Only a finite dividend divides by zero: infinity over zero is an exact infinity.
+            if (a == FINITE && b == ZERO) {
+                // Divide-by-zero ranks with invalid operations, above the denormal operand.
+                withdrawDenormal();
                 flags |= DIVIDE_BY_ZERO;
             }
             special(INFINITE, sign);
@@ -757,12 +787,14 @@ public final class SoftFloat {
         int a = kind[0];
         int b = kind[1];
         if (a == UNSUPPORTED || b == UNSUPPORTED) {
+            withdrawDenormal();
             flags |= INVALID;
             return UNORDERED;
         }
         boolean aNan = a == QUIET_NAN || a == SIGNALING_NAN;
         boolean bNan = b == QUIET_NAN || b == SIGNALING_NAN;
         if (aNan || bNan) {
+            withdrawDenormal();
             if (signaling || a == SIGNALING_NAN || b == SIGNALING_NAN) {
                 flags |= INVALID;
             }

@@ -112,10 +112,17 @@ public final class SseFloatingPoint {
                 yield f.store(format);
             }
             // Not IEEE minNum/maxNum: a NaN anywhere, or equal values (±0), give the source.
-            case MINIMUM -> f.compare(true) == SoftFloat.LESS ? a : b;
-            case MAXIMUM -> f.compare(true) == SoftFloat.GREATER ? a : b;
+            case MINIMUM -> asRead(f, format, f.compare(true) == SoftFloat.LESS ? 0 : 1, a, b);
+            case MAXIMUM -> asRead(f, format, f.compare(true) == SoftFloat.GREATER ? 0 : 1, a, b);
             default -> predicateHolds(predicate, f) ? (format == SoftFloat.DOUBLE ? -1L : 0xFFFF_FFFFL) : 0;
         };
+    }
+
+    /** The operand MIN or MAX returns, as the unit read it: under DAZ a denormal is a zero of its sign. */
+    private static long asRead(SoftFloat f, int format, int which, long a, long b) {
+        long bits = which == 0 ? a : b;
+        long sign = format == SoftFloat.DOUBLE ? 1L << 63 : 1L << 31;
+        return f.isZero(which) ? bits & sign : bits;
     }
 
     /** CMPPS predicates 0-7: EQ, LT, LE, UNORD, NEQ, NLT, NLE, ORD; LT, LE and their negations signal on QNaNs. */

@@ -344,9 +344,9 @@ public final class X87Transfers {
         Flags flags = cpu.state.flags;
         boolean condition = switch (X87Stack.operation(i) & 3) {
             case 0 -> flags.carry();
-            case 1 -> flags.isSet(Flags.ZF);
-            case 2 -> flags.carry() || flags.isSet(Flags.ZF);
-            default -> flags.isSet(Flags.PF);
+            case 1 -> flags.zero();
+            case 2 -> flags.carry() || flags.zero();
+            default -> flags.parity();
         };
         if ((i.argument & 1) != 0) {
             condition = !condition;

@@ -40,6 +40,11 @@ sealed interface Behaviour {
     /** The flags this execution leaves undefined, judged on the prepared initial state. */
     long undefinedFlags(CaseBuilder c);
 
+    /** The x87 status word bits this execution leaves undefined. */
+    default int undefinedStatus(CaseBuilder c) {
+        return 0;
+    }
+
     /** The registers (a mask by number) whose result this execution leaves undefined. */
     default int undefinedRegisters(CaseBuilder c) {
         return 0;
@@ -250,7 +255,7 @@ sealed interface Behaviour {
 
         @Override
         public int undefinedRegisters(CaseBuilder c) {
-            return c.read(c.rm) == 0 ? 1 << c.reg.underlying() : 0;
+            return c.read(c.rm) == 0 ? 1 << ((Gpr) c.reg).underlying() : 0;
         }
     }
 
@@ -466,6 +471,81 @@ sealed interface Behaviour {
         @Override
         public long undefinedFlags(CaseBuilder c) {
             return 0;
+        }
+    }
+
+    /**
+     * An SSE or SSE2 instruction whose source holds {@code element}s: the operands are filled with
+     * edge values of that type, and now and then made equal (CMPPS's and COMISS's equal case).
+     * The 66, F2 and F3 prefixes are part of the opcode, so no spare 66 is added.
+     *
+     * @param predicates whether the immediate is a CMPcc predicate: the legacy encoding defines
+     *                   0..7 only and leaves imm8[7:3] reserved
+     */
+    record Vector(FloatValues.Element element, boolean predicates) implements Behaviour {
+        Vector(FloatValues.Element element) {
+            this(element, false);
+        }
+
+        @Override
+        public void prepare(CaseBuilder c) {
+            c.fillOperands(element);
+            if (predicates) {
+                c.immediate &= 7;
+            }
+        }
+
+        @Override
+        public long undefinedFlags(CaseBuilder c) {
+            return 0;
+        }
+    }
+
+    /**
+     * An x87 instruction whose memory operand holds {@code element}s (null without one). The
+     * condition codes it leaves undefined (the SDM's "undefined" in its FPU flags affected) are not
+     * compared; RFLAGS are defined where it writes them (FCOMI and FUCOMI).
+     */
+    record X87(FloatValues.Element element, int undefinedStatus) implements Behaviour {
+        /** Most arithmetic and transfers: C1 is defined (rounded up, or the stack fault's direction), C0, C2 and C3 are not. */
+        static X87 of(FloatValues.Element element) {
+            return new X87(element, FpuImage.C0 | FpuImage.C2 | FpuImage.C3);
+        }
+
+        /**
+         * FCMOVcc: the SDM defines C1 only for a stack underflow, and AMD leaves it unchanged
+         * where the Java CPU clears it; C0, C2 and C3 are undefined.
+         */
+        static final X87 UNORDERED_C1 = new X87(null, FpuImage.CONDITION_CODES);
+
+        /**
+         * FCOMI, FUCOMI and their popping forms: the SDM sets C1 to 0, AMD leaves it unchanged
+         * (a vendor difference); C0, C2 and C3 are not affected, so they are compared.
+         */
+        static final X87 FLAG_COMPARE = new X87(null, FpuImage.C1);
+
+        /** Comparisons, FTST and FXAM: all four condition codes are defined. */
+        static X87 comparing(FloatValues.Element element) {
+            return new X87(element, 0);
+        }
+
+        @Override
+        public void prepare(CaseBuilder c) {
+            // Mostly operands that are there: an empty ST(i) is a stack underflow, tested but not all the time.
+            if (c.reg instanceof Operand.Stack s && c.random.nextInt(4) != 0) {
+                c.fillStack(s.number() + 1);
+            }
+            c.fillOperands(element);
+        }
+
+        @Override
+        public long undefinedFlags(CaseBuilder c) {
+            return 0;
+        }
+
+        @Override
+        public int undefinedStatus(CaseBuilder c) {
+            return undefinedStatus;
         }
     }
 }

@@ -6,6 +6,8 @@ import dev.machina.cpu.differential.Operand.Gpr;
 import dev.machina.cpu.differential.Operand.Indexed;
 import dev.machina.cpu.differential.Operand.Memory;
 import dev.machina.cpu.differential.Operand.RipRelative;
+import dev.machina.cpu.differential.Operand.Stack;
+import dev.machina.cpu.differential.Operand.Xmm;
 
 import java.util.random.RandomGenerator;
 
@@ -35,8 +37,11 @@ final class CaseBuilder {
     final boolean legacy;
     final long[] registers = new long[MachineState.REGISTERS];
     final byte[] memory;
+    /** The x87 and SSE state as an FXSAVE image. */
+    final byte[] fpu = new byte[FpuImage.SIZE];
     long flags;
-    Gpr reg;
+    /** A {@link Gpr}, an {@link Xmm} or an x87 {@link Stack} register. */
+    Operand reg;
     Operand rm;
     long immediate;
     boolean lock;
@@ -83,17 +88,26 @@ final class CaseBuilder {
         this.addressSize = addresses && random.nextInt(4) == 0 ? 4 : 8;
         this.segment = addresses && random.nextInt(5) == 0
                 ? SEGMENT_PREFIXES[random.nextInt(SEGMENT_PREFIXES.length)] : 0;
+        // An SSE opcode's own 66, F2 or F3 must stay the only one of them.
         this.ignoredOperandPrefix = (size == 1 || rexW && template.memoryUse() != Template.MemoryUse.PAIR)
-                && random.nextInt(20) == 0;
+                && template.mandatoryPrefix() == 0 && random.nextInt(20) == 0;
         randomizeState();
         lock = memoryForm && template.has(Template.LOCKABLE) && random.nextBoolean();
         if (shape.hasReg()) {
-            reg = pickRegister(size, 0);
-            write(reg, Values.interesting(random, size));
+            if (template.has(Template.XMM_REG)) {
+                reg = new Xmm(random.nextInt(legacy ? 8 : 16));
+            } else if (template.has(Template.X87_STACK)) {
+                reg = new Stack(random.nextInt(8));
+            } else {
+                reg = pickRegister(size, 0);
+                write(reg, Values.interesting(random, size));
+            }
         }
         if (shape.hasRm()) {
             if (memoryForm) {
                 rm = pickMemory();
+            } else if (template.has(Template.XMM_RM)) {
+                rm = new Xmm(random.nextInt(legacy ? 8 : 16));
             } else {
                 rm = pickRegister(rmSize(), 0);
                 write(rm, Values.interesting(random, rmSize()));
@@ -110,13 +124,38 @@ final class CaseBuilder {
         template.behaviour().prepare(this);
     }
 
+    /**
+     * Fills the SSE and x87 operands with edge values of {@code element} (null: leaves them), and
+     * now and then makes them equal, as the constructor does for integer operands.
+     */
+    void fillOperands(FloatValues.Element element) {
+        for (Operand operand : element == null ? new Operand[0] : new Operand[] {reg, rm}) {
+            switch (operand) {
+                case Xmm x -> FloatValues.fill(random, element, fpu, FpuImage.xmm(x.number()), 16);
+                case Memory m when template.memoryUse() == Template.MemoryUse.ACCESS ->
+                        FloatValues.fill(random, element, memory, offset(m.target()), m.size());
+                case null, default -> {
+                }
+            }
+        }
+        if (random.nextInt(8) == 0) {
+            equalizeOperands();
+        }
+    }
+
     /** Makes the operands equal, an edge (a borrow in of SBB, CMP's zero) random values seldom hit. */
     private void equalizeOperands() {
         Operand first = reg != null ? reg : rm;
         if (first == null || template.memoryUse() == Template.MemoryUse.ADDRESS_ONLY) {
             return;
         }
-        if (reg != null && rm != null) {
+        if (reg instanceof Stack s) {
+            System.arraycopy(fpu, FpuImage.stack(0), fpu, FpuImage.stack(s.number()), 10);
+        } else if (reg instanceof Xmm x && rm instanceof Xmm y) {
+            System.arraycopy(fpu, FpuImage.xmm(x.number()), fpu, FpuImage.xmm(y.number()), 16);
+        } else if (reg instanceof Xmm x && rm instanceof Memory m) {
+            System.arraycopy(fpu, FpuImage.xmm(x.number()), memory, offset(m.target()), m.size());
+        } else if (reg != null && rm != null) {
             write(rm, read(reg));
         }
         if (template.immediate() != Immediate.NONE && template.immediate() != Immediate.OFFSET) {
@@ -144,6 +183,43 @@ final class CaseBuilder {
         }
         // IF is set in ring 3 on the host; AC stays clear, or misaligned accesses would fault there.
         flags = 0x2 | MachineState.IF | (random.nextLong() & Behaviour.ARITHMETIC) | (random.nextInt(4) == 0 ? MachineState.DF : 0);
+        randomizeFpu();
+    }
+
+    /**
+     * The x87 and SSE state: every exception masked in FCW and MXCSR (an unmasked one would fault
+     * on the host), random precision control (not the reserved 01), rounding, FTZ and DAZ, a few
+     * sticky exception flags, a stack of random depth holding edge values and XMM registers of
+     * mixed integers, singles and doubles.
+     */
+    private void randomizeFpu() {
+        int precision = new int[] {0, 2, 3, 3}[random.nextInt(4)];
+        FpuImage.write(fpu, FpuImage.CONTROL, 2, 0x7F | precision << 8 | random.nextInt(4) << 10);
+        int top = random.nextInt(8);
+        int sticky = random.nextInt(64) & random.nextInt(64) & random.nextInt(64);
+        FpuImage.write(fpu, FpuImage.STATUS, 2, top << 11 | sticky | random.nextInt(1 << 16) & FpuImage.CONDITION_CODES);
+        int depth = switch (random.nextInt(10)) {
+            case 0 -> 0;
+            case 1 -> 8;
+            default -> random.nextInt(1, 8);
+        };
+        int tags = 0;
+        for (int i = 0; i < depth; i++) {
+            tags |= 1 << ((top + i) & 7);
+        }
+        FpuImage.write(fpu, FpuImage.TAGS, 1, tags);
+        int mxcsr = 0x1F80 | random.nextInt(4) << 13 | (random.nextInt(4) == 0 ? 1 << 15 : 0) | (random.nextInt(4) == 0 ? 1 << 6 : 0)
+                | random.nextInt(64) & random.nextInt(64) & random.nextInt(64);
+        FpuImage.write(fpu, FpuImage.MXCSR, 4, mxcsr);
+        for (int i = 0; i < 8; i++) {
+            FloatValues.fill(random, FloatValues.Element.EXTENDED, fpu, FpuImage.stack(i), 10);
+        }
+        FloatValues.Element[] lanes = {FloatValues.Element.INTEGER, FloatValues.Element.SINGLE, FloatValues.Element.DOUBLE};
+        for (int n = 0; n < FpuImage.XMM_REGISTERS; n++) {
+            for (int half = 0; half < 2; half++) {
+                FloatValues.fill(random, lanes[random.nextInt(lanes.length)], fpu, FpuImage.xmm(n) + 8 * half, 8);
+            }
+        }
     }
 
     int rmSize() {
@@ -201,7 +277,8 @@ final class CaseBuilder {
         };
         boolean locked = lock || template.has(Template.IMPLICIT_LOCK);
         // CMPXCHG16B faults unaligned; a locked access may be unaligned, but not split across cache lines.
-        boolean aligned = use == Template.MemoryUse.PAIR && size == 8 || locked && random.nextBoolean();
+        boolean aligned = use == Template.MemoryUse.PAIR && size == 8 || locked && random.nextBoolean()
+                || bytes == 16 && !template.has(Template.UNALIGNED);
         long target;
         do {
             target = pickTarget(bytes, aligned ? bytes : 1, use == Template.MemoryUse.BIT_STRING);
@@ -210,7 +287,7 @@ final class CaseBuilder {
             return new Memory(new AbsoluteOffset(target), target, bytes);
         }
         int excluded = template.behaviour().reserved(this)
-                | (use == Template.MemoryUse.BIT_STRING ? 1 << reg.underlying() : 0);
+                | (use == Template.MemoryUse.BIT_STRING ? 1 << ((Gpr) reg).underlying() : 0);
         Memory operand = new Memory(solve(excluded, target), target, bytes);
         if (use != Template.MemoryUse.ADDRESS_ONLY) {
             writeMemory(target, Math.min(bytes, 8), Values.interesting(random, Math.min(bytes, 8)));
@@ -303,9 +380,22 @@ final class CaseBuilder {
 
     // ---- reading and writing the initial state ---------------------------------------------------------
 
+    /** Tags ST(0) to ST({@code depth} - 1) valid, keeping what is valid beyond them. */
+    void fillStack(int depth) {
+        int top = (int) FpuImage.read(fpu, FpuImage.STATUS, 2) >> 11 & 7;
+        int tags = (int) FpuImage.read(fpu, FpuImage.TAGS, 1);
+        for (int i = 0; i < depth; i++) {
+            tags |= 1 << ((top + i) & 7);
+        }
+        FpuImage.write(fpu, FpuImage.TAGS, 1, tags);
+    }
+
+    /** The operand's low eight bytes at most (an XMM register's low quadword, an ST register's significand). */
     long read(Operand operand) {
         return switch (operand) {
             case Gpr g -> (registers[g.underlying()] >>> g.shift()) & Values.mask(g.size());
+            case Xmm x -> FpuImage.read(fpu, FpuImage.xmm(x.number()), 8);
+            case Stack s -> FpuImage.read(fpu, FpuImage.stack(s.number()), 8);
             case Memory m -> readMemory(m.target(), Math.min(m.size(), 8));
         };
     }
@@ -316,8 +406,14 @@ final class CaseBuilder {
                 long mask = Values.mask(g.size()) << g.shift();
                 registers[g.underlying()] = (registers[g.underlying()] & ~mask) | ((value << g.shift()) & mask);
             }
+            case Xmm x -> FpuImage.write(fpu, FpuImage.xmm(x.number()), 8, value);
+            case Stack s -> FpuImage.write(fpu, FpuImage.stack(s.number()), 8, value);
             case Memory m -> writeMemory(m.target(), Math.min(m.size(), 8), value);
         }
+    }
+
+    private int offset(long address) {
+        return (int) (address - layout.dataAddress());
     }
 
     long readMemory(long address, int bytes) {
@@ -337,6 +433,6 @@ final class CaseBuilder {
     }
 
     MachineState initialState() {
-        return new MachineState(registers.clone(), flags, memory.clone());
+        return new MachineState(registers.clone(), flags, memory.clone(), fpu.clone());
     }
 }

@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
 
 /**
  * Runs generated cases on the Java CPU and on the host and compares what is defined: the
- * registers, the RFLAGS bits the instruction defines, and the data buffer. A case that faults on
+ * registers, the RFLAGS bits the instruction defines, the data buffer, and the x87 and SSE state
+ * (FSW without the bits the instruction leaves undefined; see {@link FpuImage}). A case that faults on
  * the Java CPU is not run on the host (it would crash the JVM there) and counts as a mismatch: the
  * generator promises instructions that cannot fault.
  */
@@ -81,6 +82,7 @@ final class Differential implements AutoCloseable {
             out.add(String.format("  memory at +0x%x..+0x%x: host %s, java %s (initial %s)", first, last,
                     host.memoryText(from, length), simulated.memoryText(from, length), c.initial().memoryText(from, length)));
         }
+        out.addAll(FpuImage.differences(host.fpu(), simulated.fpu(), c.initial().fpu(), c.comparedStatus()));
         return out;
     }
 

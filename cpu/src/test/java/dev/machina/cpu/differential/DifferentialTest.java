@@ -14,10 +14,11 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The Java CPU against the host processor: randomly generated user-level integer instructions
- * (see {@link Families}) run from identical states on both, through {@code java.lang.foreign} on
- * the host ({@link HostCpu}), and their general registers, defined RFLAGS bits and data buffer
- * must agree. Flags and results the Intel SDM leaves undefined are not compared (each template's
+ * The Java CPU against the host processor: randomly generated user-level integer, SSE/SSE2 and
+ * x87 instructions (see {@link Families}) run from identical states on both, through
+ * {@code java.lang.foreign} on the host ({@link HostCpu}), and their general registers, defined
+ * RFLAGS bits, data buffer, XMM registers, MXCSR and x87 state (FCW, FSW without the condition
+ * codes an instruction leaves undefined, the tags and ST0-7; see {@link FpuImage}) must agree. Flags and results the Intel SDM leaves undefined are not compared (each template's
  * {@link Behaviour} says which). Both run in ring 3 with RSP an ordinary register, pointed into
  * the buffer for stack instructions; a third of the cases start on pending arithmetic flags
  * ({@link FlagSetter}).
@@ -40,7 +41,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * operands (the kernel may trap them), a POPF image with TF (its trap), ENTER frames that leave
  * the buffer (ENTER probes the final RSP), REPNE on MOVS/STOS/LODS, undocumented aliases (F6 /1,
  * the shift group's /6), 16-bit SHLD/SHRD by more than 16 and BSWAP of a 16-bit register
- * (undefined results). SSE/SSE2 and x87 families are not in {@link Families#DEFAULT} yet.
+ * (undefined results); RCPPS, RCPSS, RSQRTPS and RSQRTSS (approximations whose bits are
+ * model-specific); the x87 transcendentals (FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X,
+ * FYL2XP1: the Java CPU computes them in double precision), FPREM, FPREM1, FSCALE, FXTRACT and
+ * FBLD/FBSTP; C1 after FCOMI, FUCOMI and FCMOVcc (the SDM clears it, AMD keeps it).
  */
 class DifferentialTest {
     private static final long DEFAULT_SEED = 0x6D61_6368_696E_61L;

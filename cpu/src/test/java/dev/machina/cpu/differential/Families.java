@@ -9,6 +9,9 @@ import dev.machina.cpu.differential.Behaviour.FlagsLeft;
 import dev.machina.cpu.differential.Behaviour.Shift;
 import dev.machina.cpu.differential.Behaviour.StackOperation;
 import dev.machina.cpu.differential.Behaviour.StringOperation;
+import dev.machina.cpu.differential.Behaviour.Vector;
+import dev.machina.cpu.differential.Behaviour.X87;
+import dev.machina.cpu.differential.FloatValues.Element;
 import dev.machina.cpu.differential.Template.MemoryUse;
 
 import java.util.ArrayList;
@@ -38,6 +41,10 @@ import static dev.machina.cpu.differential.Template.LOCKABLE;
 import static dev.machina.cpu.differential.Template.MEMORY_ONLY;
 import static dev.machina.cpu.differential.Template.REGISTER_ONLY;
 import static dev.machina.cpu.differential.Template.STACK_SIZED;
+import static dev.machina.cpu.differential.Template.UNALIGNED;
+import static dev.machina.cpu.differential.Template.X87_STACK;
+import static dev.machina.cpu.differential.Template.XMM_REG;
+import static dev.machina.cpu.differential.Template.XMM_RM;
 import static dev.machina.cpu.differential.Template.WIDE;
 import static dev.machina.cpu.differential.Template.of;
 
@@ -45,11 +52,11 @@ import static dev.machina.cpu.differential.Template.of;
  * The instruction tables of the differential test, one {@link Family} per area; {@link #DEFAULT}
  * is what a plain run draws from, {@link #ALL} what {@code machina.fuzz.families} may name.
  *
- * <p>An SSE/SSE2 or x87 family is one more table here plus what its state needs: XMM registers
- * and MXCSR (or the x87 stack and control word) in {@link MachineState}, loaded and stored by the
- * {@link HostCpu} stub RIP-relative like the general registers, set and read on the Java side by
- * {@link SimulatedCpu}, and a {@link Behaviour} for what the SDM leaves undefined. Until the Java
- * CPU has those units it stays out of {@link #DEFAULT}: adding it there is the one-line switch.
+ * <p>The SSE/SSE2 and x87 families run on the state of {@link FpuImage}: XMM0-15, MXCSR and the
+ * x87 registers, loaded with FXRSTOR before the instruction and stored with FXSAVE after it on
+ * both sides. Every exception is masked in MXCSR and FCW (an unmasked one would fault on the
+ * host); rounding, precision control, FTZ and DAZ are random. NaN results are compared bit for
+ * bit: the SDM defines which NaN SSE and the x87 propagate.
  */
 final class Families {
     private static final String[] CONDITIONS = {"o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"};
@@ -62,8 +69,15 @@ final class Families {
     static final Family STRINGS = new Family("strings", strings());
     static final Family STACK = new Family("stack", stack());
     static final Family BRANCHES = new Family("branches", branches());
+    static final Family SSE_INTEGER = new Family("sse-integer", sseInteger());
+    static final Family SSE_MOVES = new Family("sse-moves", sseMoves());
+    static final Family SSE_ARITHMETIC = new Family("sse-arithmetic", sseArithmetic());
+    static final Family SSE_CONVERSIONS = new Family("sse-conversions", sseConversions());
+    static final Family X87_TRANSFERS = new Family("x87-transfers", x87Transfers());
+    static final Family X87_ARITHMETIC = new Family("x87-arithmetic", x87Arithmetic());
 
-    static final List<Family> ALL = List.of(ARITHMETIC, SHIFTS, BITS, MOVES, FLAGS, STRINGS, STACK, BRANCHES);
+    static final List<Family> ALL = List.of(ARITHMETIC, SHIFTS, BITS, MOVES, FLAGS, STRINGS, STACK, BRANCHES,
+            SSE_INTEGER, SSE_MOVES, SSE_ARITHMETIC, SSE_CONVERSIONS, X87_TRANSFERS, X87_ARITHMETIC);
     static final List<Family> DEFAULT = ALL;
 
     private Families() {
@@ -264,5 +278,228 @@ final class Families {
                 of("jrcxz", NONE, 8, 0xE3).immediate(Immediate.BYTE).traits(ADDRESS_SIZED).behaviour(counter)
         ).forEach(list::add);
         return list.stream().map(t -> t.traits(STACK_SIZED)).toList();
+    }
+
+    // ---- SSE and SSE2 ----------------------------------------------------------------------------------
+    // RCPPS, RCPSS, RSQRTPS and RSQRTSS are left out: their results are approximations whose bits
+    // differ between vendors and models (the SDM promises only a relative error of 1.5 * 2^-12).
+
+    /** {@code prefix 0F opcode /r} with XMM operands; a memory operand has {@code rmBytes} holding {@code element}s. */
+    private static Template vector(String mnemonic, Shape shape, int prefix, int opcode, int rmBytes, Element element) {
+        return of(mnemonic, shape, 4, 0x0F, opcode).mandatoryPrefix(prefix).rmSize(rmBytes).traits(XMM_REG | XMM_RM)
+                .behaviour(new Vector(element));
+    }
+
+    /** The usual SSE form: xmm, xmm/m128 (aligned). */
+    private static Template vector(String mnemonic, int prefix, int opcode, Element element) {
+        return vector(mnemonic, REG_RM, prefix, opcode, 16, element);
+    }
+
+    private static List<Template> sseInteger() {
+        List<Template> list = new ArrayList<>();
+        Object[][] binary = {{"pxor", 0xEF}, {"por", 0xEB}, {"pand", 0xDB}, {"pandn", 0xDF},
+                {"paddb", 0xFC}, {"paddw", 0xFD}, {"paddd", 0xFE}, {"paddq", 0xD4},
+                {"psubb", 0xF8}, {"psubw", 0xF9}, {"psubd", 0xFA}, {"psubq", 0xFB},
+                {"paddsb", 0xEC}, {"paddsw", 0xED}, {"paddusb", 0xDC}, {"paddusw", 0xDD},
+                {"psubsb", 0xE8}, {"psubsw", 0xE9}, {"psubusb", 0xD8}, {"psubusw", 0xD9},
+                {"pcmpeqb", 0x74}, {"pcmpeqw", 0x75}, {"pcmpeqd", 0x76}, {"pcmpgtb", 0x64}, {"pcmpgtw", 0x65}, {"pcmpgtd", 0x66},
+                {"pminub", 0xDA}, {"pmaxub", 0xDE}, {"pminsw", 0xEA}, {"pmaxsw", 0xEE}, {"pavgb", 0xE0}, {"pavgw", 0xE3},
+                {"psadbw", 0xF6}, {"pmullw", 0xD5}, {"pmulhw", 0xE5}, {"pmulhuw", 0xE4}, {"pmuludq", 0xF4}, {"pmaddwd", 0xF5},
+                {"punpcklbw", 0x60}, {"punpcklwd", 0x61}, {"punpckldq", 0x62}, {"punpcklqdq", 0x6C},
+                {"punpckhbw", 0x68}, {"punpckhwd", 0x69}, {"punpckhdq", 0x6A}, {"punpckhqdq", 0x6D},
+                {"packsswb", 0x63}, {"packuswb", 0x67}, {"packssdw", 0x6B}};
+        for (Object[] op : binary) {
+            list.add(vector((String) op[0], 0x66, (int) op[1], Element.INTEGER));
+        }
+        Object[][] shiftsByRegister = {{"psrlw", 0xD1}, {"psrld", 0xD2}, {"psrlq", 0xD3}, {"psraw", 0xE1}, {"psrad", 0xE2},
+                {"psllw", 0xF1}, {"pslld", 0xF2}, {"psllq", 0xF3}};
+        for (Object[] op : shiftsByRegister) {
+            list.add(vector((String) op[0], 0x66, (int) op[1], Element.COUNT));
+        }
+        // 66 0F 71..73 /n ib: the r/m register is shifted by the immediate.
+        Object[][] shiftsByImmediate = {{"psrlw", 0x71, 2}, {"psraw", 0x71, 4}, {"psllw", 0x71, 6},
+                {"psrld", 0x72, 2}, {"psrad", 0x72, 4}, {"pslld", 0x72, 6},
+                {"psrlq", 0x73, 2}, {"psrldq", 0x73, 3}, {"psllq", 0x73, 6}, {"pslldq", 0x73, 7}};
+        for (Object[] op : shiftsByImmediate) {
+            list.add(vector((String) op[0], RM, 0x66, (int) op[1], 16, Element.INTEGER).extension((int) op[2])
+                    .immediate(Immediate.BYTE).traits(REGISTER_ONLY));
+        }
+        list.add(vector("pshufd", 0x66, 0x70, Element.INTEGER).immediate(Immediate.BYTE));
+        list.add(vector("pshuflw", 0xF2, 0x70, Element.INTEGER).immediate(Immediate.BYTE));
+        list.add(vector("pshufhw", 0xF3, 0x70, Element.INTEGER).immediate(Immediate.BYTE));
+        // A general register and an XMM register: PMOVMSKB, MOVD and MOVQ (REX.W picks the 64-bit forms).
+        Vector integers = new Vector(Element.INTEGER);
+        list.add(of("pmovmskb", REG_RM, 4 | 8, 0x0F, 0xD7).mandatoryPrefix(0x66).rmSize(16).traits(XMM_RM | REGISTER_ONLY).behaviour(integers));
+        list.add(of("movd", REG_RM, 4 | 8, 0x0F, 0x6E).mandatoryPrefix(0x66).traits(XMM_REG).behaviour(integers));
+        list.add(of("movd", RM_REG, 4 | 8, 0x0F, 0x7E).mandatoryPrefix(0x66).traits(XMM_REG).behaviour(integers));
+        list.add(vector("movq", REG_RM, 0xF3, 0x7E, 8, Element.INTEGER));
+        list.add(vector("movq", RM_REG, 0x66, 0xD6, 8, Element.INTEGER));
+        return list;
+    }
+
+    private static List<Template> sseMoves() {
+        List<Template> list = new ArrayList<>();
+        // {mnemonic, prefix, load opcode, element, misaligned memory allowed}; the store is the next opcode (MOVDQA's 7F: 6F + 0x10).
+        Object[][] moves = {{"movaps", 0, 0x28, Element.SINGLE, false}, {"movups", 0, 0x10, Element.SINGLE, true},
+                {"movapd", 0x66, 0x28, Element.DOUBLE, false}, {"movupd", 0x66, 0x10, Element.DOUBLE, true},
+                {"movdqa", 0x66, 0x6F, Element.INTEGER, false}, {"movdqu", 0xF3, 0x6F, Element.INTEGER, true}};
+        for (Object[] op : moves) {
+            int load = (int) op[2];
+            int store = load == 0x6F ? 0x7F : load + 1;
+            int alignment = (boolean) op[4] ? UNALIGNED : 0;
+            list.add(vector((String) op[0], REG_RM, (int) op[1], load, 16, (Element) op[3]).traits(alignment));
+            list.add(vector((String) op[0], RM_REG, (int) op[1], store, 16, (Element) op[3]).traits(alignment));
+        }
+        // {mnemonic, prefix, load opcode, memory bytes, element, operand kinds}: 0F 12/16 are MOVLPS/MOVHPS with memory, MOVHLPS/MOVLHPS without.
+        Object[][] halves = {{"movss", 0xF3, 0x10, 4, Element.SINGLE, 0}, {"movsd", 0xF2, 0x10, 8, Element.DOUBLE, 0},
+                {"movlps", 0, 0x12, 8, Element.SINGLE, MEMORY_ONLY}, {"movhps", 0, 0x16, 8, Element.SINGLE, MEMORY_ONLY},
+                {"movlpd", 0x66, 0x12, 8, Element.DOUBLE, MEMORY_ONLY}, {"movhpd", 0x66, 0x16, 8, Element.DOUBLE, MEMORY_ONLY}};
+        for (Object[] op : halves) {
+            list.add(vector((String) op[0], REG_RM, (int) op[1], (int) op[2], (int) op[3], (Element) op[4]).traits((int) op[5]));
+            list.add(vector((String) op[0], RM_REG, (int) op[1], (int) op[2] + 1, (int) op[3], (Element) op[4]).traits((int) op[5]));
+        }
+        list.add(vector("movhlps", 0, 0x12, Element.SINGLE).traits(REGISTER_ONLY));
+        list.add(vector("movlhps", 0, 0x16, Element.SINGLE).traits(REGISTER_ONLY));
+        list.add(vector("shufps", 0, 0xC6, Element.SINGLE).immediate(Immediate.BYTE));
+        list.add(vector("shufpd", 0x66, 0xC6, Element.DOUBLE).immediate(Immediate.BYTE));
+        list.add(vector("unpcklps", 0, 0x14, Element.SINGLE));
+        list.add(vector("unpckhps", 0, 0x15, Element.SINGLE));
+        list.add(vector("unpcklpd", 0x66, 0x14, Element.DOUBLE));
+        list.add(vector("unpckhpd", 0x66, 0x15, Element.DOUBLE));
+        list.add(of("movmskps", REG_RM, 4 | 8, 0x0F, 0x50).rmSize(16).traits(XMM_RM | REGISTER_ONLY).behaviour(new Vector(Element.SINGLE)));
+        list.add(of("movmskpd", REG_RM, 4 | 8, 0x0F, 0x50).mandatoryPrefix(0x66).rmSize(16).traits(XMM_RM | REGISTER_ONLY)
+                .behaviour(new Vector(Element.DOUBLE)));
+        return list;
+    }
+
+    /** The four forms of an SSE arithmetic opcode: packed and scalar, single and double; {@code predicates}: see {@link Vector}. */
+    private static Stream<Template> everyPrecision(String name, int opcode, boolean predicates) {
+        return Stream.of(vector(name + "ps", REG_RM, 0, opcode, 16, Element.SINGLE),
+                        vector(name + "ss", REG_RM, 0xF3, opcode, 4, Element.SINGLE),
+                        vector(name + "pd", REG_RM, 0x66, opcode, 16, Element.DOUBLE),
+                        vector(name + "sd", REG_RM, 0xF2, opcode, 8, Element.DOUBLE))
+                .map(t -> predicates ? t.immediate(Immediate.BYTE).behaviour(new Vector(((Vector) t.behaviour()).element(), true)) : t);
+    }
+
+    private static List<Template> sseArithmetic() {
+        List<Template> list = new ArrayList<>();
+        Object[][] arithmetic = {{"add", 0x58}, {"mul", 0x59}, {"sub", 0x5C}, {"min", 0x5D}, {"div", 0x5E}, {"max", 0x5F}, {"sqrt", 0x51}};
+        for (Object[] op : arithmetic) {
+            everyPrecision((String) op[0], (int) op[1], false).forEach(list::add);
+        }
+        everyPrecision("cmp", 0xC2, true).forEach(list::add);
+        list.add(vector("ucomiss", REG_RM, 0, 0x2E, 4, Element.SINGLE));
+        list.add(vector("comiss", REG_RM, 0, 0x2F, 4, Element.SINGLE));
+        list.add(vector("ucomisd", REG_RM, 0x66, 0x2E, 8, Element.DOUBLE));
+        list.add(vector("comisd", REG_RM, 0x66, 0x2F, 8, Element.DOUBLE));
+        Object[][] logic = {{"and", 0x54}, {"andn", 0x55}, {"or", 0x56}, {"xor", 0x57}};
+        for (Object[] op : logic) {
+            list.add(vector(op[0] + "ps", 0, (int) op[1], Element.SINGLE));
+            list.add(vector(op[0] + "pd", 0x66, (int) op[1], Element.DOUBLE));
+        }
+        return list;
+    }
+
+    private static List<Template> sseConversions() {
+        List<Template> list = new ArrayList<>();
+        // Integer to float: an XMM destination and a general register or memory source of 32 or 64 bits (REX.W).
+        list.add(of("cvtsi2ss", REG_RM, 4 | 8, 0x0F, 0x2A).mandatoryPrefix(0xF3).traits(XMM_REG).behaviour(new Vector(Element.INTEGER)));
+        list.add(of("cvtsi2sd", REG_RM, 4 | 8, 0x0F, 0x2A).mandatoryPrefix(0xF2).traits(XMM_REG).behaviour(new Vector(Element.INTEGER)));
+        // Float to integer: a general register destination, truncating (2C) or rounding by MXCSR (2D).
+        Object[][] toInteger = {{"cvttss2si", 0xF3, 0x2C, 4, Element.SINGLE}, {"cvtss2si", 0xF3, 0x2D, 4, Element.SINGLE},
+                {"cvttsd2si", 0xF2, 0x2C, 8, Element.DOUBLE}, {"cvtsd2si", 0xF2, 0x2D, 8, Element.DOUBLE}};
+        for (Object[] op : toInteger) {
+            list.add(of((String) op[0], REG_RM, 4 | 8, 0x0F, (int) op[2]).mandatoryPrefix((int) op[1]).rmSize((int) op[3])
+                    .traits(XMM_RM).behaviour(new Vector((Element) op[4])));
+        }
+        list.add(vector("cvtss2sd", REG_RM, 0xF3, 0x5A, 4, Element.SINGLE));
+        list.add(vector("cvtsd2ss", REG_RM, 0xF2, 0x5A, 8, Element.DOUBLE));
+        list.add(vector("cvtps2pd", REG_RM, 0, 0x5A, 8, Element.SINGLE));
+        list.add(vector("cvtpd2ps", 0x66, 0x5A, Element.DOUBLE));
+        list.add(vector("cvtdq2ps", 0, 0x5B, Element.INTEGER));
+        list.add(vector("cvtps2dq", 0x66, 0x5B, Element.SINGLE));
+        list.add(vector("cvttps2dq", 0xF3, 0x5B, Element.SINGLE));
+        list.add(vector("cvtdq2pd", REG_RM, 0xF3, 0xE6, 8, Element.INTEGER));
+        list.add(vector("cvtpd2dq", 0xF2, 0xE6, Element.DOUBLE));
+        list.add(vector("cvttpd2dq", 0x66, 0xE6, Element.DOUBLE));
+        return list;
+    }
+
+    // ---- x87 -------------------------------------------------------------------------------------------
+    // Left out: the transcendentals (FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X, FYL2XP1),
+    // which the Java CPU computes in double precision, not to the hardware's 64-bit significand,
+    // and FPREM/FPREM1/FSCALE/FXTRACT, which are outside the basics the differential test covers.
+
+    /** An x87 instruction with a memory operand of {@code bytes} bytes: {@code opcode /extension}. */
+    private static Template x87Memory(String mnemonic, int opcode, int extension, int bytes, X87 behaviour) {
+        return of(mnemonic, RM, 4, opcode).extension(extension).rmSize(bytes).traits(MEMORY_ONLY).behaviour(behaviour);
+    }
+
+    /** An x87 instruction on ST(i): {@code first (second + i)}. */
+    private static Template x87Stack(String mnemonic, int first, int second, X87 behaviour) {
+        return of(mnemonic, OPCODE_REG, 4, first, second).traits(X87_STACK).behaviour(behaviour);
+    }
+
+    private static Template x87(String mnemonic, int first, int second, X87 behaviour) {
+        return of(mnemonic, NONE, 4, first, second).behaviour(behaviour);
+    }
+
+    private static List<Template> x87Transfers() {
+        X87 singles = X87.of(Element.SINGLE);
+        X87 doubles = X87.of(Element.DOUBLE);
+        X87 integers = X87.of(Element.INTEGER);
+        X87 stores = X87.of(null);
+        List<Template> list = new ArrayList<>(List.of(
+                x87Memory("fld", 0xD9, 0, 4, singles), x87Memory("fld", 0xDD, 0, 8, doubles),
+                x87Memory("fld", 0xDB, 5, 10, X87.of(Element.EXTENDED)),
+                x87Memory("fst", 0xD9, 2, 4, stores), x87Memory("fstp", 0xD9, 3, 4, stores),
+                x87Memory("fst", 0xDD, 2, 8, stores), x87Memory("fstp", 0xDD, 3, 8, stores), x87Memory("fstp", 0xDB, 7, 10, stores),
+                x87Memory("fild", 0xDF, 0, 2, integers), x87Memory("fild", 0xDB, 0, 4, integers), x87Memory("fild", 0xDF, 5, 8, integers),
+                x87Memory("fist", 0xDF, 2, 2, stores), x87Memory("fistp", 0xDF, 3, 2, stores),
+                x87Memory("fist", 0xDB, 2, 4, stores), x87Memory("fistp", 0xDB, 3, 4, stores), x87Memory("fistp", 0xDF, 7, 8, stores),
+                x87Memory("fisttp", 0xDF, 1, 2, stores).requires("pni"), x87Memory("fisttp", 0xDB, 1, 4, stores).requires("pni"),
+                x87Memory("fisttp", 0xDD, 1, 8, stores).requires("pni"),
+                x87Stack("fld", 0xD9, 0xC0, stores), x87Stack("fxch", 0xD9, 0xC8, stores),
+                x87Stack("fst", 0xDD, 0xD0, stores), x87Stack("fstp", 0xDD, 0xD8, stores)));
+        String[] constants = {"fld1", "fldl2t", "fldl2e", "fldpi", "fldlg2", "fldln2", "fldz"};
+        for (int k = 0; k < constants.length; k++) {
+            list.add(x87(constants[k], 0xD9, 0xE8 + k, stores));
+        }
+        // FCMOVcc reads CF, ZF and PF: DA for B, E, BE, U; DB for their negations.
+        String[] moves = {"fcmovb", "fcmove", "fcmovbe", "fcmovu", "fcmovnb", "fcmovne", "fcmovnbe", "fcmovnu"};
+        for (int k = 0; k < moves.length; k++) {
+            list.add(x87Stack(moves[k], 0xDA + k / 4, 0xC0 + 8 * (k % 4), X87.UNORDERED_C1));
+        }
+        return list;
+    }
+
+    private static List<Template> x87Arithmetic() {
+        List<Template> list = new ArrayList<>();
+        // D8 /n: ST(0) op m32 or ST(i); DC /n: ST(0) op m64, or ST(i) op ST(0) (SUB and SUBR, DIV and DIVR swap there); DE: the popping forms.
+        String[] names = {"fadd", "fmul", "fcom", "fcomp", "fsub", "fsubr", "fdiv", "fdivr"};
+        String[] reversedNames = {"fadd", "fmul", null, null, "fsubr", "fsub", "fdivr", "fdiv"};
+        for (int n = 0; n < names.length; n++) {
+            boolean compares = n == 2 || n == 3;
+            X87 singles = compares ? X87.comparing(Element.SINGLE) : X87.of(Element.SINGLE);
+            X87 doubles = compares ? X87.comparing(Element.DOUBLE) : X87.of(Element.DOUBLE);
+            X87 stack = compares ? X87.comparing(null) : X87.of(null);
+            list.add(x87Memory(names[n], 0xD8, n, 4, singles));
+            list.add(x87Memory(names[n], 0xDC, n, 8, doubles));
+            list.add(x87Stack(names[n], 0xD8, 0xC0 + 8 * n, stack));
+            if (!compares) {
+                list.add(x87Stack(reversedNames[n], 0xDC, 0xC0 + 8 * n, stack));
+                list.add(x87Stack(reversedNames[n] + "p", 0xDE, 0xC0 + 8 * n, stack));
+            }
+        }
+        X87 compare = X87.comparing(null);
+        X87 unary = X87.of(null);
+        list.addAll(List.of(x87("fcompp", 0xDE, 0xD9, compare),
+                x87Stack("fucom", 0xDD, 0xE0, compare), x87Stack("fucomp", 0xDD, 0xE8, compare), x87("fucompp", 0xDA, 0xE9, compare),
+                x87Stack("fucomi", 0xDB, 0xE8, X87.FLAG_COMPARE), x87Stack("fucomip", 0xDF, 0xE8, X87.FLAG_COMPARE),
+                x87Stack("fcomi", 0xDB, 0xF0, X87.FLAG_COMPARE), x87Stack("fcomip", 0xDF, 0xF0, X87.FLAG_COMPARE),
+                x87("ftst", 0xD9, 0xE4, compare), x87("fxam", 0xD9, 0xE5, compare),
+                x87("fchs", 0xD9, 0xE0, unary), x87("fabs", 0xD9, 0xE1, unary),
+                x87("fsqrt", 0xD9, 0xFA, unary), x87("frndint", 0xD9, 0xFC, unary)));
+        return list;
     }
 }

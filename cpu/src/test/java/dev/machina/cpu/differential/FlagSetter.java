@@ -50,8 +50,8 @@ final class FlagSetter {
     /** The setter's bytes and text, with a scratch register that {@code c} leaves alone. */
     InstructionEncoder.Encoded bind(CaseBuilder c, RandomGenerator random) {
         int used = 0;
-        if (c.reg != null) {
-            used |= 1 << c.reg.underlying();
+        if (c.reg instanceof Gpr g) {
+            used |= 1 << g.underlying();
         }
         switch (c.rm) {
             case Gpr g -> used |= 1 << g.underlying();

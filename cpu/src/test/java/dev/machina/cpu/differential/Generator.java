@@ -67,7 +67,8 @@ final class Generator {
                 String text = parts.stream().map(InstructionEncoder.Encoded::text).collect(Collectors.joining(" ; "));
                 ByteArrayOutputStream code = new ByteArrayOutputStream();
                 parts.forEach(p -> code.writeBytes(p.bytes()));
-                return new TestCase(template, text, code.toByteArray(), c.initialState(), flags, compared);
+                int status = 0xFFFF & ~behaviour.undefinedStatus(c);
+                return new TestCase(template, text, code.toByteArray(), c.initialState(), flags, compared, status);
             }
         }
     }

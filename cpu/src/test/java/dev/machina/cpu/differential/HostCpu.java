@@ -22,7 +22,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * operands reach it) holds a code page, a state page and the data buffer. The code page is
  * rewritten for every case as a stub: save the callee-saved registers and the host's RSP, load
  * RFLAGS and all sixteen general registers from the state page, execute the instruction, store
- * them back and return. The stub reaches the state page RIP-relative, so no register is kept
+ * them back and return. Around that the stub FXSAVEs the JVM's x87 and SSE state, FXRSTORs the
+ * case's image, and after the instruction FXSAVEs the result and FXRSTORs the JVM's again (its
+ * control words are callee-saved in the ABI). The stub reaches the state page RIP-relative, so no register is kept
  * back from the instruction: RSP included, which the generator points into the buffer for stack
  * instructions.
  *
@@ -39,6 +41,11 @@ final class HostCpu implements AutoCloseable {
     private static final int RSP = 4;
     private static final int FLAGS_OFFSET = MachineState.REGISTERS * 8;
     private static final int HOST_RSP_OFFSET = FLAGS_OFFSET + 8;
+    /** The case's FXSAVE image in the state page, 16-byte aligned as FXSAVE demands. */
+    static final int FPU_OFFSET = 1024;
+    private static final int HOST_FPU_OFFSET = FPU_OFFSET + FpuImage.SIZE;
+    private static final int FXSAVE = 0;
+    private static final int FXRSTOR = 1;
     private static final int[] CALLEE_SAVED = {3, 5, 12, 13, 14, 15};
     private static final ValueLayout.OfLong REGISTER = JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final MethodHandle MPROTECT = Posix.errnoCall("mprotect", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
@@ -95,6 +102,7 @@ final class HostCpu implements AutoCloseable {
             state.set(REGISTER, r * 8L, initial.register(r));
         }
         state.set(REGISTER, FLAGS_OFFSET, initial.flags());
+        MemorySegment.copy(MemorySegment.ofArray(initial.fpu()), 0, state, FPU_OFFSET, FpuImage.SIZE);
         MemorySegment.copy(MemorySegment.ofArray(initial.memory()), 0, data, 0, initial.memory().length);
         try {
             stub.invokeExact();
@@ -105,7 +113,8 @@ final class HostCpu implements AutoCloseable {
         for (int r = 0; r < MachineState.REGISTERS; r++) {
             registers[r] = state.get(REGISTER, r * 8L);
         }
-        return new MachineState(registers, state.get(REGISTER, FLAGS_OFFSET), data.toArray(ValueLayout.JAVA_BYTE));
+        return new MachineState(registers, state.get(REGISTER, FLAGS_OFFSET), data.toArray(ValueLayout.JAVA_BYTE),
+                state.asSlice(FPU_OFFSET, FpuImage.SIZE).toArray(ValueLayout.JAVA_BYTE));
     }
 
     private void protect(int protection) {
@@ -135,22 +144,26 @@ final class HostCpu implements AutoCloseable {
                 rex(false, 0, r);
                 out.write(0x50 + (r & 7));
             }
-            ripRelative(0x89, RSP, HOST_RSP_OFFSET, true); // mov [host rsp], rsp
-            ripRelative(0xFF, 6, FLAGS_OFFSET, false); // push qword [flags]
+            ripRelative(RSP, HOST_RSP_OFFSET, true, 0x89); // mov [host rsp], rsp
+            ripRelative(FXSAVE, HOST_FPU_OFFSET, true, 0x0F, 0xAE); // fxsave64 [host fpu]
+            ripRelative(FXRSTOR, FPU_OFFSET, true, 0x0F, 0xAE); // fxrstor64 [fpu]
+            ripRelative(6, FLAGS_OFFSET, false, 0xFF); // push qword [flags]
             out.write(0x9D); // popfq
             for (int r = 0; r < MachineState.REGISTERS; r++) {
-                ripRelative(0x8B, r, r * 8, true); // mov r, [slot r]; nothing uses the stack after popfq
+                ripRelative(r, r * 8, true, 0x8B); // mov r, [slot r]; nothing uses the stack after popfq
             }
             return out.toByteArray();
         }
 
         byte[] epilogue() {
             for (int r = 0; r < MachineState.REGISTERS; r++) {
-                ripRelative(0x89, r, r * 8, true); // mov [slot r], r: MOV leaves the flags alone
+                ripRelative(r, r * 8, true, 0x89); // mov [slot r], r: MOV leaves the flags alone
             }
-            ripRelative(0x8B, RSP, HOST_RSP_OFFSET, true); // mov rsp, [host rsp]
+            ripRelative(FXSAVE, FPU_OFFSET, true, 0x0F, 0xAE); // fxsave64 [fpu]
+            ripRelative(FXRSTOR, HOST_FPU_OFFSET, true, 0x0F, 0xAE); // fxrstor64 [host fpu]
+            ripRelative(RSP, HOST_RSP_OFFSET, true, 0x8B); // mov rsp, [host rsp]
             out.write(0x9C); // pushfq
-            ripRelative(0x8F, 0, FLAGS_OFFSET, false); // pop qword [flags]
+            ripRelative(0, FLAGS_OFFSET, false, 0x8F); // pop qword [flags]
             // push 2 ; popfq: the ABI wants DF clear, and a set AC would fault the JVM's unaligned accesses.
             out.writeBytes(new byte[] {0x6A, 0x02, (byte) 0x9D});
             for (int i = CALLEE_SAVED.length - 1; i >= 0; i--) {
@@ -163,9 +176,11 @@ final class HostCpu implements AutoCloseable {
         }
 
         /** {@code opcode} with ModRM.reg {@code reg} and a RIP-relative operand at {@code offset} of the state page. */
-        private void ripRelative(int opcode, int reg, int offset, boolean wide) {
+        private void ripRelative(int reg, int offset, boolean wide, int... opcode) {
             rex(wide, reg, 0);
-            out.write(opcode);
+            for (int b : opcode) {
+                out.write(b);
+            }
             out.write((reg & 7) << 3 | 5);
             int next = start + out.size() + 4;
             int displacement = PAGE + offset - next;

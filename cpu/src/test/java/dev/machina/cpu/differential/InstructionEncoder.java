@@ -37,14 +37,14 @@ final class InstructionEncoder {
         for (int i = 0; i < t.opcode().length; i++) {
             boolean last = i == t.opcode().length - 1;
             boolean registerInOpcode = t.shape() == Shape.OPCODE_REG || t.shape() == Shape.ACCUMULATOR_OPCODE_REG;
-            out.write(t.opcode()[i] + (last && registerInOpcode ? c.reg.number() & 7 : 0));
+            out.write(t.opcode()[i] + (last && registerInOpcode ? Operand.number(c.reg) & 7 : 0));
         }
         int ripDisplacementAt = -1;
         if (t.shape().hasModRm()) {
-            int regField = t.shape().field == Shape.Field.REGISTER ? c.reg.number() & 7 : t.extension();
+            int regField = t.shape().field == Shape.Field.REGISTER ? Operand.number(c.reg) & 7 : t.extension();
             switch (c.rm) {
-                case Gpr g -> out.write(0xC0 | regField << 3 | g.number() & 7);
                 case Memory m -> ripDisplacementAt = writeMemoryOperand(out, m, regField);
+                default -> out.write(0xC0 | regField << 3 | Operand.number(c.rm) & 7);
             }
         }
         int immediateBytes = t.immediate().bytes(c.size, c.addressSize);
@@ -99,11 +99,12 @@ final class InstructionEncoder {
 
     private static int rex(CaseBuilder c) {
         int rex = 0x40 | (c.rexW ? 8 : 0);
-        if (c.reg != null && c.reg.number() >= 8) {
+        if (c.reg != null && Operand.number(c.reg) >= 8) {
             rex |= c.template.shape().field == Shape.Field.REGISTER ? 4 : 1;
         }
         switch (c.rm) {
             case Gpr g when g.number() >= 8 -> rex |= 1;
+            case Operand.Xmm x when x.number() >= 8 -> rex |= 1;
             case Memory m when m.address() instanceof Indexed x -> rex |= (x.index() >= 8 ? 2 : 0) | (x.base() >= 8 ? 1 : 0);
             case null, default -> {
             }
@@ -177,7 +178,7 @@ final class InstructionEncoder {
         }
         String operands = t.shape().pattern
                 .replace("%rm", c.rm == null ? "" : operandText(c, c.rm, length))
-                .replace("%reg", c.reg == null ? "" : c.reg.name())
+                .replace("%reg", c.reg == null ? "" : Operand.name(c.reg))
                 .replace("%acc", Gpr.of(0, c.size).name());
         if (t.immediate() == Immediate.WORD_BYTE) {
             operands = String.format("0x%x, %d", c.immediate & 0xFFFF, c.immediate >>> 16 & 0xFF);
@@ -192,15 +193,15 @@ final class InstructionEncoder {
     }
 
     private static String operandText(CaseBuilder c, Operand operand, int length) {
-        if (operand instanceof Gpr g) {
-            return g.name();
+        if (!(operand instanceof Memory memory)) {
+            return Operand.name(operand);
         }
-        Memory memory = (Memory) operand;
         String size = switch (memory.size()) {
             case 1 -> "byte";
             case 2 -> "word";
             case 4 -> "dword";
             case 8 -> "qword";
+            case 10 -> "tbyte";
             default -> "oword";
         };
         String segment = c.segment == 0 ? "" : segmentName(c.segment) + ":";

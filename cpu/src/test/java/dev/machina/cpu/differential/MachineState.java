@@ -4,9 +4,11 @@ import java.util.HexFormat;
 
 /**
  * What an instruction under test starts from or ends with, the same for the host and the Java CPU:
- * the sixteen general registers in encoding order, RFLAGS and the contents of the data buffer.
+ * the sixteen general registers in encoding order, RFLAGS, the contents of the data buffer and
+ * the x87, MMX and SSE state as the 512-byte FXSAVE image ({@link FpuImage}), which both sides
+ * load with FXRSTOR before the instruction and store with FXSAVE after it.
  */
-record MachineState(long[] registers, long flags, byte[] memory) {
+record MachineState(long[] registers, long flags, byte[] memory, byte[] fpu) {
     static final int REGISTERS = 16;
     static final int RSP = 4;
     static final long TF = 1 << 8;
@@ -19,6 +21,9 @@ record MachineState(long[] registers, long flags, byte[] memory) {
     MachineState {
         if (registers.length != REGISTERS) {
             throw new IllegalArgumentException("expected 16 registers, got " + registers.length);
+        }
+        if (fpu.length != FpuImage.SIZE) {
+            throw new IllegalArgumentException("expected a " + FpuImage.SIZE + "-byte FXSAVE image, got " + fpu.length);
         }
     }
 

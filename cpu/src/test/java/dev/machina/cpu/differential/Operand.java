@@ -1,7 +1,7 @@
 package dev.machina.cpu.differential;
 
 /** Where an operand of the instruction under test lives: a register or the data buffer. */
-sealed interface Operand permits Operand.Gpr, Operand.Memory {
+sealed interface Operand permits Operand.Gpr, Operand.Xmm, Operand.Stack, Operand.Memory {
     /** The operand's size in bytes. */
     int size();
 
@@ -47,6 +47,42 @@ sealed interface Operand permits Operand.Gpr, Operand.Memory {
                 default -> "r" + BASE[number];
             };
         }
+    }
+
+    /** An XMM register, 0..15 (REX bits included). */
+    record Xmm(int number) implements Operand {
+        @Override
+        public int size() {
+            return 16;
+        }
+    }
+
+    /** ST(i) of the x87 stack, encoded in the opcode's low three bits. */
+    record Stack(int number) implements Operand {
+        @Override
+        public int size() {
+            return 10;
+        }
+    }
+
+    /** The number a register operand encodes; a memory operand has none. */
+    static int number(Operand register) {
+        return switch (register) {
+            case Gpr g -> g.number();
+            case Xmm x -> x.number();
+            case Stack s -> s.number();
+            case Memory ignored -> throw new IllegalArgumentException("a memory operand has no register number");
+        };
+    }
+
+    /** The register's name in Intel syntax. */
+    static String name(Operand register) {
+        return switch (register) {
+            case Gpr g -> g.name();
+            case Xmm x -> "xmm" + x.number();
+            case Stack s -> "st(" + s.number() + ")";
+            case Memory ignored -> throw new IllegalArgumentException("a memory operand has no register name");
+        };
     }
 
     /** A memory operand: its encoding and the absolute address it was solved to reach. */

@@ -15,12 +15,17 @@ import java.util.List;
  * The Java CPU set up to mirror {@link HostCpu}: in ring 3, with page tables that map the host's
  * code page and data buffer at the host's virtual addresses (code read-only, data not executable)
  * and nothing else, so an access the generator did not mean, which on the host would crash the
- * JVM, faults here first.
+ * JVM, faults here first. The host's state page is mapped too, for the FXSAVE image: as on the
+ * host, an FXRSTOR64 of it runs just before the instruction and an FXSAVE64 just after, so the
+ * x87 and SSE state goes in and out through the Java CPU's own implementation of those two.
  */
 final class SimulatedCpu implements AutoCloseable {
     private static final long PML4 = 0x1000;
     private static final long TABLES_END = 0x8000;
     private static final long CODE = 0x8000;
+    private static final long STATE = 0x9000;
+    /** The length of FXSAVE64 or FXRSTOR64 with a RIP-relative operand: REX.W 0F AE ModRM disp32. */
+    private static final int FXSAVE_LENGTH = 8;
     private static final long DATA = 0x10000;
     private static final long PRESENT = 1;
     private static final long WRITABLE = 1 << 1;
@@ -48,6 +53,7 @@ final class SimulatedCpu implements AutoCloseable {
     private final InstructionRunner runner;
     private final long codePage;
     private final long instructionAddress;
+    private final long fpuImage;
     private final int dataSize;
     private long nextTable = PML4 + HostCpu.PAGE;
 
@@ -55,9 +61,11 @@ final class SimulatedCpu implements AutoCloseable {
         this.instructionAddress = instructionAddress;
         this.codePage = instructionAddress & -HostCpu.PAGE;
         this.dataSize = dataSize;
+        this.fpuImage = codePage + HostCpu.PAGE + HostCpu.FPU_OFFSET;
         memory = GuestMemory.allocate(List.of(new AddressRange(0, DATA + dataSize)));
         LongModeMachine.writeGdt(memory);
         map(codePage, CODE, PRESENT | USER);
+        map(codePage + HostCpu.PAGE, STATE, PRESENT | WRITABLE | USER | NO_EXECUTE);
         for (int page = 0; page < dataSize / HostCpu.PAGE; page++) {
             map(dataAddress + (long) page * HostCpu.PAGE, DATA + (long) page * HostCpu.PAGE, PRESENT | WRITABLE | USER | NO_EXECUTE);
         }
@@ -66,19 +74,24 @@ final class SimulatedCpu implements AutoCloseable {
 
     /** Runs {@code code}, placed at the host's instruction address, until execution falls off its end. */
     Outcome run(byte[] code, MachineState initial) {
+        long start = instructionAddress - FXSAVE_LENGTH;
+        long end = instructionAddress + code.length;
+        memory.write(CODE + (start - codePage), fxsave(1, start), 0, FXSAVE_LENGTH);
         memory.write(CODE + (instructionAddress - codePage), code, 0, code.length);
+        memory.write(CODE + (end - codePage), fxsave(0, end), 0, FXSAVE_LENGTH);
         memory.write(DATA, initial.memory(), 0, dataSize);
+        memory.write(STATE + HostCpu.FPU_OFFSET, initial.fpu(), 0, FpuImage.SIZE);
         runner.forgetCode();
-        X86State state = LongModeMachine.longMode(instructionAddress, initial.register(MachineState.RSP), PML4).withSegments(RING_3);
+        X86State state = LongModeMachine.longMode(start, initial.register(MachineState.RSP), PML4).withSegments(RING_3);
         for (int r = 0; r < MachineState.REGISTERS; r++) {
             state = state.with(Register.values()[r], initial.register(r));
         }
         state = state.with(Register.RFLAGS, initial.flags());
-        long end = instructionAddress + code.length;
-        InstructionRunner.Outcome outcome = runner.run(state, code.length, end);
+        long stop = end + FXSAVE_LENGTH;
+        InstructionRunner.Outcome outcome = runner.run(state, code.length + 2, stop);
         return switch (outcome) {
             case InstructionRunner.Faulted fault -> new Faulted(fault.vector(), fault.errorCode(), fault.faultAddress());
-            case InstructionRunner.Completed done when done.state().get(Register.RIP) != end ->
+            case InstructionRunner.Completed done when done.state().get(Register.RIP) != stop ->
                     throw new IllegalStateException("the Java CPU stopped at 0x" + Long.toHexString(done.state().get(Register.RIP))
                             + " after " + done.executed() + " instructions");
             default -> new Completed(finalState(outcome.state()));
@@ -101,7 +114,16 @@ final class SimulatedCpu implements AutoCloseable {
         }
         byte[] data = new byte[dataSize];
         memory.read(DATA, data, 0, dataSize);
-        return new MachineState(registers, state.get(Register.RFLAGS), data);
+        byte[] fpu = new byte[FpuImage.SIZE];
+        memory.read(STATE + HostCpu.FPU_OFFSET, fpu, 0, FpuImage.SIZE);
+        return new MachineState(registers, state.get(Register.RFLAGS), data, fpu);
+    }
+
+    /** FXSAVE64 (extension 0) or FXRSTOR64 (1) of the image, placed at {@code address}. */
+    private byte[] fxsave(int extension, long address) {
+        int displacement = (int) (fpuImage - (address + FXSAVE_LENGTH));
+        return new byte[] {0x48, 0x0F, (byte) 0xAE, (byte) (extension << 3 | 5),
+                (byte) displacement, (byte) (displacement >> 8), (byte) (displacement >> 16), (byte) (displacement >> 24)};
     }
 
     /** Maps the 4 KiB page at {@code virtual} to {@code physical}, adding page tables as needed. */

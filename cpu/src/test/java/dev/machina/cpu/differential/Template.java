@@ -10,7 +10,7 @@ import java.util.HexFormat;
  * undefined.
  *
  * @param extension   ModRM.reg for {@link Shape.Field#EXTENSION} shapes
- * @param rmSize      the r/m operand's size when it is narrower than the operand (MOVZX, MOVSXD), else 0
+ * @param rmSize      the r/m operand's size when it is not the operand size (MOVZX, MOVSXD, SSE, x87), else 0
  * @param mandatoryPrefix a prefix that is part of the opcode (F3 of POPCNT), or 0
  * @param hostFeature the /proc/cpuinfo flag the host needs to execute it, or null
  */
@@ -33,6 +33,14 @@ record Template(String mnemonic, Shape shape, int[] opcode, int extension, int s
     static final int STACK_SIZED = 1 << 4;
     /** Has an address size without ModRM (XLAT's memory, LOOP's counter), so 67 and segment prefixes apply. */
     static final int ADDRESS_SIZED = 1 << 5;
+    /** ModRM.reg names an XMM register. */
+    static final int XMM_REG = 1 << 6;
+    /** A register r/m operand is an XMM register. */
+    static final int XMM_RM = 1 << 7;
+    /** The register in the opcode is ST(i) of the x87 stack. */
+    static final int X87_STACK = 1 << 8;
+    /** A 16-byte memory operand may be misaligned (MOVUPS, MOVDQU); legacy SSE faults on others. */
+    static final int UNALIGNED = 1 << 9;
 
     /** How the instruction uses its memory operand. */
     enum MemoryUse {
@@ -96,7 +104,7 @@ record Template(String mnemonic, Shape shape, int[] opcode, int extension, int s
 
     /** The size of the r/m operand at operand size {@code size}. */
     int rmSizeAt(int size) {
-        return rmSize == 0 ? size : Math.min(rmSize, size);
+        return rmSize == 0 ? size : rmSize;
     }
 
     /** A short unique name: mnemonic, opcode and extension, e.g. {@code add 83/0}. */

@@ -186,6 +186,32 @@ class SseFloatingPointTest {
     }
 
     @Test
+    void aNanOperandOrAnInvalidOperationOutranksTheDenormalFlag() {
+        double denormal = Double.MIN_NORMAL / 4;
+        cpu.xmm(1, bits(Double.NaN), bits(2.0)).xmm(2, bits(denormal), bits(3.0));
+        cpu.run(0x66, 0x0F, 0x58, 0xCA); // addpd xmm1, xmm2: NaN + denormal
+        assertThat(cpu.mxcsr() & 0x3F).isZero();
+        cpu.xmm(3, bits(-denormal), 0);
+        cpu.run(0xF2, 0x0F, 0x51, 0xE3); // sqrtsd xmm4, xmm3: the square root of a negative number
+        assertThat(cpu.mxcsr() & 0x3F).isEqualTo(IE);
+        cpu.mxcsr(0x1F80).xmm(7, bits(denormal), 0).xmm(0, 0, 0);
+        cpu.run(0xF2, 0x0F, 0x5E, 0xF8); // divsd xmm7, xmm0: a denormal divided by zero
+        assertThat(cpu.mxcsr() & 0x3F).isEqualTo(ZE);
+        cpu.mxcsr(0x1F80).xmm(5, bits(denormal), bits(Double.NaN)).xmm(6, bits(1.0), bits(denormal));
+        cpu.run(0x66, 0x0F, 0x58, 0xEE); // addpd xmm5, xmm6: the low lane's DE stands
+        assertThat(cpu.mxcsr() & 0x3F).isEqualTo(DE | PE);
+    }
+
+    @Test
+    void minimumAndMaximumReturnADenormalReadAsZeroUnderDaz() {
+        double denormal = Double.MIN_NORMAL / 4;
+        cpu.mxcsr(0x1F80 | 1 << 6).xmm(1, bits(-denormal), bits(1.0)).xmm(2, bits(1.0), bits(denormal));
+        cpu.run(0x66, 0x0F, 0x5D, 0xCA); // minpd xmm1, xmm2
+        assertThat(cpu.low(1)).isEqualTo(bits(-0.0));
+        assertThat(cpu.high(1)).isEqualTo(bits(0.0));
+    }
+
+    @Test
     void denormalsAreZeroAndFlushToZero() {
         double denormal = Double.MIN_NORMAL / 4;
         cpu.xmm(1, bits(1.0), 0).xmm(2, bits(denormal), 0).xmm(3, bits(Double.MIN_NORMAL), 0).xmm(4, bits(0.25), 0);

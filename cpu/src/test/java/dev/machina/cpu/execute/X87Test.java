@@ -179,6 +179,25 @@ class X87Test {
     }
 
     @Test
+    void twoQuietNansWithEqualSignificandsGiveThePositiveOne() {
+        extendedAt(0, 0xFFFF, 0xC000_0000_0000_0000L);    // the negative indefinite
+        extendedAt(0x10, 0x7FFF, 0xC000_0000_0000_0000L); // its positive twin
+        // fld m80 [rbx]; fld m80 [rbx+0x10]; faddp; fstp m80 [rbx+0x20]; and the loads the other way round into [rbx+0x30]
+        x87(0x037F, 0xDB, 0x2B, 0xDB, 0x6B, 0x10, 0xDE, 0xC1, 0xDB, 0x7B, 0x20,
+                0xDB, 0x6B, 0x10, 0xDB, 0x2B, 0xDE, 0xC1, 0xDB, 0x7B, 0x30);
+        assertThat(wordAt(0x28)).isEqualTo(0x7FFF);
+        assertThat(wordAt(0x38)).isEqualTo(0x7FFF);
+    }
+
+    @Test
+    void infinityOverZeroIsAnExactInfinity() {
+        cpu.scratch(0, bits(Double.POSITIVE_INFINITY));
+        X86State after = x87(0x037F, 0xDD, 0x03, 0xD9, 0xEE, 0xDE, 0xF9, 0xDD, 0x5B, 0x10, 0xDF, 0xE0); // fld inf; fldz; fdivp; fstp; fnstsw ax
+        assertThat(doubleAt(0x10)).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(status(after) & 0x3F).isZero();
+    }
+
+    @Test
     void integersOutOfRangeStoreTheIndefinite() {
         cpu.scratch(0, bits(40000.0)).scratch(8, bits(1e19)).scratch(0x10, Long.MIN_VALUE);
         X86State after = x87(0x037F, 0xDD, 0x03, 0xDF, 0x5B, 0x20, // fld 40000; fistp word [rbx+32]
@@ -322,6 +341,17 @@ class X87Test {
         assertThat(doubleAt(0x68)).isEqualTo(9.0);
         assertThat(doubleAt(0x70)).isEqualTo(Math.PI / 4);
         assertThat(doubleAt(0x78)).isCloseTo(Math.sqrt(2) - 1, org.assertj.core.data.Offset.offset(1e-15));
+    }
+
+    @Test
+    void conditionalMovesReadTheFlagsAnArithmeticInstructionLeft() {
+        cpu.scratch(0, bits(1.0)).scratch(8, bits(2.0));
+        X86State start = cpu.start();
+        // xor eax, eax (ZF and PF set); fninit; fld 1; fld 2; fcmove st0, st1; fstp; fstp st0; fld 1; fld 2; fcmovu st0, st1; fstp
+        cpu.run(start, 0x31, 0xC0, FNINIT_0, FNINIT_1, 0xDD, 0x03, 0xDD, 0x43, 0x08, 0xDA, 0xC9, 0xDD, 0x5B, 0x10, 0xDD, 0xD8,
+                0xDD, 0x03, 0xDD, 0x43, 0x08, 0xDA, 0xD9, 0xDD, 0x5B, 0x18);
+        assertThat(doubleAt(0x10)).isEqualTo(1.0);
+        assertThat(doubleAt(0x18)).isEqualTo(1.0);
     }
 
     @Test
