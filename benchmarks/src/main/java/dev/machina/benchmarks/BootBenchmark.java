@@ -26,9 +26,9 @@ import java.util.regex.Pattern;
  * ratio.
  * Each time runs from starting the process to the ready line on the serial console, so both
  * include their own start-up; Machina's own boot-marker figure (time since the machine was
- * created) is printed too. Run it with {@code ./bench [rounds]}.
+ * created) is printed too.
  */
-public final class BootBenchmark {
+final class BootBenchmark {
     private static final String PACKAGE = "linux_guest";
     private static final String READY = "linux_guest: ready";
     private static final Pattern MARKER = Pattern.compile("boot marker reached (\\d+\\.\\d+) s after launch");
@@ -41,8 +41,7 @@ public final class BootBenchmark {
     record Boot(Duration toReady, Optional<Duration> marker) {
     }
 
-    public static void main(String[] args) throws Exception {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+    static void run(int rounds) throws Exception {
         Path repository = Path.of(System.getProperty("machina.home", ".")).toAbsolutePath().normalize();
         GuestPackages packages = new GuestPackages(Optional.of(repository.resolve("packages")),
                 GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home"))), repository);
