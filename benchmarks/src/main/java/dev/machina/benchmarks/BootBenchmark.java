@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,14 +32,26 @@ import java.util.regex.Pattern;
 final class BootBenchmark {
     private static final String PACKAGE = "linux_guest";
     private static final String READY = "linux_guest: ready";
-    private static final Pattern MARKER = Pattern.compile("boot marker reached (\\d+\\.\\d+) s after launch");
+    private static final Pattern MARKER = Pattern.compile("boot marker reached (\\d+\\.\\d+) s after launch(?:, ([\\d,]+) guest instructions)?");
     private static final Duration TIMEOUT = Duration.ofMinutes(5);
 
     private BootBenchmark() {
     }
 
-    /** One boot: wall time to the ready line, and the VMM's boot-marker figure where it reports one. */
-    record Boot(Duration toReady, Optional<Duration> marker) {
+    /**
+     * One boot: wall time to the ready line, and the VMM's boot-marker figure with the guest
+     * instructions executed by then, where it reports them.
+     */
+    record Boot(Duration toReady, Optional<Duration> marker, OptionalLong instructions) {
+        String markerFigures() {
+            if (marker.isEmpty()) {
+                return "not seen";
+            }
+            double seconds = seconds(marker.get());
+            return instructions.isEmpty() ? "%.2f s".formatted(seconds)
+                    : "%.2f s, %,d M instructions, %.1f M/s".formatted(seconds, instructions.getAsLong() / 1_000_000,
+                    instructions.getAsLong() / 1e6 / seconds);
+        }
     }
 
     static void run(int rounds) throws Exception {
@@ -65,7 +78,7 @@ final class BootBenchmark {
             machinaTimes.add(ours.toReady());
             qemuTimes.add(peer.toReady());
             System.out.printf("round %d: Machina (java CPU) %.2f s to ready (boot marker %s), QEMU TCG %.2f s%n", round,
-                    seconds(ours.toReady()), ours.marker().map(marker -> "%.2f s".formatted(seconds(marker))).orElse("not seen"),
+                    seconds(ours.toReady()), ours.markerFigures(),
                     seconds(peer.toReady()));
         }
         Duration ours = median(machinaTimes);
@@ -88,6 +101,7 @@ final class BootBenchmark {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<String> transcript = new ArrayList<>();
         Optional<Duration> marker = Optional.empty();
+        OptionalLong instructions = OptionalLong.empty();
         Thread watchdog = Thread.ofVirtual().start(() -> {
             try {
                 if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -103,9 +117,12 @@ final class BootBenchmark {
                 Matcher matched = MARKER.matcher(line);
                 if (matched.find()) {
                     marker = Optional.of(Duration.ofNanos((long) (Double.parseDouble(matched.group(1)) * 1e9)));
+                    if (matched.group(2) != null) {
+                        instructions = OptionalLong.of(Long.parseLong(matched.group(2).replace(",", "")));
+                    }
                 }
                 if (line.contains(READY)) {
-                    return new Boot(Duration.ofNanos(System.nanoTime() - start), marker);
+                    return new Boot(Duration.ofNanos(System.nanoTime() - start), marker, instructions);
                 }
             }
             throw new IllegalStateException(String.join(" ", command) + " ended without \"" + READY + "\" (within "

@@ -18,6 +18,7 @@ import dev.machina.hypervisor.spi.Doorbells;
 import dev.machina.hypervisor.spi.Traps;
 import dev.machina.hypervisor.x86.X86State;
 
+import java.util.OptionalLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 
@@ -156,6 +157,11 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
     @Override
     public void interrupt(int vector) {
         chipset.interrupt(id(), vector);
+    }
+
+    @Override
+    public OptionalLong instructionsRetired() {
+        return OptionalLong.of(processor.retired());
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.machina.hypervisor.x86.X86State;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A virtual CPU. After {@link #start()} it runs on a thread of its own in a resume/dispatch loop:
@@ -43,4 +44,13 @@ public interface Vcpu {
 
     /** Entries and exits by reason, readable while the vCPU runs. */
     ExitCounters counters();
+
+    /**
+     * How many guest instructions the vCPU has executed so far, where the backend counts them
+     * (the Java CPU does; KVM does not, and returns empty). Readable while the vCPU runs, as a
+     * statistic: the figure may trail the vCPU by the instructions it is executing.
+     */
+    default OptionalLong instructionsRetired() {
+        return OptionalLong.empty();
+    }
 }

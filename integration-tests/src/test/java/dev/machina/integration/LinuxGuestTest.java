@@ -79,6 +79,11 @@ abstract class LinuxGuestTest {
         }
     }
 
+    /** All the VMM process printed so far. */
+    String transcript() {
+        return guest.transcript();
+    }
+
     static void assumeDebianPackageLists() throws Exception {
         Path lists = Path.of("/var/lib/apt/lists");
         boolean present;

@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -62,7 +63,10 @@ public final class VirtualMachine implements AutoCloseable {
             @Override
             public void bootMarker(Duration sinceLaunch) {
                 bootTime.compareAndSet(null, sinceLaunch);
-                messages.accept("machina: boot marker reached %.3f s after launch".formatted(sinceLaunch.toNanos() / 1e9));
+                messages.accept(String.format(Locale.ROOT, "machina: boot marker reached %.3f s after launch%s",
+                        sinceLaunch.toNanos() / 1e9, instructionsRetired().stream()
+                                .mapToObj(count -> String.format(Locale.ROOT, ", %,d guest instructions", count))
+                                .findFirst().orElse("")));
             }
         }, consoleOutput(consoleOutput)).console();
         X86State boot = switch (config.kernel()) {
@@ -131,6 +135,19 @@ public final class VirtualMachine implements AutoCloseable {
                 vcpu.awaitExit(STOP_TIMEOUT);
             }
         }
+    }
+
+    /** The guest instructions all vCPUs have executed, where the backend counts them. */
+    public OptionalLong instructionsRetired() {
+        long total = 0;
+        for (Vcpu vcpu : guest.vcpus()) {
+            OptionalLong count = vcpu.instructionsRetired();
+            if (count.isEmpty()) {
+                return OptionalLong.empty();
+            }
+            total += count.getAsLong();
+        }
+        return OptionalLong.of(total);
     }
 
     /** How long after launch the guest first wrote the boot-time marker, if it has. */
