@@ -418,8 +418,7 @@ public final class Processor {
      * kind respect.
      */
     private long readLocked(Instruction i) {
-        long linear = linear(i.segment, effectiveAddress(i));
-        long host = mmu.hostForAtomic(linear, i.operandSize, state.cpl() == 3);
+        long host = atomicHost(i.segment, effectiveAddress(i), i.operandSize);
         if (host >= 0) {
             lockedHost = host;
             lockedExpected = bus.readRam(host, i.operandSize);

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * A Linux guest made from Debian's packages: the kernel of a {@code linux-image-*} meta-package,
@@ -76,10 +75,16 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
                 DebPackage deb = DebPackage.open(download(archive, entry.getKey(), downloads, tools));
                 tools.report("unpacking " + String.join(", ", entry.getValue()) + " from " + deb.file().getFileName());
                 Path root = unpacked.resolve(entry.getKey());
-                deb.extract(DebPackage.glob(entry.getValue().toArray(String[]::new)), root);
-                for (String file : entry.getValue()) {
-                    addTree(initramfs, root, file, deb);
+                List<Path> extracted = deb.extract(DebPackage.glob(entry.getValue().toArray(String[]::new)), root);
+                // Extraction names what it made under the directory's real path.
+                Path realRoot = Files.exists(root) ? root.toRealPath() : root;
+                List<String> names = extracted.stream().map(path -> realRoot.relativize(path).toString()).toList();
+                for (String pattern : entry.getValue()) {
+                    if (names.stream().noneMatch(DebPackage.glob(pattern))) {
+                        throw new PackageException(deb.file() + " has no file matching \"" + pattern + "\"");
+                    }
                 }
+                addFiles(initramfs, realRoot, extracted);
             }
             addModules(initramfs, kernelDeb, unpacked.resolve(kernelPackage), tools);
             tools.report("writing the initramfs");
@@ -97,21 +102,12 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
         if (!Files.isRegularFile(downloads.resolve(candidate.fileName()))) {
             tools.report("downloading " + name + " " + candidate.version());
         }
-        return archive.download(name, downloads);
+        return archive.download(candidate, downloads);
     }
 
-    /** Adds the files {@code pattern} selected under {@code root}, with their permissions and links. */
-    private static void addTree(Initramfs initramfs, Path root, String pattern, DebPackage deb) throws IOException {
-        List<Path> selected;
-        try (Stream<Path> paths = Files.walk(root)) {
-            selected = paths.filter(path -> !path.equals(root))
-                    .filter(path -> DebPackage.glob(pattern).test(root.relativize(path).toString()))
-                    .sorted().toList();
-        }
-        if (selected.isEmpty()) {
-            throw new PackageException(deb.file() + " has no file matching \"" + pattern + "\"");
-        }
-        for (Path path : selected) {
+    /** Adds the extracted files and symbolic links under {@code root}; directories follow from their contents. */
+    private static void addFiles(Initramfs initramfs, Path root, List<Path> extracted) throws IOException {
+        for (Path path : extracted) {
             String name = root.relativize(path).toString();
             if (Files.isSymbolicLink(path)) {
                 initramfs.symlink(name, Files.readSymbolicLink(path).toString());

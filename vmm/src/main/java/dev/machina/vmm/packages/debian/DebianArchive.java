@@ -69,7 +69,12 @@ public final class DebianArchive {
 
     /** The {@code .deb} of package {@code name}'s candidate version in {@code directory}, downloaded unless already there. */
     public Path download(String name, Path directory) throws DebianException {
-        Candidate candidate = candidate(name);
+        return download(candidate(name), directory);
+    }
+
+    /** The {@code .deb} of {@code candidate} in {@code directory}, downloaded unless already there. */
+    public Path download(Candidate candidate, Path directory) throws DebianException {
+        String name = candidate.name();
         Path deb = directory.resolve(candidate.fileName());
         if (Files.isRegularFile(deb)) {
             return deb;
