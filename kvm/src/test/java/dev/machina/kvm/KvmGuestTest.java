@@ -311,7 +311,13 @@ class KvmGuestTest {
             }
             vcpu.stop();
             awaitExit(vcpu);
-            assertThat(acknowledgements).hasValue(delivery == Delivery.LEVEL_LINE ? 2 : 1);
+            if (delivery == Delivery.LEVEL_LINE) {
+                // The line drops just before the second EOI; KVM's resampler may still re-deliver
+                // once at that EOI (InterruptLines: an interrupt with nothing pending), never again.
+                assertThat(acknowledgements.get()).as("acknowledged interrupts").isBetween(2, 3);
+            } else {
+                assertThat(acknowledgements).hasValue(1);
+            }
             assertThat(vcpu.counters().exits(ExitReason.HALT)).as("HLT exits KVM handled in the kernel").isGreaterThanOrEqualTo(1);
         }
     }

@@ -343,6 +343,17 @@ sealed interface Behaviour {
         public long undefinedFlags(CaseBuilder c) {
             return 0;
         }
+
+        /**
+         * A REP with a 32-bit address size and ECX already 0 runs no element, and the SDM's
+         * pseudo-code then writes no register (AMD, and the Java CPU). Intel cores write ECX
+         * anyway, zero-extending RCX, and MOVS and STOS also zero-extend RSI and RDI.
+         */
+        @Override
+        public int undefinedRegisters(CaseBuilder c) {
+            boolean emptyRun = c.repeat != 0 && c.addressSize == 4 && c.read(Gpr.of(RCX, 4)) == 0;
+            return emptyRun ? 1 << RCX | 1 << RSI | 1 << RDI : 0;
+        }
     }
 
     /**
