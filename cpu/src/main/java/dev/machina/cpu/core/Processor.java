@@ -52,6 +52,12 @@ public final class Processor {
     private InterruptController apic;
 
     private long instructionStart;
+    private static final int USER_FETCH = 128;
+    private long fetchPage = -1;
+    private int fetchKey;
+    private int fetchMmuEpoch;
+    private int fetchCodeEpoch;
+    private Instruction[] fetchTable;
     private final dev.machina.cpu.decode.ByteSource fetcher = offset -> fetchByte(instructionStart + offset);
     private long lockedHost = -1;
     private long lockedExpected;
@@ -266,22 +272,41 @@ public final class Processor {
         }
     }
 
+    /**
+     * The decoded instruction at {@link #instructionStart}. The code page last fetched from is
+     * remembered (its linear page, the decodings of its host page, the mode and privilege it was
+     * fetched in), so the next fetch from it needs no translation while neither the TLB was
+     * flushed nor decodings dropped since.
+     */
     private Instruction fetch() {
         int mode = codeSize();
         long linear = linearCode(instructionStart);
-        boolean user = state.cpl() == 3;
-        long physical = mmu.translate(linear, Mmu.FETCH, user);
-        long host = bus.hostPage(physical);
-        if (host >= 0) {
-            host += physical & PhysicalBus.PAGE_MASK;
-            Instruction cached = code.lookup(host, mode);
-            if (cached != null) {
-                return cached;
-            }
+        int key = mode | (state.cpl() == 3 ? USER_FETCH : 0);
+        int offset = (int) (linear & PhysicalBus.PAGE_MASK);
+        if (linear >>> 12 == fetchPage && key == fetchKey && mmu.epoch() == fetchMmuEpoch && code.epoch() == fetchCodeEpoch) {
+            Instruction cached = fetchTable[offset];
+            return cached != null && cached.mode == mode ? cached : decodeInto(fetchTable, offset, mode);
         }
+        long physical = mmu.translate(linear, Mmu.FETCH, key >= USER_FETCH);
+        long host = bus.hostPage(physical);
+        if (host < 0) {
+            fetchPage = -1;
+            return decodeAt(mode);
+        }
+        fetchPage = linear >>> 12;
+        fetchKey = key;
+        fetchMmuEpoch = mmu.epoch();
+        fetchCodeEpoch = code.epoch();
+        fetchTable = code.page(host);
+        Instruction cached = fetchTable[offset];
+        return cached != null && cached.mode == mode ? cached : decodeInto(fetchTable, offset, mode);
+    }
+
+    /** Decodes at {@link #instructionStart} and keeps the decoding if it lies wholly in the page. */
+    private Instruction decodeInto(Instruction[] page, int offset, int mode) {
         Instruction decoded = decodeAt(mode);
-        if (host >= 0 && (host & PhysicalBus.PAGE_MASK) + decoded.length <= PhysicalBus.PAGE_MASK + 1) {
-            code.store(host, decoded);
+        if (offset + decoded.length <= PhysicalBus.PAGE_MASK + 1) {
+            page[offset] = decoded;
         }
         return decoded;
     }

@@ -18,6 +18,7 @@ public final class CodeCache {
 
     private final Instruction[][] pages;
     private final long[] codeBits;
+    private int epoch;
 
     public CodeCache(long ramBytes) {
         int pageCount = (int) ((ramBytes + PAGE_SIZE - 1) >>> PAGE_SHIFT);
@@ -25,18 +26,12 @@ public final class CodeCache {
         codeBits = new long[(pageCount + 63) >>> 6];
     }
 
-    /** The instruction decoded for {@code mode} at host offset {@code host}, or null. */
-    public Instruction lookup(long host, int mode) {
-        Instruction[] page = pages[(int) (host >>> PAGE_SHIFT)];
-        if (page == null) {
-            return null;
-        }
-        Instruction instruction = page[(int) host & (PAGE_SIZE - 1)];
-        return instruction != null && instruction.mode == mode ? instruction : null;
-    }
-
-    /** Remembers {@code instruction}, which lies wholly in the page of {@code host}. */
-    public void store(long host, Instruction instruction) {
+    /**
+     * The decodings of the page holding {@code host}, indexed by offset in the page, made empty if
+     * there are none yet. A core may keep the array for the page it executes in while
+     * {@link #epoch()} is unchanged; a write to the page replaces it.
+     */
+    public Instruction[] page(long host) {
         int pageNumber = (int) (host >>> PAGE_SHIFT);
         Instruction[] page = pages[pageNumber];
         if (page == null) {
@@ -44,11 +39,17 @@ public final class CodeCache {
             pages[pageNumber] = page;
             codeBits[pageNumber >>> 6] |= 1L << pageNumber;
         }
-        page[(int) host & (PAGE_SIZE - 1)] = instruction;
+        return page;
+    }
+
+    /** Counts the times decodings were dropped: an array from {@link #page} is current while this is unchanged. */
+    public int epoch() {
+        return epoch;
     }
 
     /** Forgets every decoding (RAM was rewritten behind the cores' backs). */
     public void clear() {
+        epoch++;
         Arrays.fill(pages, null);
         Arrays.fill(codeBits, 0);
     }
@@ -59,6 +60,7 @@ public final class CodeCache {
         if ((codeBits[pageNumber >>> 6] & (1L << pageNumber)) != 0) {
             codeBits[pageNumber >>> 6] &= ~(1L << pageNumber);
             pages[pageNumber] = null;
+            epoch++;
         }
     }
 }

@@ -38,6 +38,7 @@ public final class Mmu {
     private final long[] physicalPage = new long[ENTRIES];
     private final long[] hostPage = new long[ENTRIES];
     private final boolean[] global = new boolean[ENTRIES];
+    private int epoch;
 
     public Mmu(CpuState state, PhysicalBus bus) {
         this.state = state;
@@ -49,8 +50,17 @@ public final class Mmu {
         return bus;
     }
 
+    /**
+     * Counts the flushes: a translation cached outside the TLB (the core's current code page)
+     * stays valid while this is unchanged.
+     */
+    public int epoch() {
+        return epoch;
+    }
+
     /** Drops every translation (CR0/CR4 paging changes, CR4.PGE toggles). */
     public void flushAll() {
+        epoch++;
         for (long[] kind : tags) {
             Arrays.fill(kind, -1);
         }
@@ -58,6 +68,7 @@ public final class Mmu {
 
     /** Drops the non-global translations (a CR3 write). */
     public void flushNonGlobal() {
+        epoch++;
         boolean keepGlobal = (state.cr4 & ControlRegisters.CR4_PGE) != 0;
         for (int i = 0; i < ENTRIES; i++) {
             if (!keepGlobal || !global[i]) {
@@ -70,6 +81,7 @@ public final class Mmu {
 
     /** INVLPG: drops the translation of the page holding {@code linear}, global or not. */
     public void flushPage(long linear) {
+        epoch++;
         int index = (int) (linear >>> 12) & (ENTRIES - 1);
         for (long[] kind : tags) {
             kind[index] = -1;
