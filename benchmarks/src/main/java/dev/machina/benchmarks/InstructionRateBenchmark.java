@@ -29,6 +29,7 @@ final class InstructionRateBenchmark {
         0x48, 0xFF, 0xC1,       // inc rcx
         0x48, 0x83, 0xEB, 0x01, // sub rbx, 1
         0x75, 0xF2,             // jnz loop
+        0xF4,                   // hlt: the run ends here (a compiled block runs on past the loop's end)
     };
 
     private InstructionRateBenchmark() {
@@ -44,18 +45,25 @@ final class InstructionRateBenchmark {
             memory.write(CODE, code, 0, code.length);
             DescriptorTable gdt = BootGdt.write(memory, GDT);
             long cr3 = BootPageTables.write(memory, PAGE_TABLES, MEMORY);
-            InstructionRunner runner = new InstructionRunner(memory);
-            for (int round = 1; round <= rounds; round++) {
-                X86State start = X86State.longMode(CODE, STACK, cr3, BootGdt.CODE_SELECTOR, gdt).with(Register.RBX, iterations);
-                long begin = System.nanoTime();
-                InstructionRunner.Outcome outcome = runner.run(start, Long.MAX_VALUE, CODE + code.length);
-                long elapsed = System.nanoTime() - begin;
-                if (!(outcome instanceof InstructionRunner.Completed completed)) {
-                    throw new IllegalStateException("the loop did not complete: " + outcome);
-                }
-                System.out.printf("instruction rate, round %d: %,d instructions in %.3f s = %.1f million per second%n", round,
-                        completed.executed(), elapsed / 1e9, completed.executed() / (elapsed / 1e3));
+            for (boolean compiling : new boolean[] {false, true}) {
+                InstructionRunner runner = new InstructionRunner(memory);
+                runner.compileHotCode(compiling);
+                measure(runner, rounds, iterations, gdt, cr3, compiling ? "compiler tier" : "interpreter");
             }
+        }
+    }
+
+    private static void measure(InstructionRunner runner, int rounds, long iterations, DescriptorTable gdt, long cr3, String tier) {
+        for (int round = 1; round <= rounds; round++) {
+            X86State start = X86State.longMode(CODE, STACK, cr3, BootGdt.CODE_SELECTOR, gdt).with(Register.RBX, iterations);
+            long begin = System.nanoTime();
+            InstructionRunner.Outcome outcome = runner.run(start, Long.MAX_VALUE, -1);
+            long elapsed = System.nanoTime() - begin;
+            if (!(outcome instanceof InstructionRunner.Completed completed) || !completed.halted()) {
+                throw new IllegalStateException("the loop did not complete: " + outcome);
+            }
+            System.out.printf("instruction rate (%s), round %d: %,d instructions in %.3f s = %.1f million per second%n",
+                    tier, round, completed.executed(), elapsed / 1e9, completed.executed() / (elapsed / 1e3));
         }
     }
 }

@@ -71,6 +71,20 @@ public final class InstructionRunner {
     }
 
     /**
+     * Turns the core's compiler tier on or off (off by default: one instruction at a time). With
+     * it on, {@link #run(X86State, long, long)} looks at the count and the stop address only
+     * between compiled blocks, which end at branches: the count may be passed by up to a block.
+     */
+    public void compileHotCode(boolean on) {
+        processor.compileHotCode(on);
+    }
+
+    /** How many blocks the compiler tier compiled so far. */
+    public long compiledBlocks() {
+        return processor.compiledBlocks();
+    }
+
+    /**
      * Runs from {@code initial} until {@code count} instructions have completed, RIP equals
      * {@code stopAt} (-1: no address), HLT, or an exception.
      */
@@ -78,17 +92,16 @@ public final class InstructionRunner {
         processor.state.load(initial);
         processor.mmu().flushAll();
         processor.setHalted(false);
-        long executed = 0;
-        while (executed < count && processor.state.rip != stopAt && !processor.halted()) {
+        long first = processor.retired();
+        while (processor.retired() - first < count && processor.state.rip != stopAt && !processor.halted()) {
             try {
                 processor.execute();
             } catch (CpuException e) {
                 long address = e instanceof PageFault fault ? fault.address() : 0;
-                return new Faulted(processor.state.toX86State(), executed, e.vector(), e.errorCode(), address);
+                return new Faulted(processor.state.toX86State(), processor.retired() - first, e.vector(), e.errorCode(), address);
             }
-            executed++;
         }
-        return new Completed(processor.state.toX86State(), executed, processor.halted());
+        return new Completed(processor.state.toX86State(), processor.retired() - first, processor.halted());
     }
 
     /**

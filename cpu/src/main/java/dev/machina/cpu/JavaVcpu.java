@@ -28,7 +28,10 @@ import java.util.concurrent.locks.LockSupport;
  * batches and a halted core parked until woken or until its interrupt controller's next deadline.
  */
 public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
-    /** Instructions per entry; interrupts and stop requests are looked at between batches. */
+    /**
+     * Instructions (and steps: a compiled block is one step of several instructions) per entry;
+     * interrupts and stop requests are looked at between batches.
+     */
     private static final int BATCH = 4096;
 
     private final Processor processor;
@@ -44,6 +47,7 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
         super(guestName, id);
         PhysicalBus bus = new PhysicalBus(memory, traps, doorbells, counters(), code);
         this.processor = new Processor(bus, traps, counters(), busLock, id);
+        processor.compileHotCode(true);
         this.runnable = id == 0;
     }
 
@@ -66,7 +70,8 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
                 }
                 counters().entered();
                 attention = false;
-                for (int n = 0; n < BATCH && !attention && !processor.halted(); n++) {
+                long end = processor.retired() + BATCH;
+                for (int n = 0; n < BATCH && processor.retired() < end && !attention && !processor.halted(); n++) {
                     processor.step();
                 }
                 serviceEvents();

@@ -2,6 +2,8 @@ package dev.machina.cpu.core;
 
 import dev.machina.cpu.chipset.InterruptController;
 import dev.machina.cpu.chipset.Tsc;
+import dev.machina.cpu.compile.BlockCompiler;
+import dev.machina.cpu.compile.CompiledBlock;
 import dev.machina.cpu.decode.CodeCache;
 import dev.machina.cpu.decode.Decoder;
 import dev.machina.cpu.decode.Instruction;
@@ -58,6 +60,11 @@ public final class Processor {
     private int fetchMmuEpoch;
     private int fetchCodeEpoch;
     private Instruction[] fetchTable;
+    private long fetchHost;
+    private int fetchOffset;
+    /** The address execution reaches when the last interpreted instruction does not branch. */
+    private long sequentialNext = -1;
+    private BlockCompiler compiler;
     private final dev.machina.cpu.decode.ByteSource fetcher = offset -> fetchByte(instructionStart + offset);
     private long lockedHost = -1;
     private long lockedExpected;
@@ -83,6 +90,19 @@ public final class Processor {
         this.apic = controller;
         bus.attachApic(controller);
         system.useTsc(tsc);
+    }
+
+    /**
+     * Turns the compiler tier on or off: hot runs of code are then compiled to JVM methods
+     * ({@link BlockCompiler}). Off, every instruction is interpreted, one per {@link #execute()}.
+     */
+    public void compileHotCode(boolean on) {
+        compiler = on ? new BlockCompiler(bus) : null;
+    }
+
+    /** How many blocks the compiler tier compiled on this core (0 with it off). */
+    public long compiledBlocks() {
+        return compiler == null ? 0 : compiler.compiled();
     }
 
     public InterruptController apic() {
@@ -148,8 +168,8 @@ public final class Processor {
     // ---- the step -------------------------------------------------------------------------
 
     /**
-     * Executes one instruction; an exception it raises is delivered through the IDT before this
-     * returns (a triple fault throws {@link TripleFault}).
+     * Executes one instruction (or a compiled block, see {@link #execute()}); an exception it
+     * raises is delivered through the IDT before this returns (a triple fault throws {@link TripleFault}).
      */
     public void step() {
         try {
@@ -160,23 +180,30 @@ public final class Processor {
     }
 
     /**
-     * Executes one instruction; an exception it raises propagates, with RIP and the registers as
-     * they were before the instruction (the differential tester's view of a fault).
+     * Executes one instruction, or with the compiler tier on a compiled block of several; an
+     * exception raised propagates, with RIP and the registers as they were before the faulting
+     * instruction (the differential tester's view of a fault).
      */
     public void execute() {
         instructionStart = state.rip;
         boolean shadowed = interruptShadow;
         try {
             Instruction instruction = fetch();
-            long next = instructionStart + instruction.length;
-            state.rip = instruction.mode == 64 ? next : next & (instruction.mode == 32 ? 0xFFFF_FFFFL : 0xFFFF);
-            if (instruction.checks != 0) {
+            if (compiler != null && !shadowed && instructionStart != sequentialNext && fetchTable != null
+                    && runCompiled(instruction)) {
+                sequentialNext = -1;
+                return;
+            }
+            long next = instructionStart + instruction.length();
+            state.rip = instruction.mode() == 64 ? next : next & (instruction.mode() == 32 ? 0xFFFF_FFFFL : 0xFFFF);
+            sequentialNext = state.rip;
+            if (instruction.checks() != 0) {
                 checkUnit(instruction);
             }
             if (instruction.has(Instruction.LOCK)) {
                 executeLocked(instruction);
             } else {
-                instruction.operation.execute(this, instruction);
+                instruction.operation().execute(this, instruction);
             }
             retired++;
         } catch (CpuException e) {
@@ -195,11 +222,63 @@ public final class Processor {
     }
 
     /**
+     * At a branch target: runs the block compiled from here, compiling it first once the code
+     * here is hot. False when the instruction is to be interpreted.
+     */
+    private boolean runCompiled(Instruction instruction) {
+        long host = fetchHost + fetchOffset;
+        CompiledBlock[] blocks = code.blocks(fetchHost);
+        CompiledBlock block = blocks == null ? null : blocks[fetchOffset];
+        if (block == null) {
+            if (!compiler.entered(host)) {
+                return false;
+            }
+            block = compiler.compile(fetchHost, fetchTable, fetchOffset, instruction.mode());
+            if (block == null) {
+                return false;
+            }
+            code.storeBlock(host, block);
+        }
+        if (block.first() != instruction || (instruction.mode() != 64 && wrapsInBlock(block, instruction.mode()))) {
+            return false;
+        }
+        block.code().run(this, instructionStart);
+        return true;
+    }
+
+    /** Whether the instruction pointer would wrap inside {@code block} (16- and 32-bit code). */
+    private boolean wrapsInBlock(CompiledBlock block, int mode) {
+        return instructionStart + block.bytes() > (mode == 32 ? 0x1_0000_0000L : 0x1_0000L);
+    }
+
+    // ---- what compiled blocks call ----------------------------------------------------------
+
+    /** The code cache's {@link CodeCache#epoch()}, taken as a compiled block starts. */
+    public int codeEpoch() {
+        return code.epoch();
+    }
+
+    /** A compiled block's instruction at {@code start} begins; RIP already points at {@code next}. */
+    public void enterInstruction(long start, long next) {
+        instructionStart = start;
+        state.rip = next;
+    }
+
+    public void retire() {
+        retired++;
+    }
+
+    /** Whether the compiled block goes on: the last instruction did not branch and no code was rewritten. */
+    public boolean continuesBlock(long next, int epochAtEntry) {
+        return state.rip == next && code.epoch() == epochAtEntry;
+    }
+
+    /**
      * The checks the x87, MMX and SSE instructions make before they execute, in the order the
      * SDM gives them: #UD, #NM, #MF, then the alignment of a 16-byte memory operand.
      */
-    private void checkUnit(Instruction i) {
-        int checks = i.checks;
+    public void checkUnit(Instruction i) {
+        int checks = i.checks();
         long cr0 = state.cr0;
         boolean emulate = (cr0 & ControlRegisters.CR0_EM) != 0;
         boolean switched = (cr0 & ControlRegisters.CR0_TS) != 0;
@@ -235,13 +314,13 @@ public final class Processor {
         if ((checks & Traits.X87) != 0) {
             x87.lastInstruction = instructionStart;
             x87.lastCodeSelector = state.segments[CpuState.CS].selector;
-            x87.lastOpcode = ((i.argument & 7) << 8) | i.modrm;
-            if (i.memory) {
+            x87.lastOpcode = ((i.argument() & 7) << 8) | i.modrm();
+            if (i.memory()) {
                 x87.lastOperand = effectiveAddress(i);
-                x87.lastDataSelector = state.segments[i.segment].selector;
+                x87.lastDataSelector = state.segments[i.segment()].selector;
             }
         }
-        if ((checks & Traits.ALIGNED) != 0 && i.memory && (linear(i.segment, effectiveAddress(i)) & 15) != 0) {
+        if ((checks & Traits.ALIGNED) != 0 && i.memory() && (linear(i.segment(), effectiveAddress(i)) & 15) != 0) {
             throw CpuException.generalProtection();
         }
     }
@@ -260,13 +339,13 @@ public final class Processor {
     private void executeLocked(Instruction instruction) {
         while (true) {
             try {
-                instruction.operation.execute(this, instruction);
+                instruction.operation().execute(this, instruction);
                 return;
             } catch (RuntimeException e) {
                 if (e != LOCK_RETRY) {
                     throw e;
                 }
-                state.rip = instructionStart + instruction.length;
+                state.rip = instructionStart + instruction.length();
                 lockedHost = -1;
             }
         }
@@ -283,14 +362,16 @@ public final class Processor {
         long linear = linearCode(instructionStart);
         int key = mode | (state.cpl() == 3 ? USER_FETCH : 0);
         int offset = (int) (linear & PhysicalBus.PAGE_MASK);
+        fetchOffset = offset;
         if (linear >>> 12 == fetchPage && key == fetchKey && mmu.epoch() == fetchMmuEpoch && code.epoch() == fetchCodeEpoch) {
             Instruction cached = fetchTable[offset];
-            return cached != null && cached.mode == mode ? cached : decodeInto(fetchTable, offset, mode);
+            return cached != null && cached.mode() == mode ? cached : decodeInto(fetchTable, offset, mode);
         }
         long physical = mmu.translate(linear, Mmu.FETCH, key >= USER_FETCH);
         long host = bus.hostPage(physical);
         if (host < 0) {
             fetchPage = -1;
+            fetchTable = null;
             return decodeAt(mode);
         }
         fetchPage = linear >>> 12;
@@ -298,14 +379,15 @@ public final class Processor {
         fetchMmuEpoch = mmu.epoch();
         fetchCodeEpoch = code.epoch();
         fetchTable = code.page(host);
+        fetchHost = host;
         Instruction cached = fetchTable[offset];
-        return cached != null && cached.mode == mode ? cached : decodeInto(fetchTable, offset, mode);
+        return cached != null && cached.mode() == mode ? cached : decodeInto(fetchTable, offset, mode);
     }
 
     /** Decodes at {@link #instructionStart} and keeps the decoding if it lies wholly in the page. */
     private Instruction decodeInto(Instruction[] page, int offset, int mode) {
         Instruction decoded = decodeAt(mode);
-        if (offset + decoded.length <= PhysicalBus.PAGE_MASK + 1) {
+        if (offset + decoded.length() <= PhysicalBus.PAGE_MASK + 1) {
             page[offset] = decoded;
         }
         return decoded;
@@ -387,54 +469,54 @@ public final class Processor {
     /** The value of operand {@code kind} of {@code i} at the operand size. */
     public long read(Instruction i, int kind) {
         return switch (kind) {
-            case Operand.REG -> state.read(i.reg, i.operandSize);
-            case Operand.RM -> readRm(i, i.operandSize);
-            case Operand.IMM -> i.immediate;
+            case Operand.REG -> state.read(i.reg(), i.operandSize());
+            case Operand.RM -> readRm(i, i.operandSize());
+            case Operand.IMM -> i.immediate();
             case Operand.CL -> state.registers[CpuState.RCX] & 0xFF;
             default -> throw new IllegalStateException(i + " has no operand of kind " + kind);
         };
     }
 
     public long readDestination(Instruction i) {
-        if (i.destination == Operand.RM && i.memory && i.has(Instruction.LOCK)) {
+        if (i.destination() == Operand.RM && i.memory() && i.has(Instruction.LOCK)) {
             return readLocked(i);
         }
-        return read(i, i.destination);
+        return read(i, i.destination());
     }
 
     public long readSource(Instruction i) {
-        return read(i, i.source);
+        return read(i, i.source());
     }
 
     public void writeDestination(Instruction i, long value) {
-        if (i.destination == Operand.REG) {
-            state.write(i.reg, i.operandSize, value);
-        } else if (!i.memory) {
-            state.write(i.rm, i.operandSize, value);
+        if (i.destination() == Operand.REG) {
+            state.write(i.reg(), i.operandSize(), value);
+        } else if (!i.memory()) {
+            state.write(i.rm(), i.operandSize(), value);
         } else if (lockedHost >= 0) {
-            if (!bus.compareAndSetRam(lockedHost, i.operandSize, lockedExpected, value)) {
+            if (!bus.compareAndSetRam(lockedHost, i.operandSize(), lockedExpected, value)) {
                 throw LOCK_RETRY;
             }
         } else {
-            writeMemory(i.segment, effectiveAddress(i), i.operandSize, value);
+            writeMemory(i.segment(), effectiveAddress(i), i.operandSize(), value);
         }
     }
 
     /** The r/m operand read as {@code size} bytes. */
     public long readRm(Instruction i, int size) {
-        return i.memory ? readMemory(i.segment, effectiveAddress(i), size) : state.read(i.rm, size);
+        return i.memory() ? readMemory(i.segment(), effectiveAddress(i), size) : state.read(i.rm(), size);
     }
 
     public void writeRm(Instruction i, int size, long value) {
-        if (i.memory) {
-            writeMemory(i.segment, effectiveAddress(i), size, value);
+        if (i.memory()) {
+            writeMemory(i.segment(), effectiveAddress(i), size, value);
         } else {
-            state.write(i.rm, size, value);
+            state.write(i.rm(), size, value);
         }
     }
 
     public void writeReg(Instruction i, long value) {
-        state.write(i.reg, i.operandSize, value);
+        state.write(i.reg(), i.operandSize(), value);
     }
 
     /**
@@ -443,14 +525,14 @@ public final class Processor {
      * kind respect.
      */
     private long readLocked(Instruction i) {
-        long host = atomicHost(i.segment, effectiveAddress(i), i.operandSize);
+        long host = atomicHost(i.segment(), effectiveAddress(i), i.operandSize());
         if (host >= 0) {
             lockedHost = host;
-            lockedExpected = bus.readRam(host, i.operandSize);
+            lockedExpected = bus.readRam(host, i.operandSize());
             return lockedExpected;
         }
         lockBus();
-        return readMemory(i.segment, effectiveAddress(i), i.operandSize);
+        return readMemory(i.segment(), effectiveAddress(i), i.operandSize());
     }
 
     /**
@@ -481,16 +563,16 @@ public final class Processor {
 
     /** The offset of the memory operand, wrapped to the address size. */
     public long effectiveAddress(Instruction i) {
-        long address = i.displacement;
-        if (i.base >= 0) {
-            address += state.registers[i.base];
-        } else if (i.base == Instruction.RIP_BASE) {
+        long address = i.displacement();
+        if (i.base() >= 0) {
+            address += state.registers[i.base()];
+        } else if (i.base() == Instruction.RIP_BASE) {
             address += state.rip;
         }
-        if (i.index >= 0) {
-            address += state.registers[i.index] << i.scale;
+        if (i.index() >= 0) {
+            address += state.registers[i.index()] << i.scale();
         }
-        return wrapAddress(address, i.addressSize);
+        return wrapAddress(address, i.addressSize());
     }
 
     public static long wrapAddress(long address, int addressSize) {

@@ -1,12 +1,14 @@
 package dev.machina.cpu.decode;
 
+import dev.machina.cpu.compile.CompiledBlock;
+
 import java.util.Arrays;
 
 /**
  * Decoded instructions by the host offset of their first byte in guest RAM, one table per 4 KiB
  * page, shared by the vCPUs of a guest. A bit per RAM page says whether the page holds decoded
  * code; a write to such a page drops its table (self-modifying code), and the writer checks only
- * that bit, so ordinary stores stay cheap.
+ * that bit, so ordinary stores stay cheap. The blocks compiled from a page live and die with it.
  *
  * <p>The tables are plain arrays: a vCPU may for a moment still run a stale decoding of a page
  * another vCPU just rewrote, which is the cross-modifying-code latitude x86 gives (the writer must
@@ -17,12 +19,14 @@ public final class CodeCache {
     private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
 
     private final Instruction[][] pages;
+    private final CompiledBlock[][] blocks;
     private final long[] codeBits;
     private int epoch;
 
     public CodeCache(long ramBytes) {
         int pageCount = (int) ((ramBytes + PAGE_SIZE - 1) >>> PAGE_SHIFT);
         pages = new Instruction[pageCount][];
+        blocks = new CompiledBlock[pageCount][];
         codeBits = new long[(pageCount + 63) >>> 6];
     }
 
@@ -42,6 +46,23 @@ public final class CodeCache {
         return page;
     }
 
+    /** The blocks compiled from the page holding {@code host}, by offset of their first instruction; null if none. */
+    public CompiledBlock[] blocks(long host) {
+        return blocks[(int) (host >>> PAGE_SHIFT)];
+    }
+
+    /** Remembers {@code block}, compiled from the decodings of {@code host}'s page starting at {@code host}. */
+    public void storeBlock(long host, CompiledBlock block) {
+        int pageNumber = (int) (host >>> PAGE_SHIFT);
+        if (pages[pageNumber] == null) {
+            return;
+        }
+        if (blocks[pageNumber] == null) {
+            blocks[pageNumber] = new CompiledBlock[PAGE_SIZE];
+        }
+        blocks[pageNumber][(int) host & (PAGE_SIZE - 1)] = block;
+    }
+
     /** Counts the times decodings were dropped: an array from {@link #page} is current while this is unchanged. */
     public int epoch() {
         return epoch;
@@ -51,6 +72,7 @@ public final class CodeCache {
     public void clear() {
         epoch++;
         Arrays.fill(pages, null);
+        Arrays.fill(blocks, null);
         Arrays.fill(codeBits, 0);
     }
 
@@ -60,6 +82,7 @@ public final class CodeCache {
         if ((codeBits[pageNumber >>> 6] & (1L << pageNumber)) != 0) {
             codeBits[pageNumber >>> 6] &= ~(1L << pageNumber);
             pages[pageNumber] = null;
+            blocks[pageNumber] = null;
             epoch++;
         }
     }

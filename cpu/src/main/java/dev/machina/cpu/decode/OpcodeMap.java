@@ -151,7 +151,7 @@ public final class OpcodeMap {
         for (int segment : new int[] {0, 1, 2, 3}) {
             one(0x06 + segment * 8, op("push", NONE, STACK, Stack::pushSegment).withArgument(segment).with(Traits.NOT_64));
             if (segment != 1) {
-                one(0x07 + segment * 8, op("pop", NONE, STACK, Stack::popSegment).withArgument(segment).with(Traits.NOT_64));
+                one(0x07 + segment * 8, op("pop", NONE, STACK, Stack::popSegment).withArgument(segment).with(Traits.NOT_64 | Traits.ENDS_BLOCK));
             }
         }
         for (int r = 0; r < 8; r++) {
@@ -187,14 +187,14 @@ public final class OpcodeMap {
         one(0x8B, op("mov", G_E, VARIABLE, Moves::mov));
         one(0x8C, op("mov", E_G, VARIABLE, Moves::movFromSegment));
         one(0x8D, new ByMod(op("lea", G_E, VARIABLE, Moves::lea), null));
-        one(0x8E, op("mov", G_E, WORD, Moves::movToSegment));
+        one(0x8E, op("mov", G_E, WORD, Moves::movToSegment).with(Traits.ENDS_BLOCK));
         one(0x8F, group(op("pop", E, STACK, Stack::pop), null, null, null, null, null, null, null));
         one(0x98, op("cbw", Arithmetic::widenAccumulator));
         one(0x99, op("cwd", Arithmetic::splitAccumulator));
-        one(0x9A, op("call", I, VARIABLE, Immediate.FAR_POINTER, Branches::callFar).with(Traits.NOT_64));
+        one(0x9A, op("call", I, VARIABLE, Immediate.FAR_POINTER, Branches::callFar).with(Traits.NOT_64 | Traits.ENDS_BLOCK));
         one(0x9B, op("fwait", SystemInstructions::nop).with(Traits.WAIT));
         one(0x9C, op("pushf", NONE, STACK, Stack::pushFlags));
-        one(0x9D, op("popf", NONE, STACK, Stack::popFlags));
+        one(0x9D, op("popf", NONE, STACK, Stack::popFlags).with(Traits.ENDS_BLOCK));
         one(0x9E, op("sahf", SystemInstructions::storeFlagsFromAh));
         one(0x9F, op("lahf", SystemInstructions::loadFlagsIntoAh));
         one(0xA0, op("mov", A_O, BYTE, Immediate.OFFSET, Moves::mov));
@@ -228,18 +228,18 @@ public final class OpcodeMap {
                 one(shiftOpcodes[form] + wide, group(members));
             }
         }
-        one(0xC2, op("ret", I, STACK, Immediate.WORD, Branches::ret));
-        one(0xC3, op("ret", NONE, STACK, Branches::ret));
+        one(0xC2, op("ret", I, STACK, Immediate.WORD, Branches::ret).with(Traits.ENDS_BLOCK));
+        one(0xC3, op("ret", NONE, STACK, Branches::ret).with(Traits.ENDS_BLOCK));
         one(0xC6, group(op("mov", E_I, BYTE, Immediate.BYTE, Moves::mov), null, null, null, null, null, null, null));
         one(0xC7, group(op("mov", E_I, VARIABLE, Immediate.FULL, Moves::mov), null, null, null, null, null, null, null));
         one(0xC8, op("enter", NONE, STACK, Immediate.WORD_BYTE, Stack::enter));
         one(0xC9, op("leave", NONE, STACK, Stack::leave));
-        one(0xCA, op("retf", I, VARIABLE, Immediate.WORD, Branches::retFar));
-        one(0xCB, op("retf", Branches::retFar));
-        one(0xCC, op("int3", SystemInstructions::breakpoint));
-        one(0xCD, op("int", I, BYTE, Immediate.BYTE, SystemInstructions::softwareInterrupt));
-        one(0xCE, op("into", SystemInstructions::overflowTrap).with(Traits.NOT_64));
-        one(0xCF, op("iret", Branches::interruptReturn));
+        one(0xCA, op("retf", I, VARIABLE, Immediate.WORD, Branches::retFar).with(Traits.ENDS_BLOCK));
+        one(0xCB, op("retf", Branches::retFar).with(Traits.ENDS_BLOCK));
+        one(0xCC, op("int3", SystemInstructions::breakpoint).with(Traits.ENDS_BLOCK));
+        one(0xCD, op("int", I, BYTE, Immediate.BYTE, SystemInstructions::softwareInterrupt).with(Traits.ENDS_BLOCK));
+        one(0xCE, op("into", SystemInstructions::overflowTrap).with(Traits.NOT_64 | Traits.ENDS_BLOCK));
+        one(0xCF, op("iret", Branches::interruptReturn).with(Traits.ENDS_BLOCK));
         one(0xD7, op("xlat", NONE, BYTE, Moves::translateByte));
         one(0xE0, op("loopne", I, STACK, Immediate.BYTE, Branches::loopWhileNotZero));
         one(0xE1, op("loope", I, STACK, Immediate.BYTE, Branches::loopWhileZero));
@@ -249,16 +249,16 @@ public final class OpcodeMap {
         one(0xE5, op("in", I, VARIABLE, Immediate.BYTE, InputOutput::in));
         one(0xE6, op("out", I, BYTE, Immediate.BYTE, InputOutput::out));
         one(0xE7, op("out", I, VARIABLE, Immediate.BYTE, InputOutput::out));
-        one(0xE8, op("call", I, STACK, Immediate.FULL, Branches::call));
-        one(0xE9, op("jmp", I, STACK, Immediate.FULL, Branches::jump));
-        one(0xEA, op("jmp", I, VARIABLE, Immediate.FAR_POINTER, Branches::jumpFar).with(Traits.NOT_64));
-        one(0xEB, op("jmp", I, STACK, Immediate.BYTE, Branches::jump));
+        one(0xE8, op("call", I, STACK, Immediate.FULL, Branches::call).with(Traits.ENDS_BLOCK));
+        one(0xE9, op("jmp", I, STACK, Immediate.FULL, Branches::jump).with(Traits.ENDS_BLOCK));
+        one(0xEA, op("jmp", I, VARIABLE, Immediate.FAR_POINTER, Branches::jumpFar).with(Traits.NOT_64 | Traits.ENDS_BLOCK));
+        one(0xEB, op("jmp", I, STACK, Immediate.BYTE, Branches::jump).with(Traits.ENDS_BLOCK));
         one(0xEC, op("in", NONE, BYTE, InputOutput::inDx));
         one(0xED, op("in", InputOutput::inDx));
         one(0xEE, op("out", NONE, BYTE, InputOutput::outDx));
         one(0xEF, op("out", InputOutput::outDx));
-        one(0xF1, op("int1", SystemInstructions::debugTrap));
-        one(0xF4, op("hlt", SystemInstructions::halt));
+        one(0xF1, op("int1", SystemInstructions::debugTrap).with(Traits.ENDS_BLOCK));
+        one(0xF4, op("hlt", SystemInstructions::halt).with(Traits.ENDS_BLOCK));
         one(0xF5, op("cmc", SystemInstructions::complementCarry));
         one(0xF6, group(op("test", E_I, BYTE, Immediate.BYTE, Logic::test), op("test", E_I, BYTE, Immediate.BYTE, Logic::test),
                 op("not", E, BYTE, Logic::not), op("neg", E, BYTE, Arithmetic::neg),
@@ -271,14 +271,14 @@ public final class OpcodeMap {
         one(0xF8, op("clc", SystemInstructions::clearCarry));
         one(0xF9, op("stc", SystemInstructions::setCarry));
         one(0xFA, op("cli", SystemInstructions::clearInterruptFlag));
-        one(0xFB, op("sti", SystemInstructions::setInterruptFlag));
+        one(0xFB, op("sti", SystemInstructions::setInterruptFlag).with(Traits.ENDS_BLOCK));
         one(0xFC, op("cld", SystemInstructions::clearDirection));
         one(0xFD, op("std", SystemInstructions::setDirection));
         one(0xFE, group(op("inc", E, BYTE, Arithmetic::inc), op("dec", E, BYTE, Arithmetic::dec),
                 null, null, null, null, null, null));
         one(0xFF, group(op("inc", E, VARIABLE, Arithmetic::inc), op("dec", E, VARIABLE, Arithmetic::dec),
-                op("call", E, STACK, Branches::callIndirect), new ByMod(op("callf", E, VARIABLE, Branches::callFarIndirect), null),
-                op("jmp", E, STACK, Branches::jumpIndirect), new ByMod(op("jmpf", E, VARIABLE, Branches::jumpFarIndirect), null),
+                op("call", E, STACK, Branches::callIndirect).with(Traits.ENDS_BLOCK), new ByMod(op("callf", E, VARIABLE, Branches::callFarIndirect).with(Traits.ENDS_BLOCK), null),
+                op("jmp", E, STACK, Branches::jumpIndirect).with(Traits.ENDS_BLOCK), new ByMod(op("jmpf", E, VARIABLE, Branches::jumpFarIndirect).with(Traits.ENDS_BLOCK), null),
                 op("push", E, STACK, Stack::push), null));
         slots[ONE_BYTE][PREFIX_F3][0x90] = op("pause", SystemInstructions::pause);
     }
@@ -293,15 +293,15 @@ public final class OpcodeMap {
                 op("verr", E, WORD, DescriptorChecks::verifyRead), op("verw", E, WORD, DescriptorChecks::verifyWrite), null, null));
         two(0x01, group(new ByMod(sgdt, null), new ByMod(sidt, null), new ByMod(lgdt, null), new ByMod(lidt, null),
                 op("smsw", E, VARIABLE, SystemInstructions::storeMachineStatus), null,
-                op("lmsw", E, WORD, SystemInstructions::loadMachineStatus),
-                new ByMod(op("invlpg", E, VARIABLE, SystemInstructions::invalidatePage),
+                op("lmsw", E, WORD, SystemInstructions::loadMachineStatus).with(Traits.ENDS_BLOCK),
+                new ByMod(op("invlpg", E, VARIABLE, SystemInstructions::invalidatePage).with(Traits.ENDS_BLOCK),
                         byRm(op("swapgs", SystemInstructions::swapGs).with(Traits.ONLY_64), op("rdtscp", SystemInstructions::readTimeStampAndAux),
                                 null, null, null, null, null, null))));
         two(0x02, op("lar", G_E, VARIABLE, DescriptorChecks::loadAccessRights).with(Traits.RM_WORD));
         two(0x03, op("lsl", G_E, VARIABLE, DescriptorChecks::loadSegmentLimit).with(Traits.RM_WORD));
-        two(0x05, op("syscall", SystemInstructions::syscall));
-        two(0x06, op("clts", SystemInstructions::clearTaskSwitched));
-        two(0x07, op("sysret", SystemInstructions::sysret));
+        two(0x05, op("syscall", SystemInstructions::syscall).with(Traits.ENDS_BLOCK));
+        two(0x06, op("clts", SystemInstructions::clearTaskSwitched).with(Traits.ENDS_BLOCK));
+        two(0x07, op("sysret", SystemInstructions::sysret).with(Traits.ENDS_BLOCK));
         two(0x08, op("invd", SystemInstructions::nop));
         two(0x09, op("wbinvd", SystemInstructions::nop));
         two(0x0B, op("ud2", SystemInstructions::undefined));
@@ -311,9 +311,9 @@ public final class OpcodeMap {
         }
         two(0x20, op("mov", E_G, VARIABLE, SystemInstructions::movFromControl));
         two(0x21, op("mov", E_G, VARIABLE, SystemInstructions::movFromDebug));
-        two(0x22, op("mov", G_E, VARIABLE, SystemInstructions::movToControl));
-        two(0x23, op("mov", G_E, VARIABLE, SystemInstructions::movToDebug));
-        two(0x30, op("wrmsr", SystemInstructions::writeMsr));
+        two(0x22, op("mov", G_E, VARIABLE, SystemInstructions::movToControl).with(Traits.ENDS_BLOCK));
+        two(0x23, op("mov", G_E, VARIABLE, SystemInstructions::movToDebug).with(Traits.ENDS_BLOCK));
+        two(0x30, op("wrmsr", SystemInstructions::writeMsr).with(Traits.ENDS_BLOCK));
         two(0x31, op("rdtsc", SystemInstructions::readTimeStamp));
         two(0x32, op("rdmsr", SystemInstructions::readMsr));
         for (int cc = 0; cc < 16; cc++) {
@@ -322,13 +322,13 @@ public final class OpcodeMap {
             two(0x90 + cc, op("setcc", E, BYTE, Moves::setIf));
         }
         two(0xA0, op("push", NONE, STACK, Stack::pushSegment).withArgument(4));
-        two(0xA1, op("pop", NONE, STACK, Stack::popSegment).withArgument(4));
+        two(0xA1, op("pop", NONE, STACK, Stack::popSegment).withArgument(4).with(Traits.ENDS_BLOCK));
         two(0xA2, op("cpuid", SystemInstructions::cpuid));
         two(0xA3, op("bt", E_G, VARIABLE, Bits::test));
         two(0xA4, op("shld", E_G_I, VARIABLE, Immediate.BYTE, Shifts::shldByImmediate));
         two(0xA5, op("shld", E_G_CL, VARIABLE, Shifts::shldByCl));
         two(0xA8, op("push", NONE, STACK, Stack::pushSegment).withArgument(5));
-        two(0xA9, op("pop", NONE, STACK, Stack::popSegment).withArgument(5));
+        two(0xA9, op("pop", NONE, STACK, Stack::popSegment).withArgument(5).with(Traits.ENDS_BLOCK));
         two(0xAB, op("bts", E_G, VARIABLE, Bits::testAndSet));
         two(0xAC, op("shrd", E_G_I, VARIABLE, Immediate.BYTE, Shifts::shrdByImmediate));
         two(0xAD, op("shrd", E_G_CL, VARIABLE, Shifts::shrdByCl));

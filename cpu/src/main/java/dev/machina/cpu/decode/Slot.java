@@ -72,6 +72,12 @@ public sealed interface Slot {
         public static final int FXSR = 1 << 10;
         /** A memory operand must be 16-byte aligned, else #GP(0). */
         public static final int ALIGNED = 1 << 11;
+        /**
+         * A compiled block ends after it: control leaves for good (JMP, CALL, RET, INT, IRET, the
+         * far forms), or what the code after it means may change (mode, privilege, paging, the
+         * interrupt shadow of STI, MOV SS and POP SS, HLT).
+         */
+        public static final int ENDS_BLOCK = 1 << 13;
         /** The traits the executor checks before each execution (the decoder keeps them in the instruction). */
         public static final int EXECUTION_CHECKS = X87 | X87_CONTROL | X87_NO_WAIT | WAIT | MMX | SSE | FXSR | ALIGNED;
 

@@ -22,7 +22,7 @@ public final class Arithmetic {
         long b = cpu.readSource(i);
         long r = a + b;
         cpu.writeDestination(i, r);
-        cpu.state.flags.record(Kind.ADD, i.operandSize, a, b, false, r);
+        cpu.state.flags.record(Kind.ADD, i.operandSize(), a, b, false, r);
     }
 
     public static void adc(Processor cpu, Instruction i) {
@@ -31,7 +31,7 @@ public final class Arithmetic {
         boolean carry = cpu.state.flags.carry();
         long r = a + b + (carry ? 1 : 0);
         cpu.writeDestination(i, r);
-        cpu.state.flags.record(Kind.ADC, i.operandSize, a, b, carry, r);
+        cpu.state.flags.record(Kind.ADC, i.operandSize(), a, b, carry, r);
     }
 
     public static void sub(Processor cpu, Instruction i) {
@@ -39,7 +39,7 @@ public final class Arithmetic {
         long b = cpu.readSource(i);
         long r = a - b;
         cpu.writeDestination(i, r);
-        cpu.state.flags.record(Kind.SUB, i.operandSize, a, b, false, r);
+        cpu.state.flags.record(Kind.SUB, i.operandSize(), a, b, false, r);
     }
 
     public static void sbb(Processor cpu, Instruction i) {
@@ -48,41 +48,41 @@ public final class Arithmetic {
         boolean carry = cpu.state.flags.carry();
         long r = a - b - (carry ? 1 : 0);
         cpu.writeDestination(i, r);
-        cpu.state.flags.record(Kind.SBB, i.operandSize, a, b, carry, r);
+        cpu.state.flags.record(Kind.SBB, i.operandSize(), a, b, carry, r);
     }
 
     public static void cmp(Processor cpu, Instruction i) {
-        long a = cpu.read(i, i.destination);
+        long a = cpu.read(i, i.destination());
         long b = cpu.readSource(i);
-        cpu.state.flags.record(Kind.SUB, i.operandSize, a, b, false, a - b);
+        cpu.state.flags.record(Kind.SUB, i.operandSize(), a, b, false, a - b);
     }
 
     public static void inc(Processor cpu, Instruction i) {
         long a = cpu.readDestination(i);
         long r = a + 1;
         cpu.writeDestination(i, r);
-        cpu.state.flags.record(Kind.INC, i.operandSize, a, 1, false, r);
+        cpu.state.flags.record(Kind.INC, i.operandSize(), a, 1, false, r);
     }
 
     public static void dec(Processor cpu, Instruction i) {
         long a = cpu.readDestination(i);
         long r = a - 1;
         cpu.writeDestination(i, r);
-        cpu.state.flags.record(Kind.DEC, i.operandSize, a, 1, false, r);
+        cpu.state.flags.record(Kind.DEC, i.operandSize(), a, 1, false, r);
     }
 
     public static void neg(Processor cpu, Instruction i) {
         long a = cpu.readDestination(i);
         long r = -a;
         cpu.writeDestination(i, r);
-        cpu.state.flags.record(Kind.SUB, i.operandSize, 0, a, false, r);
+        cpu.state.flags.record(Kind.SUB, i.operandSize(), 0, a, false, r);
     }
 
     public static void exchangeAdd(Processor cpu, Instruction i) {
         long a = cpu.readDestination(i);
-        long b = cpu.state.read(i.reg, i.operandSize);
+        long b = cpu.state.read(i.reg(), i.operandSize());
         long r = a + b;
-        if (i.memory) {
+        if (i.memory()) {
             cpu.writeDestination(i, r);
             cpu.writeReg(i, a);
         } else {
@@ -90,30 +90,30 @@ public final class Arithmetic {
             cpu.writeReg(i, a);
             cpu.writeDestination(i, r);
         }
-        cpu.state.flags.record(Kind.ADD, i.operandSize, a, b, false, r);
+        cpu.state.flags.record(Kind.ADD, i.operandSize(), a, b, false, r);
     }
 
     public static void compareExchange(Processor cpu, Instruction i) {
         long current = cpu.readDestination(i);
-        long expected = cpu.state.read(CpuState.RAX, i.operandSize);
+        long expected = cpu.state.read(CpuState.RAX, i.operandSize());
         if (expected == current) {
-            cpu.writeDestination(i, cpu.state.read(i.reg, i.operandSize));
+            cpu.writeDestination(i, cpu.state.read(i.reg(), i.operandSize()));
         } else {
-            cpu.state.write(CpuState.RAX, i.operandSize, current);
+            cpu.state.write(CpuState.RAX, i.operandSize(), current);
         }
-        cpu.state.flags.record(Kind.SUB, i.operandSize, expected, current, false, expected - current);
+        cpu.state.flags.record(Kind.SUB, i.operandSize(), expected, current, false, expected - current);
     }
 
     /** CMPXCHG8B, and CMPXCHG16B with REX.W (which needs a 16-byte aligned operand). */
     public static void compareExchangeDouble(Processor cpu, Instruction i) {
         long[] r = cpu.state.registers;
-        int half = i.operandSize == 8 ? 8 : 4;
+        int half = i.operandSize() == 8 ? 8 : 4;
         long offset = cpu.effectiveAddress(i);
-        if (half == 8 && (cpu.linear(i.segment, offset) & 15) != 0) {
+        if (half == 8 && (cpu.linear(i.segment(), offset) & 15) != 0) {
             throw CpuException.generalProtection();
         }
         if (half == 4 && i.has(Instruction.LOCK)) {
-            long host = cpu.atomicHost(i.segment, offset, 8);
+            long host = cpu.atomicHost(i.segment(), offset, 8);
             if (host >= 0) {
                 compareExchange8Atomically(cpu, host);
                 return;
@@ -122,12 +122,12 @@ public final class Arithmetic {
         if (i.has(Instruction.LOCK)) {
             cpu.lockBus(); // CMPXCHG16B: Java has no 16-byte compare-and-set
         }
-        long low = cpu.readMemory(i.segment, offset, half);
-        long high = cpu.readMemory(i.segment, offset + half, half);
+        long low = cpu.readMemory(i.segment(), offset, half);
+        long high = cpu.readMemory(i.segment(), offset + half, half);
         boolean equal = low == cpu.state.read(CpuState.RAX, half) && high == cpu.state.read(CpuState.RDX, half);
         if (equal) {
-            cpu.writeMemory(i.segment, offset, half, r[CpuState.RBX]);
-            cpu.writeMemory(i.segment, offset + half, half, r[CpuState.RCX]);
+            cpu.writeMemory(i.segment(), offset, half, r[CpuState.RBX]);
+            cpu.writeMemory(i.segment(), offset + half, half, r[CpuState.RCX]);
         } else {
             cpu.state.write(CpuState.RAX, half, low);
             cpu.state.write(CpuState.RDX, half, high);
@@ -152,7 +152,7 @@ public final class Arithmetic {
     }
 
     public static void mul(Processor cpu, Instruction i) {
-        int size = i.operandSize;
+        int size = i.operandSize();
         long a = cpu.state.read(CpuState.RAX, size);
         long b = cpu.readRm(i, size);
         long low;
@@ -169,7 +169,7 @@ public final class Arithmetic {
     }
 
     public static void imul(Processor cpu, Instruction i) {
-        int size = i.operandSize;
+        int size = i.operandSize();
         long a = signExtend(cpu.state.read(CpuState.RAX, size), size);
         long b = signExtend(cpu.readRm(i, size), size);
         long low;
@@ -200,16 +200,16 @@ public final class Arithmetic {
 
     /** IMUL r, r/m (0F AF): the product truncated to the operand size. */
     public static void imulRegister(Processor cpu, Instruction i) {
-        truncatedProduct(cpu, i, cpu.state.read(i.reg, i.operandSize), cpu.readRm(i, i.operandSize));
+        truncatedProduct(cpu, i, cpu.state.read(i.reg(), i.operandSize()), cpu.readRm(i, i.operandSize()));
     }
 
     /** IMUL r, r/m, imm (69, 6B). */
     public static void imulImmediate(Processor cpu, Instruction i) {
-        truncatedProduct(cpu, i, cpu.readRm(i, i.operandSize), i.immediate);
+        truncatedProduct(cpu, i, cpu.readRm(i, i.operandSize()), i.immediate());
     }
 
     private static void truncatedProduct(Processor cpu, Instruction i, long left, long right) {
-        int size = i.operandSize;
+        int size = i.operandSize();
         long a = signExtend(left, size);
         long b = signExtend(right, size);
         long product = a * b;
@@ -219,7 +219,7 @@ public final class Arithmetic {
     }
 
     public static void div(Processor cpu, Instruction i) {
-        int size = i.operandSize;
+        int size = i.operandSize();
         long divisor = cpu.readRm(i, size);
         if (divisor == 0) {
             throw CpuException.of(Vector.DE);
@@ -256,7 +256,7 @@ public final class Arithmetic {
     }
 
     public static void idiv(Processor cpu, Instruction i) {
-        int size = i.operandSize;
+        int size = i.operandSize();
         long divisor = signExtend(cpu.readRm(i, size), size);
         if (divisor == 0) {
             throw CpuException.of(Vector.DE);
@@ -327,13 +327,13 @@ public final class Arithmetic {
 
     /** CBW, CWDE, CDQE: the accumulator's lower half sign-extended into the whole. */
     public static void widenAccumulator(Processor cpu, Instruction i) {
-        int size = i.operandSize;
+        int size = i.operandSize();
         cpu.state.write(CpuState.RAX, size, signExtend(cpu.state.read(CpuState.RAX, size / 2), size / 2));
     }
 
     /** CWD, CDQ, CQO: the accumulator's sign spread through DX, EDX or RDX. */
     public static void splitAccumulator(Processor cpu, Instruction i) {
-        int size = i.operandSize;
+        int size = i.operandSize();
         long sign = signExtend(cpu.state.read(CpuState.RAX, size), size) >> 63;
         cpu.state.write(CpuState.RDX, size, sign);
     }

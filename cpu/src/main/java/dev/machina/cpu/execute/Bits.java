@@ -36,23 +36,23 @@ public final class Bits {
      * immediate offset and any offset into a register wrap within the operand.
      */
     private static void bitOperation(Processor cpu, Instruction i, int operation) {
-        int size = i.operandSize;
+        int size = i.operandSize();
         int bits = size * 8;
         long offset = cpu.readSource(i);
         long bit = 1L << (offset & (bits - 1));
         long value;
-        if (!i.memory) {
-            value = cpu.state.read(i.rm, size);
+        if (!i.memory()) {
+            value = cpu.state.read(i.rm(), size);
             if (operation != TEST) {
-                cpu.state.write(i.rm, size, apply(operation, value, bit));
+                cpu.state.write(i.rm(), size, apply(operation, value, bit));
             }
         } else {
             long address = cpu.effectiveAddress(i);
-            if (i.source == Operand.REG) {
+            if (i.source() == Operand.REG) {
                 long signedOffset = Arithmetic.signExtend(offset, size);
-                address = Processor.wrapAddress(address + (signedOffset >> Integer.numberOfTrailingZeros(bits)) * size, i.addressSize);
+                address = Processor.wrapAddress(address + (signedOffset >> Integer.numberOfTrailingZeros(bits)) * size, i.addressSize());
             }
-            long host = i.has(Instruction.LOCK) ? cpu.atomicHost(i.segment, address, size) : -1;
+            long host = i.has(Instruction.LOCK) ? cpu.atomicHost(i.segment(), address, size) : -1;
             if (host >= 0) {
                 do {
                     value = cpu.readHost(host, size);
@@ -61,9 +61,9 @@ public final class Bits {
                 if (i.has(Instruction.LOCK)) {
                     cpu.lockBus();
                 }
-                value = cpu.readMemory(i.segment, address, size);
+                value = cpu.readMemory(i.segment(), address, size);
                 if (operation != TEST) {
-                    cpu.writeMemory(i.segment, address, size, apply(operation, value, bit));
+                    cpu.writeMemory(i.segment(), address, size, apply(operation, value, bit));
                 }
             }
         }
@@ -81,7 +81,7 @@ public final class Bits {
 
     /** BSF: a zero source sets ZF and leaves the destination unchanged (as AMD documents and Intel does). */
     public static void scanForward(Processor cpu, Instruction i) {
-        long source = cpu.readRm(i, i.operandSize);
+        long source = cpu.readRm(i, i.operandSize());
         if (source == 0) {
             cpu.state.flags.setArithmetic(Flags.ZF);
             return;
@@ -91,7 +91,7 @@ public final class Bits {
     }
 
     public static void scanReverse(Processor cpu, Instruction i) {
-        long source = cpu.readRm(i, i.operandSize);
+        long source = cpu.readRm(i, i.operandSize());
         if (source == 0) {
             cpu.state.flags.setArithmetic(Flags.ZF);
             return;
@@ -101,29 +101,29 @@ public final class Bits {
     }
 
     public static void countTrailingZeros(Processor cpu, Instruction i) {
-        long source = cpu.readRm(i, i.operandSize);
-        int count = source == 0 ? i.operandSize * 8 : Long.numberOfTrailingZeros(source);
+        long source = cpu.readRm(i, i.operandSize());
+        int count = source == 0 ? i.operandSize() * 8 : Long.numberOfTrailingZeros(source);
         cpu.writeReg(i, count);
         cpu.state.flags.setArithmetic((source == 0 ? Flags.CF : 0) | (count == 0 ? Flags.ZF : 0));
     }
 
     public static void countLeadingZeros(Processor cpu, Instruction i) {
-        long source = cpu.readRm(i, i.operandSize);
-        int count = Long.numberOfLeadingZeros(source) - (64 - i.operandSize * 8);
+        long source = cpu.readRm(i, i.operandSize());
+        int count = Long.numberOfLeadingZeros(source) - (64 - i.operandSize() * 8);
         cpu.writeReg(i, count);
         cpu.state.flags.setArithmetic((source == 0 ? Flags.CF : 0) | (count == 0 ? Flags.ZF : 0));
     }
 
     public static void populationCount(Processor cpu, Instruction i) {
-        long source = cpu.readRm(i, i.operandSize);
+        long source = cpu.readRm(i, i.operandSize());
         cpu.writeReg(i, Long.bitCount(source));
         cpu.state.flags.setArithmetic(source == 0 ? Flags.ZF : 0);
     }
 
     /** BSWAP; with a 16-bit operand the result is undefined by the SDM and zero on hardware. */
     public static void byteSwap(Processor cpu, Instruction i) {
-        long value = cpu.state.read(i.reg, i.operandSize);
-        long swapped = switch (i.operandSize) {
+        long value = cpu.state.read(i.reg(), i.operandSize());
+        long swapped = switch (i.operandSize()) {
             case 8 -> Long.reverseBytes(value);
             case 4 -> Integer.reverseBytes((int) value) & 0xFFFF_FFFFL;
             default -> 0;

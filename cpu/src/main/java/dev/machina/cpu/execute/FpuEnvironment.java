@@ -39,17 +39,17 @@ public final class FpuEnvironment {
 
     /** FNSTSW m16. */
     public static void storeStatus(Processor cpu, Instruction i) {
-        cpu.writeMemory(i.segment, cpu.effectiveAddress(i), 2, cpu.state.x87.statusWord());
+        cpu.writeMemory(i.segment(), cpu.effectiveAddress(i), 2, cpu.state.x87.statusWord());
     }
 
     public static void storeControl(Processor cpu, Instruction i) {
-        cpu.writeMemory(i.segment, cpu.effectiveAddress(i), 2, cpu.state.x87.control);
+        cpu.writeMemory(i.segment(), cpu.effectiveAddress(i), 2, cpu.state.x87.control);
     }
 
     /** FLDCW: an exception flagged and now unmasked becomes pending. */
     public static void loadControl(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        f.setControlWord((int) cpu.readMemory(i.segment, cpu.effectiveAddress(i), 2));
+        f.setControlWord((int) cpu.readMemory(i.segment(), cpu.effectiveAddress(i), 2));
         updateErrorSummary(f);
     }
 
@@ -66,7 +66,7 @@ public final class FpuEnvironment {
     /** FNSTENV: stores the environment, then masks every exception. */
     public static void storeEnvironment(Processor cpu, Instruction i) {
         long offset = cpu.effectiveAddress(i);
-        cpu.requireWritable(i.segment, offset, environmentSize(i));
+        cpu.requireWritable(i.segment(), offset, environmentSize(i));
         writeEnvironment(cpu, i, offset);
         cpu.state.x87.control |= X87Registers.EXCEPTIONS;
     }
@@ -81,7 +81,7 @@ public final class FpuEnvironment {
         X87Registers f = cpu.state.x87;
         long offset = cpu.effectiveAddress(i);
         int size = environmentSize(i);
-        cpu.requireWritable(i.segment, offset, size + 80);
+        cpu.requireWritable(i.segment(), offset, size + 80);
         writeEnvironment(cpu, i, offset);
         for (int st = 0; st < 8; st++) {
             int r = f.physical(st);
@@ -105,7 +105,7 @@ public final class FpuEnvironment {
     }
 
     private static int environmentSize(Instruction i) {
-        return i.operandSize == 2 ? 14 : 28;
+        return i.operandSize() == 2 ? 14 : 28;
     }
 
     /**
@@ -116,7 +116,7 @@ public final class FpuEnvironment {
      */
     private static void writeEnvironment(Processor cpu, Instruction i, long offset) {
         X87Registers f = cpu.state.x87;
-        if (i.operandSize == 2) {
+        if (i.operandSize() == 2) {
             put(cpu, i, offset, 0, 2, f.control);
             put(cpu, i, offset, 2, 2, f.statusWord());
             put(cpu, i, offset, 4, 2, f.fullTagWord());
@@ -137,7 +137,7 @@ public final class FpuEnvironment {
 
     private static void readEnvironment(Processor cpu, Instruction i, long offset) {
         X87Registers f = cpu.state.x87;
-        boolean small = i.operandSize == 2;
+        boolean small = i.operandSize() == 2;
         int step = small ? 2 : 4;
         int control = (int) get(cpu, i, offset, 0, 2);
         int status = (int) get(cpu, i, offset, step, 2);
@@ -159,11 +159,11 @@ public final class FpuEnvironment {
     }
 
     private static void put(Processor cpu, Instruction i, long base, int offset, int size, long value) {
-        cpu.writeMemory(i.segment, Processor.wrapAddress(base + offset, i.addressSize), size, value);
+        cpu.writeMemory(i.segment(), Processor.wrapAddress(base + offset, i.addressSize()), size, value);
     }
 
     private static long get(Processor cpu, Instruction i, long base, int offset, int size) {
-        return cpu.readMemory(i.segment, Processor.wrapAddress(base + offset, i.addressSize), size);
+        return cpu.readMemory(i.segment(), Processor.wrapAddress(base + offset, i.addressSize()), size);
     }
 
     // ---- FXSAVE, FXRSTOR ----------------------------------------------------------------------------
@@ -178,7 +178,7 @@ public final class FpuEnvironment {
         X87Registers f = cpu.state.x87;
         XmmRegisters x = cpu.state.sse;
         long offset = cpu.effectiveAddress(i);
-        cpu.requireWritable(i.segment, offset, FXSAVE_SIZE);
+        cpu.requireWritable(i.segment(), offset, FXSAVE_SIZE);
         put(cpu, i, offset, 0, 2, f.control);
         put(cpu, i, offset, 2, 2, f.statusWord());
         put(cpu, i, offset, 4, 2, f.valid);
@@ -248,7 +248,7 @@ public final class FpuEnvironment {
 
     /** LDMXCSR: reserved bits set raise #GP(0). */
     public static void loadMxcsr(Processor cpu, Instruction i) {
-        int value = (int) cpu.readMemory(i.segment, cpu.effectiveAddress(i), 4);
+        int value = (int) cpu.readMemory(i.segment(), cpu.effectiveAddress(i), 4);
         if ((value & ~XmmRegisters.MXCSR_MASK) != 0) {
             throw CpuException.generalProtection();
         }
@@ -256,6 +256,6 @@ public final class FpuEnvironment {
     }
 
     public static void storeMxcsr(Processor cpu, Instruction i) {
-        cpu.writeMemory(i.segment, cpu.effectiveAddress(i), 4, cpu.state.sse.mxcsr);
+        cpu.writeMemory(i.segment(), cpu.effectiveAddress(i), 4, cpu.state.sse.mxcsr);
     }
 }

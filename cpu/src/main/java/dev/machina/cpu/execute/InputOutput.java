@@ -10,7 +10,7 @@ public final class InputOutput {
     }
 
     public static void in(Processor cpu, Instruction i) {
-        input(cpu, i, (int) i.immediate & 0xFF);
+        input(cpu, i, (int) i.immediate() & 0xFF);
     }
 
     public static void inDx(Processor cpu, Instruction i) {
@@ -18,7 +18,7 @@ public final class InputOutput {
     }
 
     public static void out(Processor cpu, Instruction i) {
-        output(cpu, i, (int) i.immediate & 0xFF);
+        output(cpu, i, (int) i.immediate() & 0xFF);
     }
 
     public static void outDx(Processor cpu, Instruction i) {
@@ -27,13 +27,13 @@ public final class InputOutput {
 
     private static void input(Processor cpu, Instruction i, int port) {
         cpu.requireIoPrivilege();
-        int size = Math.min(i.operandSize, 4);
+        int size = Math.min(i.operandSize(), 4);
         cpu.state.write(CpuState.RAX, size, cpu.readPort(port, size));
     }
 
     private static void output(Processor cpu, Instruction i, int port) {
         cpu.requireIoPrivilege();
-        int size = Math.min(i.operandSize, 4);
+        int size = Math.min(i.operandSize(), 4);
         cpu.writePort(port, size, cpu.state.read(CpuState.RAX, size));
     }
 }

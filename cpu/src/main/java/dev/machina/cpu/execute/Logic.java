@@ -22,8 +22,8 @@ public final class Logic {
     }
 
     public static void test(Processor cpu, Instruction i) {
-        long r = cpu.read(i, i.destination) & cpu.readSource(i);
-        cpu.state.flags.record(Kind.LOGIC, i.operandSize, 0, 0, false, r);
+        long r = cpu.read(i, i.destination()) & cpu.readSource(i);
+        cpu.state.flags.record(Kind.LOGIC, i.operandSize(), 0, 0, false, r);
     }
 
     public static void not(Processor cpu, Instruction i) {
@@ -32,6 +32,6 @@ public final class Logic {
 
     private static void store(Processor cpu, Instruction i, long r) {
         cpu.writeDestination(i, r);
-        cpu.state.flags.record(Kind.LOGIC, i.operandSize, 0, 0, false, r);
+        cpu.state.flags.record(Kind.LOGIC, i.operandSize(), 0, 0, false, r);
     }
 }

@@ -87,16 +87,16 @@ public final class PackedIntegers {
     public static void lanewise(Processor cpu, Instruction i) {
         long[] x = cpu.state.sse.xmm;
         int s = VectorOperands.source(cpu, i);
-        int d = i.reg;
-        x[2 * d] = lanes(i.argument, x[2 * d], x[2 * s]);
-        x[2 * d + 1] = lanes(i.argument, x[2 * d + 1], x[2 * s + 1]);
+        int d = i.reg();
+        x[2 * d] = lanes(i.argument(), x[2 * d], x[2 * s]);
+        x[2 * d + 1] = lanes(i.argument(), x[2 * d + 1], x[2 * s + 1]);
     }
 
     /** The MMX form: MM reg = MM reg (op) r/m. */
     public static void lanewiseMmx(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         long b = VectorOperands.mmxSource(cpu, i);
-        f.setMmx(i.reg, lanes(i.argument, f.mmx(i.reg), b));
+        f.setMmx(i.reg(), lanes(i.argument(), f.mmx(i.reg()), b));
     }
 
     /** Operation {@code op} on each lane of the 64-bit chunks {@code a} and {@code b}. */
@@ -185,22 +185,22 @@ public final class PackedIntegers {
     /** PSLL/PSRL/PSRA xmm, xmm/m128: the count is the source's low quadword. */
     public static void shiftByOperand(Processor cpu, Instruction i) {
         int s = VectorOperands.source(cpu, i);
-        shiftXmm(cpu.state.sse, i.reg, i.argument, cpu.state.sse.low(s));
+        shiftXmm(cpu.state.sse, i.reg(), i.argument(), cpu.state.sse.low(s));
     }
 
     /** PSLL/PSRL/PSRA xmm, imm8 (66 0F 71-73): the register is ModRM.rm. */
     public static void shiftByImmediate(Processor cpu, Instruction i) {
-        shiftXmm(cpu.state.sse, i.rm, i.argument, i.immediate & 0xFF);
+        shiftXmm(cpu.state.sse, i.rm(), i.argument(), i.immediate() & 0xFF);
     }
 
     public static void shiftByOperandMmx(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        f.setMmx(i.reg, shiftLanes(i.argument, f.mmx(i.reg), VectorOperands.mmxSource(cpu, i)));
+        f.setMmx(i.reg(), shiftLanes(i.argument(), f.mmx(i.reg()), VectorOperands.mmxSource(cpu, i)));
     }
 
     public static void shiftByImmediateMmx(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        f.setMmx(i.rm, shiftLanes(i.argument, f.mmx(i.rm), i.immediate & 0xFF));
+        f.setMmx(i.rm(), shiftLanes(i.argument(), f.mmx(i.rm()), i.immediate() & 0xFF));
     }
 
     private static void shiftXmm(XmmRegisters x, int register, int shift, long count) {
@@ -239,10 +239,10 @@ public final class PackedIntegers {
     /** PSLLDQ (argument SHIFT_LEFT) and PSRLDQ: the whole register shifted by bytes. */
     public static void shiftBytes(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
-        int r = i.rm;
+        int r = i.rm();
         long low = x.low(r);
         long high = x.high(r);
-        int count = (int) Math.min(16, i.immediate & 0xFF) * 8;
+        int count = (int) Math.min(16, i.immediate() & 0xFF) * 8;
         long newLow;
         long newHigh;
         if (count == 0) {
@@ -250,7 +250,7 @@ public final class PackedIntegers {
         } else if (count >= 128) {
             newLow = 0;
             newHigh = 0;
-        } else if (i.argument == SHIFT_LEFT) {
+        } else if (i.argument() == SHIFT_LEFT) {
             newHigh = count >= 64 ? low << (count - 64) : (high << count) | (low >>> (64 - count));
             newLow = count >= 64 ? 0 : low << count;
         } else {
@@ -269,9 +269,9 @@ public final class PackedIntegers {
     public static void unpack(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
         int s = VectorOperands.source(cpu, i);
-        int d = i.reg;
-        boolean high = (i.argument & UNPACK_HIGH) != 0;
-        int bits = i.argument & 0xFF;
+        int d = i.reg();
+        boolean high = (i.argument() & UNPACK_HIGH) != 0;
+        int bits = i.argument() & 0xFF;
         long a = high ? x.high(d) : x.low(d);
         long b = high ? x.high(s) : x.low(s);
         if (bits == 64) {
@@ -284,9 +284,9 @@ public final class PackedIntegers {
     public static void unpackMmx(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         long b = VectorOperands.mmxSource(cpu, i);
-        long a = f.mmx(i.reg);
-        int shift = (i.argument & UNPACK_HIGH) != 0 ? 32 : 0;
-        f.setMmx(i.reg, interleave(a >>> shift, b >>> shift, i.argument & 0xFF));
+        long a = f.mmx(i.reg());
+        int shift = (i.argument() & UNPACK_HIGH) != 0 ? 32 : 0;
+        f.setMmx(i.reg(), interleave(a >>> shift, b >>> shift, i.argument() & 0xFF));
     }
 
     /** The lanes of the low 32 bits of {@code a} and {@code b}, alternating, {@code a}'s first. */
@@ -304,8 +304,8 @@ public final class PackedIntegers {
     public static void pack(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
         int s = VectorOperands.source(cpu, i);
-        int d = i.reg;
-        int kind = i.argument;
+        int d = i.reg();
+        int kind = i.argument();
         x.set(d, narrow(x.low(d), kind) | narrow(x.high(d), kind) << 32,
                 narrow(x.low(s), kind) | narrow(x.high(s), kind) << 32);
     }
@@ -313,7 +313,7 @@ public final class PackedIntegers {
     public static void packMmx(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         long b = VectorOperands.mmxSource(cpu, i);
-        f.setMmx(i.reg, narrow(f.mmx(i.reg), i.argument) | narrow(b, i.argument) << 32);
+        f.setMmx(i.reg(), narrow(f.mmx(i.reg()), i.argument()) | narrow(b, i.argument()) << 32);
     }
 
     /** The four words (or two doublewords) of {@code chunk} saturated to half their width: 32 bits. */
@@ -335,10 +335,10 @@ public final class PackedIntegers {
     public static void shuffleDoublewords(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
         int s = VectorOperands.source(cpu, i);
-        int order = (int) i.immediate;
+        int order = (int) i.immediate();
         long low = x.low(s);
         long high = x.high(s);
-        x.set(i.reg, doubleword(low, high, order) | doubleword(low, high, order >> 2) << 32,
+        x.set(i.reg(), doubleword(low, high, order) | doubleword(low, high, order >> 2) << 32,
                 doubleword(low, high, order >> 4) | doubleword(low, high, order >> 6) << 32);
     }
 
@@ -346,8 +346,8 @@ public final class PackedIntegers {
     public static void shuffleSingles(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
         int s = VectorOperands.source(cpu, i);
-        int d = i.reg;
-        int order = (int) i.immediate;
+        int d = i.reg();
+        int order = (int) i.immediate();
         long dl = x.low(d);
         long dh = x.high(d);
         long sl = x.low(s);
@@ -360,9 +360,9 @@ public final class PackedIntegers {
     public static void shuffleDoubles(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
         int s = VectorOperands.source(cpu, i);
-        int d = i.reg;
-        long low = (i.immediate & 1) == 0 ? x.low(d) : x.high(d);
-        long high = (i.immediate & 2) == 0 ? x.low(s) : x.high(s);
+        int d = i.reg();
+        long low = (i.immediate() & 1) == 0 ? x.low(d) : x.high(d);
+        long high = (i.immediate() & 2) == 0 ? x.low(s) : x.high(s);
         x.set(d, low, high);
     }
 
@@ -377,16 +377,16 @@ public final class PackedIntegers {
         int s = VectorOperands.source(cpu, i);
         long low = x.low(s);
         long high = x.high(s);
-        if (i.argument == 0) {
-            x.set(i.reg, shuffleFourWords(low, (int) i.immediate), high);
+        if (i.argument() == 0) {
+            x.set(i.reg(), shuffleFourWords(low, (int) i.immediate()), high);
         } else {
-            x.set(i.reg, low, shuffleFourWords(high, (int) i.immediate));
+            x.set(i.reg(), low, shuffleFourWords(high, (int) i.immediate()));
         }
     }
 
     /** PSHUFW mm, mm/m64, imm8. */
     public static void shuffleWordsMmx(Processor cpu, Instruction i) {
-        cpu.state.x87.setMmx(i.reg, shuffleFourWords(VectorOperands.mmxSource(cpu, i), (int) i.immediate));
+        cpu.state.x87.setMmx(i.reg(), shuffleFourWords(VectorOperands.mmxSource(cpu, i), (int) i.immediate()));
     }
 
     private static long shuffleFourWords(long chunk, int order) {
@@ -401,8 +401,8 @@ public final class PackedIntegers {
     public static void insertWord(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
         long word = VectorOperands.integerSource(cpu, i, 2) & 0xFFFF;
-        int k = (int) i.immediate & 7;
-        int index = 2 * i.reg + (k >> 2);
+        int k = (int) i.immediate() & 7;
+        int index = 2 * i.reg() + (k >> 2);
         int shift = 16 * (k & 3);
         x.xmm[index] = (x.xmm[index] & ~(0xFFFFL << shift)) | word << shift;
     }
@@ -410,30 +410,30 @@ public final class PackedIntegers {
     public static void insertWordMmx(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         long word = VectorOperands.integerSource(cpu, i, 2) & 0xFFFF;
-        int shift = 16 * ((int) i.immediate & 3);
-        f.setMmx(i.reg, (f.mmx(i.reg) & ~(0xFFFFL << shift)) | word << shift);
+        int shift = 16 * ((int) i.immediate() & 3);
+        f.setMmx(i.reg(), (f.mmx(i.reg()) & ~(0xFFFFL << shift)) | word << shift);
     }
 
     /** PEXTRW r32, xmm, imm8: the word zero-extended into the general register. */
     public static void extractWord(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
-        int k = (int) i.immediate & 7;
-        long chunk = k < 4 ? x.low(i.rm) : x.high(i.rm);
+        int k = (int) i.immediate() & 7;
+        long chunk = k < 4 ? x.low(i.rm()) : x.high(i.rm());
         cpu.writeReg(i, (chunk >>> (16 * (k & 3))) & 0xFFFF);
     }
 
     public static void extractWordMmx(Processor cpu, Instruction i) {
-        cpu.writeReg(i, (cpu.state.x87.mmx(i.rm) >>> (16 * ((int) i.immediate & 3))) & 0xFFFF);
+        cpu.writeReg(i, (cpu.state.x87.mmx(i.rm()) >>> (16 * ((int) i.immediate() & 3))) & 0xFFFF);
     }
 
     /** PMOVMSKB: the top bit of each byte, gathered into the general register. */
     public static void byteMask(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
-        cpu.writeReg(i, Long.compress(x.low(i.rm), HIGH_BITS) | Long.compress(x.high(i.rm), HIGH_BITS) << 8);
+        cpu.writeReg(i, Long.compress(x.low(i.rm()), HIGH_BITS) | Long.compress(x.high(i.rm()), HIGH_BITS) << 8);
     }
 
     public static void byteMaskMmx(Processor cpu, Instruction i) {
-        cpu.writeReg(i, Long.compress(cpu.state.x87.mmx(i.rm), HIGH_BITS));
+        cpu.writeReg(i, Long.compress(cpu.state.x87.mmx(i.rm()), HIGH_BITS));
     }
 
     /** EMMS: leaves the MMX state, every x87 register empty again. */

@@ -23,8 +23,8 @@ public final class Shifts {
      * register destination is still written, so its upper half is cleared as for any 32-bit write.
      */
     private static int masked(Processor cpu, Instruction i, int raw) {
-        int count = raw & (i.operandSize == 8 ? 0x3F : 0x1F);
-        if (count == 0 && i.operandSize == 4 && !i.memory) {
+        int count = raw & (i.operandSize() == 8 ? 0x3F : 0x1F);
+        if (count == 0 && i.operandSize() == 4 && !i.memory()) {
             cpu.writeDestination(i, cpu.readDestination(i));
         }
         return count;
@@ -36,7 +36,7 @@ public final class Shifts {
 
     private static void finish(Processor cpu, Instruction i, long result, boolean carry, boolean overflow) {
         cpu.writeDestination(i, result);
-        cpu.state.flags.setArithmetic(Flags.signZeroParity(result, i.operandSize)
+        cpu.state.flags.setArithmetic(Flags.signZeroParity(result, i.operandSize())
                 | (carry ? Flags.CF : 0) | (overflow ? Flags.OF : 0));
     }
 
@@ -51,11 +51,11 @@ public final class Shifts {
         if (count == 0) {
             return;
         }
-        int bits = i.operandSize * 8;
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize);
+        int bits = i.operandSize() * 8;
+        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
         long r = count >= 64 ? 0 : a << count;
         boolean carry = count <= bits && ((a >>> (bits - count)) & 1) != 0;
-        finish(cpu, i, r, carry, (msb(r, i.operandSize) != 0) != carry);
+        finish(cpu, i, r, carry, (msb(r, i.operandSize()) != 0) != carry);
     }
 
     public static void shr(Processor cpu, Instruction i) {
@@ -63,9 +63,9 @@ public final class Shifts {
         if (count == 0) {
             return;
         }
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize);
+        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
         long r = a >>> count;
-        finish(cpu, i, r, ((a >>> (count - 1)) & 1) != 0, msb(a, i.operandSize) != 0);
+        finish(cpu, i, r, ((a >>> (count - 1)) & 1) != 0, msb(a, i.operandSize()) != 0);
     }
 
     public static void sar(Processor cpu, Instruction i) {
@@ -73,7 +73,7 @@ public final class Shifts {
         if (count == 0) {
             return;
         }
-        long a = Arithmetic.signExtend(cpu.readDestination(i), i.operandSize);
+        long a = Arithmetic.signExtend(cpu.readDestination(i), i.operandSize());
         long r = a >> count;
         finish(cpu, i, r, ((a >> (count - 1)) & 1) != 0, false);
     }
@@ -83,12 +83,12 @@ public final class Shifts {
         if (count == 0) {
             return;
         }
-        int bits = i.operandSize * 8;
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize);
+        int bits = i.operandSize() * 8;
+        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
         int by = count % bits;
-        long r = by == 0 ? a : ((a << by) | (a >>> (bits - by))) & Arithmetic.mask(i.operandSize);
+        long r = by == 0 ? a : ((a << by) | (a >>> (bits - by))) & Arithmetic.mask(i.operandSize());
         boolean carry = (r & 1) != 0;
-        finishRotate(cpu, i, r, carry, (msb(r, i.operandSize) != 0) != carry);
+        finishRotate(cpu, i, r, carry, (msb(r, i.operandSize()) != 0) != carry);
     }
 
     public static void ror(Processor cpu, Instruction i) {
@@ -96,50 +96,50 @@ public final class Shifts {
         if (count == 0) {
             return;
         }
-        int bits = i.operandSize * 8;
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize);
+        int bits = i.operandSize() * 8;
+        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
         int by = count % bits;
-        long r = by == 0 ? a : ((a >>> by) | (a << (bits - by))) & Arithmetic.mask(i.operandSize);
-        boolean carry = msb(r, i.operandSize) != 0;
+        long r = by == 0 ? a : ((a >>> by) | (a << (bits - by))) & Arithmetic.mask(i.operandSize());
+        boolean carry = msb(r, i.operandSize()) != 0;
         finishRotate(cpu, i, r, carry, carry != (((r >>> (bits - 2)) & 1) != 0));
     }
 
     public static void rcl(Processor cpu, Instruction i) {
         int count = count(cpu, i);
-        int bits = i.operandSize * 8;
-        int by = i.operandSize < 4 ? count % (bits + 1) : count;
+        int bits = i.operandSize() * 8;
+        int by = i.operandSize() < 4 ? count % (bits + 1) : count;
         if (count == 0) {
             return;
         }
-        long r = cpu.readDestination(i) & Arithmetic.mask(i.operandSize);
+        long r = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
         boolean carry = cpu.state.flags.carry();
         for (int step = 0; step < by; step++) {
-            boolean out = msb(r, i.operandSize) != 0;
-            r = ((r << 1) | (carry ? 1 : 0)) & Arithmetic.mask(i.operandSize);
+            boolean out = msb(r, i.operandSize()) != 0;
+            r = ((r << 1) | (carry ? 1 : 0)) & Arithmetic.mask(i.operandSize());
             carry = out;
         }
-        finishRotate(cpu, i, r, carry, (msb(r, i.operandSize) != 0) != carry);
+        finishRotate(cpu, i, r, carry, (msb(r, i.operandSize()) != 0) != carry);
     }
 
     public static void rcr(Processor cpu, Instruction i) {
         int count = count(cpu, i);
-        int bits = i.operandSize * 8;
-        int by = i.operandSize < 4 ? count % (bits + 1) : count;
+        int bits = i.operandSize() * 8;
+        int by = i.operandSize() < 4 ? count % (bits + 1) : count;
         if (count == 0) {
             return;
         }
-        long r = cpu.readDestination(i) & Arithmetic.mask(i.operandSize);
+        long r = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
         boolean carry = cpu.state.flags.carry();
         for (int step = 0; step < by; step++) {
             boolean out = (r & 1) != 0;
             r = (r >>> 1) | ((carry ? 1L : 0) << (bits - 1));
             carry = out;
         }
-        finishRotate(cpu, i, r, carry, msb(r, i.operandSize) != ((r >>> (bits - 2)) & 1));
+        finishRotate(cpu, i, r, carry, msb(r, i.operandSize()) != ((r >>> (bits - 2)) & 1));
     }
 
     public static void shldByImmediate(Processor cpu, Instruction i) {
-        shld(cpu, i, (int) i.immediate);
+        shld(cpu, i, (int) i.immediate());
     }
 
     public static void shldByCl(Processor cpu, Instruction i) {
@@ -147,7 +147,7 @@ public final class Shifts {
     }
 
     public static void shrdByImmediate(Processor cpu, Instruction i) {
-        shrd(cpu, i, (int) i.immediate);
+        shrd(cpu, i, (int) i.immediate());
     }
 
     public static void shrdByCl(Processor cpu, Instruction i) {
@@ -159,9 +159,9 @@ public final class Shifts {
         if (count == 0) {
             return;
         }
-        int bits = i.operandSize * 8;
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize);
-        long b = cpu.state.read(i.reg, i.operandSize);
+        int bits = i.operandSize() * 8;
+        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
+        long b = cpu.state.read(i.reg(), i.operandSize());
         // A 16-bit count above 16 shifts through the concatenation b:a:b; 32/64-bit counts stay below the width.
         long wide = bits == 16 ? (a << 32) | (b << 16) | b : a;
         long r;
@@ -173,8 +173,8 @@ public final class Shifts {
             r = (a << count) | (b >>> (bits - count));
             carry = ((a >>> (bits - count)) & 1) != 0;
         }
-        r &= Arithmetic.mask(i.operandSize);
-        finish(cpu, i, r, carry, msb(r, i.operandSize) != msb(a, i.operandSize));
+        r &= Arithmetic.mask(i.operandSize());
+        finish(cpu, i, r, carry, msb(r, i.operandSize()) != msb(a, i.operandSize()));
     }
 
     private static void shrd(Processor cpu, Instruction i, int rawCount) {
@@ -182,9 +182,9 @@ public final class Shifts {
         if (count == 0) {
             return;
         }
-        int bits = i.operandSize * 8;
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize);
-        long b = cpu.state.read(i.reg, i.operandSize);
+        int bits = i.operandSize() * 8;
+        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
+        long b = cpu.state.read(i.reg(), i.operandSize());
         long r;
         boolean carry;
         if (bits == 16) {
@@ -195,7 +195,7 @@ public final class Shifts {
             r = (a >>> count) | (b << (bits - count));
             carry = ((a >>> (count - 1)) & 1) != 0;
         }
-        r &= Arithmetic.mask(i.operandSize);
-        finish(cpu, i, r, carry, msb(r, i.operandSize) != msb(a, i.operandSize));
+        r &= Arithmetic.mask(i.operandSize());
+        finish(cpu, i, r, carry, msb(r, i.operandSize()) != msb(a, i.operandSize()));
     }
 }

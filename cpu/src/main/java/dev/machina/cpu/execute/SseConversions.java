@@ -47,7 +47,7 @@ public final class SseConversions {
     public static void convert(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
         X87Registers mmx = cpu.state.x87;
-        int a = i.argument;
+        int a = i.argument();
         int from = a & 3;
         int to = (a >> 2) & 3;
         int count = ((a >> 4) & 3) + 1;
@@ -56,8 +56,8 @@ public final class SseConversions {
         int size = count * fromBytes;
         long sourceLow;
         long sourceHigh = 0;
-        if ((a & MMX_SOURCE) != 0 && !i.memory) {
-            sourceLow = mmx.mmx(i.rm);
+        if ((a & MMX_SOURCE) != 0 && !i.memory()) {
+            sourceLow = mmx.mmx(i.rm());
         } else if (size == 16) {
             int s = VectorOperands.source(cpu, i);
             sourceLow = x.low(s);
@@ -89,16 +89,16 @@ public final class SseConversions {
         }
         SseFloatingPoint.raiseUnmasked(cpu, f);
         if ((a & MMX_DESTINATION) != 0) {
-            mmx.setMmx(i.reg, low);
+            mmx.setMmx(i.reg(), low);
             return;
         }
         int written = count * toBytes;
         if ((a & MERGE) != 0 && written < 16) {
             long keep = written >= 8 ? 0 : -1L << (8 * written);
-            low |= x.low(i.reg) & keep;
-            high = x.high(i.reg);
+            low |= x.low(i.reg()) & keep;
+            high = x.high(i.reg());
         }
-        x.set(i.reg, low, high);
+        x.set(i.reg(), low, high);
     }
 
     private static long convertOne(SoftFloat f, int from, int to, long element) {
@@ -120,31 +120,31 @@ public final class SseConversions {
     /** CVTSI2SS and CVTSI2SD (argument: the destination type) from r/m32 or r/m64 by REX.W. */
     public static void fromInteger(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
-        long value = Arithmetic.signExtend(VectorOperands.integerSource(cpu, i, i.operandSize), i.operandSize);
-        int format = format(i.argument & 3);
+        long value = Arithmetic.signExtend(VectorOperands.integerSource(cpu, i, i.operandSize()), i.operandSize());
+        int format = format(i.argument() & 3);
         SoftFloat f = cpu.floatingPoint();
         f.beginSse(x.mxcsr);
         f.loadInteger(0, value);
         f.passThrough();
         long result = f.store(format);
         SseFloatingPoint.raiseUnmasked(cpu, f);
-        long low = format == SoftFloat.SINGLE ? (x.low(i.reg) & ~0xFFFF_FFFFL) | result : result;
-        x.xmm[2 * i.reg] = low;
+        long low = format == SoftFloat.SINGLE ? (x.low(i.reg()) & ~0xFFFF_FFFFL) | result : result;
+        x.xmm[2 * i.reg()] = low;
     }
 
     /** CVT(T)SS2SI and CVT(T)SD2SI (argument: the source type, maybe TRUNCATE) to r32 or r64 by REX.W. */
     public static void toInteger(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
-        int format = format(i.argument & 3);
+        int format = format(i.argument() & 3);
         long source = VectorOperands.sourceLow(cpu, i, format == SoftFloat.SINGLE ? 4 : 8);
         SoftFloat f = cpu.floatingPoint();
         f.beginSse(x.mxcsr);
-        if ((i.argument & TRUNCATE) != 0) {
+        if ((i.argument() & TRUNCATE) != 0) {
             f.setRounding(SoftFloat.TOWARD_ZERO);
         }
         f.load(0, format, source);
         f.clearDenormal();
-        long value = f.toInteger(i.operandSize * 8);
+        long value = f.toInteger(i.operandSize() * 8);
         SseFloatingPoint.raiseUnmasked(cpu, f);
         cpu.writeReg(i, value);
     }

@@ -46,9 +46,9 @@ public final class SseFloatingPoint {
     /** The arithmetic instructions, and CMPPS & co. (operation COMPARE, the predicate in the immediate). */
     public static void arithmetic(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
-        int op = i.argument & 0xF;
-        int format = (i.argument >> 4) & 1;
-        boolean packed = (i.argument & PACKED) != 0;
+        int op = i.argument() & 0xF;
+        int format = (i.argument() >> 4) & 1;
+        boolean packed = (i.argument() & PACKED) != 0;
         long sourceLow;
         long sourceHigh;
         if (packed) {
@@ -59,8 +59,8 @@ public final class SseFloatingPoint {
             sourceLow = VectorOperands.sourceLow(cpu, i, format == SoftFloat.SINGLE ? 4 : 8);
             sourceHigh = 0;
         }
-        int d = i.reg;
-        int predicate = (int) i.immediate & 7;
+        int d = i.reg();
+        int predicate = (int) i.immediate() & 7;
         SoftFloat f = cpu.floatingPoint();
         f.beginSse(x.mxcsr);
         long low = chunk(f, op, format, x.low(d), sourceLow, packed, predicate);
@@ -168,15 +168,15 @@ public final class SseFloatingPoint {
     /** COMISS, UCOMISS, COMISD, UCOMISD: ZF PF CF as the x87's FCOMI; OF SF AF cleared. */
     public static void compareToFlags(Processor cpu, Instruction i) {
         XmmRegisters x = cpu.state.sse;
-        int format = (i.argument >> 4) & 1;
+        int format = (i.argument() >> 4) & 1;
         boolean single = format == SoftFloat.SINGLE;
         long b = VectorOperands.sourceLow(cpu, i, single ? 4 : 8);
-        long a = single ? x.low(i.reg) & 0xFFFF_FFFFL : x.low(i.reg);
+        long a = single ? x.low(i.reg()) & 0xFFFF_FFFFL : x.low(i.reg());
         SoftFloat f = cpu.floatingPoint();
         f.beginSse(x.mxcsr);
         f.load(0, format, a);
         f.load(1, format, b);
-        int order = f.compare((i.argument & SIGNALING) != 0);
+        int order = f.compare((i.argument() & SIGNALING) != 0);
         raiseUnmasked(cpu, f);
         long flags = switch (order) {
             case SoftFloat.LESS -> Flags.CF;

@@ -13,13 +13,13 @@ public final class Stack {
     }
 
     public static void push(Processor cpu, Instruction i) {
-        cpu.push(i.operandSize, cpu.read(i, i.destination));
+        cpu.push(i.operandSize(), cpu.read(i, i.destination()));
     }
 
     /** POP; a memory destination is addressed with RSP already incremented, and a fault undoes the pop. */
     public static void pop(Processor cpu, Instruction i) {
         long rsp = cpu.state.registers[CpuState.RSP];
-        long value = cpu.pop(i.operandSize);
+        long value = cpu.pop(i.operandSize());
         try {
             cpu.writeDestination(i, value);
         } catch (CpuException e) {
@@ -29,45 +29,45 @@ public final class Stack {
     }
 
     public static void pushSegment(Processor cpu, Instruction i) {
-        cpu.push(i.operandSize, cpu.state.segments[i.argument].selector);
+        cpu.push(i.operandSize(), cpu.state.segments[i.argument()].selector);
     }
 
     public static void popSegment(Processor cpu, Instruction i) {
         long rsp = cpu.state.registers[CpuState.RSP];
-        int selector = (int) cpu.pop(i.operandSize) & 0xFFFF;
+        int selector = (int) cpu.pop(i.operandSize()) & 0xFFFF;
         try {
-            Segmentation.load(cpu, i.argument, selector);
+            Segmentation.load(cpu, i.argument(), selector);
         } catch (CpuException e) {
             cpu.state.registers[CpuState.RSP] = rsp;
             throw e;
         }
-        if (i.argument == CpuState.SS) {
+        if (i.argument() == CpuState.SS) {
             cpu.holdInterrupts();
         }
     }
 
     /** PUSHF: VM and RF read as clear in the pushed image. */
     public static void pushFlags(Processor cpu, Instruction i) {
-        cpu.push(i.operandSize, cpu.state.flags.get() & ~(Flags.VM | Flags.RF));
+        cpu.push(i.operandSize(), cpu.state.flags.get() & ~(Flags.VM | Flags.RF));
     }
 
     /** POPF: RF is cleared whatever the image holds (only IRET restores it). */
     public static void popFlags(Processor cpu, Instruction i) {
-        Segmentation.setFlags(cpu, cpu.pop(i.operandSize) & ~Flags.RF, i.operandSize, cpu.state.cpl() == 0);
+        Segmentation.setFlags(cpu, cpu.pop(i.operandSize()) & ~Flags.RF, i.operandSize(), cpu.state.cpl() == 0);
     }
 
     public static void pushAll(Processor cpu, Instruction i) {
         long rsp = cpu.state.registers[CpuState.RSP];
         for (int r = CpuState.RAX; r <= CpuState.RDI; r++) {
-            cpu.push(i.operandSize, r == CpuState.RSP ? rsp : cpu.state.registers[r]);
+            cpu.push(i.operandSize(), r == CpuState.RSP ? rsp : cpu.state.registers[r]);
         }
     }
 
     public static void popAll(Processor cpu, Instruction i) {
         for (int r = CpuState.RDI; r >= CpuState.RAX; r--) {
-            long value = cpu.pop(i.operandSize);
+            long value = cpu.pop(i.operandSize());
             if (r != CpuState.RSP) {
-                cpu.state.write(r, i.operandSize, value);
+                cpu.state.write(r, i.operandSize(), value);
             }
         }
     }
@@ -78,13 +78,13 @@ public final class Stack {
      * end, so a fault part way leaves RSP and RBP as they were.
      */
     public static void enter(Processor cpu, Instruction i) {
-        int size = i.operandSize;
-        int level = (int) i.immediate2 & 0x1F;
+        int size = i.operandSize();
+        int level = (int) i.immediate2() & 0x1F;
         int stackSize = cpu.stackAddressSize();
         long[] r = cpu.state.registers;
         long frame = Processor.wrapAddress(r[CpuState.RSP] - size, stackSize);
         int pushes = level == 0 ? 1 : level + 1;
-        long top = Processor.wrapAddress(r[CpuState.RSP] - (long) size * pushes - i.immediate, stackSize);
+        long top = Processor.wrapAddress(r[CpuState.RSP] - (long) size * pushes - i.immediate(), stackSize);
         cpu.requireWritable(CpuState.SS, top, size);
         cpu.writeMemory(CpuState.SS, frame, size, r[CpuState.RBP]);
         if (level > 0) {
@@ -106,7 +106,7 @@ public final class Stack {
         long rsp = cpu.state.registers[CpuState.RSP];
         cpu.state.write(CpuState.RSP, stackSize, cpu.state.registers[CpuState.RBP]);
         try {
-            cpu.state.write(CpuState.RBP, i.operandSize, cpu.pop(i.operandSize));
+            cpu.state.write(CpuState.RBP, i.operandSize(), cpu.pop(i.operandSize()));
         } catch (CpuException e) {
             cpu.state.registers[CpuState.RSP] = rsp;
             throw e;

@@ -54,19 +54,19 @@ public final class Strings {
     }
 
     private static void repeat(Processor cpu, Instruction i, Element element) {
-        long delta = cpu.state.flags.isSet(Flags.DF) ? -i.operandSize : i.operandSize;
+        long delta = cpu.state.flags.isSet(Flags.DF) ? -i.operandSize() : i.operandSize();
         if (!i.has(Instruction.REP) && !i.has(Instruction.REPNE)) {
             element.step(cpu, i, delta);
             return;
         }
         CpuState s = cpu.state;
         for (int n = 0; n < BURST; n++) {
-            long count = s.read(CpuState.RCX, i.addressSize);
+            long count = s.read(CpuState.RCX, i.addressSize());
             if (count == 0) {
                 return;
             }
             boolean go = element.step(cpu, i, delta);
-            s.write(CpuState.RCX, i.addressSize, count - 1);
+            s.write(CpuState.RCX, i.addressSize(), count - 1);
             if (!go || count == 1) {
                 return;
             }
@@ -75,15 +75,15 @@ public final class Strings {
     }
 
     private static long source(Processor cpu, Instruction i) {
-        return cpu.state.read(CpuState.RSI, i.addressSize);
+        return cpu.state.read(CpuState.RSI, i.addressSize());
     }
 
     private static long destination(Processor cpu, Instruction i) {
-        return cpu.state.read(CpuState.RDI, i.addressSize);
+        return cpu.state.read(CpuState.RDI, i.addressSize());
     }
 
     private static void advance(Processor cpu, Instruction i, int register, long delta) {
-        cpu.state.write(register, i.addressSize, cpu.state.registers[register] + delta);
+        cpu.state.write(register, i.addressSize(), cpu.state.registers[register] + delta);
     }
 
     /** Whether REPE (F3) or REPNE (F2) continues after a comparison. */
@@ -92,44 +92,44 @@ public final class Strings {
     }
 
     private static boolean moveElement(Processor cpu, Instruction i, long delta) {
-        long value = cpu.readMemory(i.segment, source(cpu, i), i.operandSize);
-        cpu.writeMemory(CpuState.ES, destination(cpu, i), i.operandSize, value);
+        long value = cpu.readMemory(i.segment(), source(cpu, i), i.operandSize());
+        cpu.writeMemory(CpuState.ES, destination(cpu, i), i.operandSize(), value);
         advance(cpu, i, CpuState.RSI, delta);
         advance(cpu, i, CpuState.RDI, delta);
         return true;
     }
 
     private static boolean compareElement(Processor cpu, Instruction i, long delta) {
-        long a = cpu.readMemory(i.segment, source(cpu, i), i.operandSize);
-        long b = cpu.readMemory(CpuState.ES, destination(cpu, i), i.operandSize);
+        long a = cpu.readMemory(i.segment(), source(cpu, i), i.operandSize());
+        long b = cpu.readMemory(CpuState.ES, destination(cpu, i), i.operandSize());
         advance(cpu, i, CpuState.RSI, delta);
         advance(cpu, i, CpuState.RDI, delta);
-        cpu.state.flags.record(Kind.SUB, i.operandSize, a, b, false, a - b);
+        cpu.state.flags.record(Kind.SUB, i.operandSize(), a, b, false, a - b);
         return continues(cpu, i);
     }
 
     private static boolean storeElement(Processor cpu, Instruction i, long delta) {
-        cpu.writeMemory(CpuState.ES, destination(cpu, i), i.operandSize, cpu.state.registers[CpuState.RAX]);
+        cpu.writeMemory(CpuState.ES, destination(cpu, i), i.operandSize(), cpu.state.registers[CpuState.RAX]);
         advance(cpu, i, CpuState.RDI, delta);
         return true;
     }
 
     private static boolean loadElement(Processor cpu, Instruction i, long delta) {
-        cpu.state.write(CpuState.RAX, i.operandSize, cpu.readMemory(i.segment, source(cpu, i), i.operandSize));
+        cpu.state.write(CpuState.RAX, i.operandSize(), cpu.readMemory(i.segment(), source(cpu, i), i.operandSize()));
         advance(cpu, i, CpuState.RSI, delta);
         return true;
     }
 
     private static boolean scanElement(Processor cpu, Instruction i, long delta) {
-        long a = cpu.state.read(CpuState.RAX, i.operandSize);
-        long b = cpu.readMemory(CpuState.ES, destination(cpu, i), i.operandSize);
+        long a = cpu.state.read(CpuState.RAX, i.operandSize());
+        long b = cpu.readMemory(CpuState.ES, destination(cpu, i), i.operandSize());
         advance(cpu, i, CpuState.RDI, delta);
-        cpu.state.flags.record(Kind.SUB, i.operandSize, a, b, false, a - b);
+        cpu.state.flags.record(Kind.SUB, i.operandSize(), a, b, false, a - b);
         return continues(cpu, i);
     }
 
     private static boolean inputElement(Processor cpu, Instruction i, long delta) {
-        int size = Math.min(i.operandSize, 4);
+        int size = Math.min(i.operandSize(), 4);
         long value = cpu.readPort((int) cpu.state.read(CpuState.RDX, 2), size);
         cpu.writeMemory(CpuState.ES, destination(cpu, i), size, value);
         advance(cpu, i, CpuState.RDI, delta);
@@ -137,8 +137,8 @@ public final class Strings {
     }
 
     private static boolean outputElement(Processor cpu, Instruction i, long delta) {
-        int size = Math.min(i.operandSize, 4);
-        long value = cpu.readMemory(i.segment, source(cpu, i), size);
+        int size = Math.min(i.operandSize(), 4);
+        long value = cpu.readMemory(i.segment(), source(cpu, i), size);
         cpu.writePort((int) cpu.state.read(CpuState.RDX, 2), size, value);
         advance(cpu, i, CpuState.RSI, delta);
         return true;

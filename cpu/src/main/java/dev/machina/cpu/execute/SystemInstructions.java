@@ -124,7 +124,7 @@ public final class SystemInstructions {
     }
 
     public static void readProcessorId(Processor cpu, Instruction i) {
-        cpu.state.write(i.rm, cpu.state.in64BitMode() ? 8 : 4, cpu.state.msrs.tscAux);
+        cpu.state.write(i.rm(), cpu.state.in64BitMode() ? 8 : 4, cpu.state.msrs.tscAux);
     }
 
     /** EDX:EAX = value, upper halves cleared. */
@@ -138,31 +138,31 @@ public final class SystemInstructions {
     public static void movFromControl(Processor cpu, Instruction i) {
         cpu.requireKernel();
         cpu.counters().exited(ExitReason.CONTROL_REGISTER);
-        cpu.state.write(i.rm, systemSize(cpu), cpu.system().readControl(i.reg));
+        cpu.state.write(i.rm(), systemSize(cpu), cpu.system().readControl(i.reg()));
     }
 
     public static void movToControl(Processor cpu, Instruction i) {
         cpu.requireKernel();
         cpu.counters().exited(ExitReason.CONTROL_REGISTER);
-        cpu.system().writeControl(i.reg, cpu.state.read(i.rm, systemSize(cpu)));
+        cpu.system().writeControl(i.reg(), cpu.state.read(i.rm(), systemSize(cpu)));
     }
 
     public static void movFromDebug(Processor cpu, Instruction i) {
         cpu.requireKernel();
-        cpu.state.write(i.rm, systemSize(cpu), cpu.state.debug[debugIndex(i)]);
+        cpu.state.write(i.rm(), systemSize(cpu), cpu.state.debug[debugIndex(i)]);
     }
 
     public static void movToDebug(Processor cpu, Instruction i) {
         cpu.requireKernel();
-        cpu.state.debug[debugIndex(i)] = cpu.state.read(i.rm, systemSize(cpu));
+        cpu.state.debug[debugIndex(i)] = cpu.state.read(i.rm(), systemSize(cpu));
     }
 
     /** DR4 and DR5 alias DR6 and DR7 (CR4.DE is never set on this core). */
     private static int debugIndex(Instruction i) {
-        if (i.reg > 7) {
+        if (i.reg() > 7) {
             throw CpuException.invalidOpcode();
         }
-        return i.reg == 4 || i.reg == 5 ? i.reg + 2 : i.reg;
+        return i.reg() == 4 || i.reg() == 5 ? i.reg() + 2 : i.reg();
     }
 
     private static int systemSize(Processor cpu) {
@@ -175,7 +175,7 @@ public final class SystemInstructions {
     }
 
     public static void storeMachineStatus(Processor cpu, Instruction i) {
-        if (i.memory) {
+        if (i.memory()) {
             cpu.writeRm(i, 2, cpu.state.cr0);
         } else {
             cpu.writeDestination(i, cpu.state.cr0);
@@ -192,7 +192,7 @@ public final class SystemInstructions {
 
     public static void invalidatePage(Processor cpu, Instruction i) {
         cpu.requireKernel();
-        cpu.mmu().flushPage(cpu.linear(i.segment, cpu.effectiveAddress(i)));
+        cpu.mmu().flushPage(cpu.linear(i.segment(), cpu.effectiveAddress(i)));
     }
 
     // ---- descriptor tables --------------------------------------------------------------------------
@@ -200,7 +200,7 @@ public final class SystemInstructions {
     public static void loadGdt(Processor cpu, Instruction i) {
         cpu.requireKernel();
         long offset = cpu.effectiveAddress(i);
-        int limit = (int) cpu.readMemory(i.segment, offset, 2);
+        int limit = (int) cpu.readMemory(i.segment(), offset, 2);
         long base = tableBase(cpu, i, offset);
         cpu.state.gdtLimit = limit;
         cpu.state.gdtBase = base;
@@ -209,19 +209,19 @@ public final class SystemInstructions {
     public static void loadIdt(Processor cpu, Instruction i) {
         cpu.requireKernel();
         long offset = cpu.effectiveAddress(i);
-        int limit = (int) cpu.readMemory(i.segment, offset, 2);
+        int limit = (int) cpu.readMemory(i.segment(), offset, 2);
         long base = tableBase(cpu, i, offset);
         cpu.state.idtLimit = limit;
         cpu.state.idtBase = base;
     }
 
     private static long tableBase(Processor cpu, Instruction i, long offset) {
-        long address = Processor.wrapAddress(offset + 2, i.addressSize);
+        long address = Processor.wrapAddress(offset + 2, i.addressSize());
         if (cpu.state.in64BitMode()) {
-            return cpu.readMemory(i.segment, address, 8);
+            return cpu.readMemory(i.segment(), address, 8);
         }
-        long base = cpu.readMemory(i.segment, address, 4);
-        return i.operandSize == 2 ? base & 0xFF_FFFF : base;
+        long base = cpu.readMemory(i.segment(), address, 4);
+        return i.operandSize() == 2 ? base & 0xFF_FFFF : base;
     }
 
     public static void storeGdt(Processor cpu, Instruction i) {
@@ -234,8 +234,8 @@ public final class SystemInstructions {
 
     private static void storeTable(Processor cpu, Instruction i, int limit, long base) {
         long offset = cpu.effectiveAddress(i);
-        cpu.writeMemory(i.segment, offset, 2, limit);
-        cpu.writeMemory(i.segment, Processor.wrapAddress(offset + 2, i.addressSize), cpu.state.in64BitMode() ? 8 : 4, base);
+        cpu.writeMemory(i.segment(), offset, 2, limit);
+        cpu.writeMemory(i.segment(), Processor.wrapAddress(offset + 2, i.addressSize()), cpu.state.in64BitMode() ? 8 : 4, base);
     }
 
     public static void storeLdtr(Processor cpu, Instruction i) {
@@ -248,7 +248,7 @@ public final class SystemInstructions {
 
     private static void storeSelector(Processor cpu, Instruction i, int selector) {
         requireProtectedMode(cpu);
-        cpu.writeRm(i, i.memory ? 2 : Math.max(2, i.operandSize), selector);
+        cpu.writeRm(i, i.memory() ? 2 : Math.max(2, i.operandSize()), selector);
     }
 
     public static void loadLdtr(Processor cpu, Instruction i) {
@@ -363,7 +363,7 @@ public final class SystemInstructions {
     // ---- software interrupts ----------------------------------------------------------------------------
 
     public static void softwareInterrupt(Processor cpu, Instruction i) {
-        cpu.delivery().deliverSoftware((int) i.immediate & 0xFF);
+        cpu.delivery().deliverSoftware((int) i.immediate() & 0xFF);
     }
 
     public static void breakpoint(Processor cpu, Instruction i) {

@@ -29,8 +29,8 @@ public final class X87Arithmetic {
     public static void withMemory(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         int op = X87Stack.operation(i);
-        int opcode = i.argument & 7;
-        long raw = cpu.readMemory(i.segment, cpu.effectiveAddress(i), opcode == 4 ? 8 : opcode == 6 ? 2 : 4);
+        int opcode = i.argument() & 7;
+        long raw = cpu.readMemory(i.segment(), cpu.effectiveAddress(i), opcode == 4 ? 8 : opcode == 6 ? 2 : 4);
         int top = f.physical(0);
         boolean compare = op == 2 || op == 3;
         if (!f.isValid(top)) {
@@ -61,7 +61,7 @@ public final class X87Arithmetic {
     /** D8 (into ST(0)), DC (into ST(i)) and DE (into ST(i), then pop) with ST(i). */
     public static void withRegister(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
-        int opcode = i.argument & 7;
+        int opcode = i.argument() & 7;
         int top = f.physical(0);
         int other = f.physical(X87Stack.stackOperand(i));
         int destination = opcode == 0 ? top : other;

@@ -24,17 +24,17 @@ final class X87Stack {
 
     /** The per-opcode argument above the opcode bits. */
     static int extra(Instruction i) {
-        return i.argument >> 3;
+        return i.argument() >> 3;
     }
 
     /** ST(i) of a register form: ModRM.rm, whatever REX.B says. */
     static int stackOperand(Instruction i) {
-        return i.modrm & 7;
+        return i.modrm() & 7;
     }
 
     /** The ModRM reg field, which picks the operation in the arithmetic groups. */
     static int operation(Instruction i) {
-        return (i.modrm >> 3) & 7;
+        return (i.modrm() >> 3) & 7;
     }
 
     static boolean isEmpty(X87Registers f, int stackIndex) {

@@ -49,8 +49,8 @@ public final class X87Transfers {
         int format = format(i);
         long offset = cpu.effectiveAddress(i);
         if (format == SoftFloat.EXTENDED) {
-            long significand = cpu.readMemory(i.segment, offset, 8);
-            int signExponent = (int) cpu.readMemory(i.segment, Processor.wrapAddress(offset + 8, i.addressSize), 2);
+            long significand = cpu.readMemory(i.segment(), offset, 8);
+            int signExponent = (int) cpu.readMemory(i.segment(), Processor.wrapAddress(offset + 8, i.addressSize()), 2);
             if (X87Stack.isFull(f)) {
                 X87Stack.overflow(f);
                 return;
@@ -59,7 +59,7 @@ public final class X87Transfers {
             X87Stack.push(f, signExponent, significand);
             return;
         }
-        long bits = cpu.readMemory(i.segment, offset, format == SoftFloat.SINGLE ? 4 : 8);
+        long bits = cpu.readMemory(i.segment(), offset, format == SoftFloat.SINGLE ? 4 : 8);
         if (X87Stack.isFull(f)) {
             X87Stack.overflow(f);
             return;
@@ -93,7 +93,7 @@ public final class X87Transfers {
     public static void loadInteger(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         int size = 2 << (X87Stack.extra(i) & 3);
-        long value = Arithmetic.signExtend(cpu.readMemory(i.segment, cpu.effectiveAddress(i), size), size);
+        long value = Arithmetic.signExtend(cpu.readMemory(i.segment(), cpu.effectiveAddress(i), size), size);
         if (X87Stack.isFull(f)) {
             X87Stack.overflow(f);
             return;
@@ -140,8 +140,8 @@ public final class X87Transfers {
     public static void loadDecimal(Processor cpu, Instruction i) {
         X87Registers f = cpu.state.x87;
         long offset = cpu.effectiveAddress(i);
-        long digits = cpu.readMemory(i.segment, offset, 8);
-        long top = cpu.readMemory(i.segment, Processor.wrapAddress(offset + 8, i.addressSize), 2);
+        long digits = cpu.readMemory(i.segment(), offset, 8);
+        long top = cpu.readMemory(i.segment(), Processor.wrapAddress(offset + 8, i.addressSize()), 2);
         if (X87Stack.isFull(f)) {
             X87Stack.overflow(f);
             return;
@@ -196,11 +196,11 @@ public final class X87Transfers {
             }
         }
         if (format == SoftFloat.EXTENDED) {
-            cpu.requireWritable(i.segment, offset, 10);
-            cpu.writeMemory(i.segment, offset, 8, bits);
-            cpu.writeMemory(i.segment, Processor.wrapAddress(offset + 8, i.addressSize), 2, signExponent);
+            cpu.requireWritable(i.segment(), offset, 10);
+            cpu.writeMemory(i.segment(), offset, 8, bits);
+            cpu.writeMemory(i.segment(), Processor.wrapAddress(offset + 8, i.addressSize()), 2, signExponent);
         } else {
-            cpu.writeMemory(i.segment, offset, format == SoftFloat.SINGLE ? 4 : 8, bits);
+            cpu.writeMemory(i.segment(), offset, format == SoftFloat.SINGLE ? 4 : 8, bits);
         }
         if (pops(i)) {
             X87Stack.pop(f);
@@ -251,7 +251,7 @@ public final class X87Transfers {
                 return;
             }
         }
-        cpu.writeMemory(i.segment, offset, size, value);
+        cpu.writeMemory(i.segment(), offset, size, value);
         if (pops(i)) {
             X87Stack.pop(f);
         }
@@ -295,9 +295,9 @@ public final class X87Transfers {
                 high = (magnitude % 10) | (magnitude / 10) << 4 | (value < 0 || (f.signExponent[top] & 0x8000) != 0 ? 0x8000 : 0);
             }
         }
-        cpu.requireWritable(i.segment, offset, 10);
-        cpu.writeMemory(i.segment, offset, 8, digits);
-        cpu.writeMemory(i.segment, Processor.wrapAddress(offset + 8, i.addressSize), 2, high);
+        cpu.requireWritable(i.segment(), offset, 10);
+        cpu.writeMemory(i.segment(), offset, 8, digits);
+        cpu.writeMemory(i.segment(), Processor.wrapAddress(offset + 8, i.addressSize()), 2, high);
         X87Stack.pop(f);
     }
 
@@ -348,7 +348,7 @@ public final class X87Transfers {
             case 2 -> flags.carry() || flags.zero();
             default -> flags.parity();
         };
-        if ((i.argument & 1) != 0) {
+        if ((i.argument() & 1) != 0) {
             condition = !condition;
         }
         X87Stack.clearConditions(f, false);

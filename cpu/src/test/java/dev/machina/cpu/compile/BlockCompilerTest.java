@@ -1,0 +1,111 @@
+package dev.machina.cpu.compile;
+
+import dev.machina.cpu.InstructionRunner;
+import dev.machina.cpu.LongModeMachine;
+import dev.machina.cpu.fault.Vector;
+import dev.machina.hypervisor.x86.Register;
+import dev.machina.hypervisor.x86.X86State;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Hot loops run with the compiler tier on end exactly as interpreted, instruction counts
+ * included: branches in the middle of a block, stack and memory operands, code rewritten inside
+ * a running block, and a fault in a compiled block.
+ */
+class BlockCompilerTest {
+    private static final long ITERATIONS = 4L * BlockCompiler.HOT;
+
+    /** Runs {@code code} from {@code start} on an interpreting and on a compiling machine; both outcomes. */
+    private static InstructionRunner.Outcome[] runBoth(X86State start, int... code) {
+        InstructionRunner.Outcome[] outcomes = new InstructionRunner.Outcome[2];
+        for (int tier = 0; tier < 2; tier++) {
+            boolean compiling = tier == 1;
+            try (LongModeMachine machine = new LongModeMachine()) {
+                machine.runner.compileHotCode(compiling);
+                outcomes[tier] = machine.run(start, Long.MAX_VALUE, code);
+                assertThat(machine.runner.compiledBlocks() > 0).as("blocks compiled").isEqualTo(compiling);
+            }
+        }
+        return outcomes;
+    }
+
+    @Test
+    void aLoopWithBranchesCallsAndMemoryEndsAsInterpreted() {
+        int[] code = {
+            0x31, 0xC9, 0x31, 0xC0, 0x31, 0xDB,       //       xor ecx, ecx; xor eax, eax; xor ebx, ebx
+            0x49, 0x89, 0xC8,                         // loop: mov r8, rcx
+            0x49, 0x81, 0xE0, 0xFF, 0x00, 0x00, 0x00, //       and r8, 0xff
+            0x4A, 0x89, 0x04, 0xC7,                   //       mov [rdi + r8*8], rax
+            0x48, 0x01, 0xC8,                         //       add rax, rcx
+            0xF6, 0xC1, 0x01,                         //       test cl, 1
+            0x74, 0x07,                               //       jz even
+            0x48, 0x31, 0xC2,                         //       xor rdx, rax
+            0x4A, 0x03, 0x1C, 0xC7,                   //       add rbx, [rdi + r8*8]
+            0x50,                                     // even: push rax
+            0xE8, 0x0B, 0x00, 0x00, 0x00,             //       call twist
+            0x41, 0x59,                               //       pop r9
+            0x48, 0xFF, 0xC1,                         //       inc rcx
+            0x48, 0x39, 0xF1,                         //       cmp rcx, rsi
+            0x75, 0xD3,                               //       jne loop
+            0xF4,                                     //       hlt
+            0x48, 0xC1, 0xC2, 0x03,                   // twist: rol rdx, 3
+            0x48, 0x29, 0xCA,                         //       sub rdx, rcx
+            0xC3,                                     //       ret
+        };
+        X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4)
+                .with(Register.RDI, LongModeMachine.DATA).with(Register.RSI, ITERATIONS);
+        InstructionRunner.Outcome[] outcomes = runBoth(start, code);
+
+        assertThat(outcomes[0]).isInstanceOfSatisfying(InstructionRunner.Completed.class, interpreted -> {
+            assertThat(interpreted.halted()).isTrue();
+            assertThat(interpreted.state().get(Register.RCX)).isEqualTo(ITERATIONS);
+            assertThat(interpreted.state().get(Register.RAX)).isEqualTo(ITERATIONS * (ITERATIONS - 1) / 2);
+        });
+        assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+    }
+
+    @Test
+    void codeRewrittenByTheBlockItselfTakesEffectAtOnce() {
+        int[] code = {
+            0x31, 0xC9, 0x31, 0xDB,                   //          xor ecx, ecx; xor ebx, ebx
+            0x89, 0x0D, 0x01, 0x00, 0x00, 0x00,       // loop:    mov [rip + patched + 1], ecx
+            0xB8, 0x00, 0x00, 0x00, 0x00,             // patched: mov eax, 0 (the immediate is the one just stored)
+            0x48, 0x01, 0xC3,                         //          add rbx, rax
+            0xFF, 0xC1,                               //          inc ecx
+            0x39, 0xF1,                               //          cmp ecx, esi
+            0x75, 0xEC,                               //          jne loop
+            0xF4,                                     //          hlt
+        };
+        X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4).with(Register.RSI, ITERATIONS);
+        InstructionRunner.Outcome[] outcomes = runBoth(start, code);
+
+        assertThat(outcomes[1]).isInstanceOfSatisfying(InstructionRunner.Completed.class, compiled ->
+                assertThat(compiled.state().get(Register.RBX)).isEqualTo(ITERATIONS * (ITERATIONS - 1) / 2));
+        assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+    }
+
+    @Test
+    void aFaultInACompiledBlockLeavesTheStateBeforeTheFaultingInstruction() {
+        int[] code = {
+            0x48, 0x8B, 0x07,                         // loop: mov rax, [rdi]
+            0x48, 0x01, 0xC3,                         //       add rbx, rax
+            0x48, 0x83, 0xC7, 0x08,                   //       add rdi, 8
+            0x48, 0xFF, 0xC1,                         //       inc rcx
+            0xEB, 0xF1,                               //       jmp loop
+        };
+        long end = 4L << 20;
+        X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4).with(Register.RDI, end - 8 * ITERATIONS);
+        InstructionRunner.Outcome[] outcomes = runBoth(start, code);
+
+        assertThat(outcomes[1]).isInstanceOfSatisfying(InstructionRunner.Faulted.class, fault -> {
+            assertThat(fault.vector()).isEqualTo(Vector.PF);
+            assertThat(fault.faultAddress()).isEqualTo(end);
+            assertThat(fault.state().get(Register.RIP)).isEqualTo(LongModeMachine.CODE);
+            assertThat(fault.state().get(Register.RCX)).isEqualTo(ITERATIONS);
+            assertThat(fault.executed()).isEqualTo(5 * ITERATIONS);
+        });
+        assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+    }
+}
