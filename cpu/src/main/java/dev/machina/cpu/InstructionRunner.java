@@ -1,5 +1,6 @@
 package dev.machina.cpu;
 
+import dev.machina.cpu.core.BusLock;
 import dev.machina.cpu.core.Processor;
 import dev.machina.cpu.core.TripleFault;
 import dev.machina.cpu.decode.CodeCache;
@@ -11,7 +12,6 @@ import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.spi.Traps;
 import dev.machina.hypervisor.x86.X86State;
 
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A standalone core for tools such as the differential tester: no threads, no chipset, no
@@ -29,10 +29,15 @@ public final class InstructionRunner {
     private final Processor processor;
 
     public InstructionRunner(GuestMemory memory) {
+        this(memory, new BusLock());
+    }
+
+    /** A runner whose LOCKed accesses are atomic against those of other runners on {@code busLock}. */
+    public InstructionRunner(GuestMemory memory, BusLock busLock) {
         Traps traps = new Traps();
         this.code = new CodeCache(memory.size());
         PhysicalBus bus = new PhysicalBus(memory, traps, null, new ExitCounters(), code);
-        this.processor = new Processor(bus, traps, new ExitCounters(), new ReentrantLock(), 0);
+        this.processor = new Processor(bus, traps, new ExitCounters(), busLock, 0);
     }
 
     /** What a run ended with. */

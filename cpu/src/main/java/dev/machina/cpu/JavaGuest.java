@@ -1,6 +1,7 @@
 package dev.machina.cpu;
 
 import dev.machina.cpu.chipset.Chipset;
+import dev.machina.cpu.core.BusLock;
 import dev.machina.cpu.decode.CodeCache;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.spi.AbstractGuest;
@@ -8,7 +9,6 @@ import dev.machina.hypervisor.spi.AbstractVcpu;
 import dev.machina.hypervisor.spi.Doorbells;
 import dev.machina.hypervisor.x86.X86MemoryMap;
 
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A guest of the pure-Java backend: RAM, the decoded-code cache and the bus lock its vCPUs
@@ -18,7 +18,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class JavaGuest extends AbstractGuest {
     private final CodeCache code;
     private final Doorbells doorbells = new Doorbells(name);
-    private final ReentrantLock busLock = new ReentrantLock();
+    private final BusLock busLock = new BusLock();
     private final Chipset chipset;
 
     JavaGuest(long memoryBytes) {

@@ -4,6 +4,7 @@ import dev.machina.cpu.chipset.Chipset;
 import dev.machina.cpu.chipset.InterruptController;
 import dev.machina.cpu.chipset.LocalApic;
 import dev.machina.cpu.chipset.ProcessorControl;
+import dev.machina.cpu.core.BusLock;
 import dev.machina.cpu.core.Processor;
 import dev.machina.cpu.core.TripleFault;
 import dev.machina.cpu.decode.CodeCache;
@@ -19,7 +20,6 @@ import dev.machina.hypervisor.spi.Traps;
 import dev.machina.hypervisor.x86.X86State;
 
 import java.util.OptionalLong;
-import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -43,7 +43,7 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
     private Chipset chipset;
     private LocalApic localApic;
 
-    JavaVcpu(String guestName, int id, GuestMemory memory, Traps traps, Doorbells doorbells, CodeCache code, Lock busLock) {
+    JavaVcpu(String guestName, int id, GuestMemory memory, Traps traps, Doorbells doorbells, CodeCache code, BusLock busLock) {
         super(guestName, id);
         PhysicalBus bus = new PhysicalBus(memory, traps, doorbells, counters(), code);
         this.processor = new Processor(bus, traps, counters(), busLock, id);

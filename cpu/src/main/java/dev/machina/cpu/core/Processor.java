@@ -24,7 +24,6 @@ import dev.machina.hypervisor.ExitReason;
 import dev.machina.hypervisor.spi.Traps;
 
 import java.util.HexFormat;
-import java.util.concurrent.locks.Lock;
 
 /**
  * One x86-64 core without a thread of its own: fetch (through the {@link CodeCache}), execute
@@ -47,7 +46,7 @@ public final class Processor {
     private final Decoder decoder = new Decoder();
     private final Traps traps;
     private final ExitCounters counters;
-    private final Lock busLock;
+    private final BusLock.Core busLock;
     private final Delivery delivery;
     private final SystemRegisters system;
     private final SoftFloat floatingPoint = new SoftFloat();
@@ -68,19 +67,20 @@ public final class Processor {
     private final dev.machina.cpu.decode.ByteSource fetcher = offset -> fetchByte(instructionStart + offset);
     private long lockedHost = -1;
     private long lockedExpected;
-    private boolean holdsBusLock;
+    /** Whether the current instruction made an atomic access or took the bus lock. */
+    private boolean busAccess;
     private boolean halted;
     private boolean interruptShadow;
     private boolean nmiBlocked;
     private long retired;
 
-    public Processor(PhysicalBus bus, Traps traps, ExitCounters counters, Lock busLock, int apicId) {
+    public Processor(PhysicalBus bus, Traps traps, ExitCounters counters, BusLock busLock, int apicId) {
         this.bus = bus;
         this.code = bus.code();
         this.mmu = new Mmu(state, bus);
         this.traps = traps;
         this.counters = counters;
-        this.busLock = busLock;
+        this.busLock = busLock.join();
         this.delivery = new Delivery(this);
         this.system = new SystemRegisters(this, apicId);
     }
@@ -211,9 +211,9 @@ public final class Processor {
             throw e;
         } finally {
             lockedHost = -1;
-            if (holdsBusLock) {
-                holdsBusLock = false;
-                busLock.unlock();
+            if (busAccess) {
+                busAccess = false;
+                busLock.endAccess();
             }
             if (shadowed) {
                 interruptShadow = false;
@@ -521,8 +521,7 @@ public final class Processor {
 
     /**
      * A LOCKed read-modify-write: aligned RAM is read here and written back with compare-and-set;
-     * anything else runs with the guest's bus lock held, which other LOCKed accesses of that
-     * kind respect.
+     * anything else runs with the guest's {@link BusLock} held.
      */
     private long readLocked(Instruction i) {
         long host = atomicHost(i.segment(), effectiveAddress(i), i.operandSize());
@@ -538,11 +537,16 @@ public final class Processor {
     /**
      * The host address of the {@code size} bytes at {@code offset} for {@link #compareAndSetHost},
      * or -1 where only {@link #lockBus} makes a locked access atomic (device memory, a misaligned
-     * operand). Every locked read-modify-write of RAM must go through compare-and-set: one made
-     * under the bus lock alone could lose another vCPU's compare-and-set in between.
+     * operand, another core holding the bus). Every locked read-modify-write of RAM must go
+     * through one of the two: one made without could lose another vCPU's update in between.
      */
     public long atomicHost(int segment, long offset, int size) {
-        return mmu.hostForAtomic(linear(segment, offset), size, state.cpl() == 3);
+        long host = mmu.hostForAtomic(linear(segment, offset), size, state.cpl() == 3);
+        if (host < 0) {
+            return -1;
+        }
+        busAccess = true;
+        return busLock.beginAtomic() ? host : -1;
     }
 
     public long readHost(long host, int size) {
@@ -553,12 +557,13 @@ public final class Processor {
         return bus.compareAndSetRam(host, size, expected, value);
     }
 
-    /** Holds the guest-wide bus lock until the current instruction ends (CMPXCHG16B, unaligned LOCK). */
+    /**
+     * Holds the guest's bus lock until the current instruction ends (CMPXCHG16B, a misaligned or
+     * device LOCKed access), once no other core is inside an atomic access.
+     */
     public void lockBus() {
-        if (!holdsBusLock) {
-            busLock.lock();
-            holdsBusLock = true;
-        }
+        busAccess = true;
+        busLock.lock();
     }
 
     /** The offset of the memory operand, wrapped to the address size. */

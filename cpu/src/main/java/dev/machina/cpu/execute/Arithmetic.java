@@ -120,7 +120,7 @@ public final class Arithmetic {
             }
         }
         if (i.has(Instruction.LOCK)) {
-            cpu.lockBus(); // CMPXCHG16B: Java has no 16-byte compare-and-set
+            cpu.lockBus(); // CMPXCHG16B: Java has no 16-byte compare-and-set; the bus lock holds off the others
         }
         long low = cpu.readMemory(i.segment(), offset, half);
         long high = cpu.readMemory(i.segment(), offset + half, half);
