@@ -38,6 +38,10 @@ public final class Processor {
     /** Thrown when a LOCKed compare-and-set lost a race: the instruction runs again from scratch. */
     private static final RuntimeException LOCK_RETRY = new RuntimeException("locked access retry", null, false, false) {
     };
+    /** Added to the fetch key when the code was fetched at CPL 3. */
+    private static final int USER_FETCH = 128;
+    /** DR6.BS: the debug exception is a single-step trap. */
+    private static final long DR6_SINGLE_STEP = 1L << 14;
 
     public final CpuState state = new CpuState();
     private final Mmu mmu;
@@ -53,7 +57,6 @@ public final class Processor {
     private InterruptController apic;
 
     private long instructionStart;
-    private static final int USER_FETCH = 128;
     private long fetchPage = -1;
     private int fetchKey;
     private int fetchMmuEpoch;
@@ -64,6 +67,7 @@ public final class Processor {
     /** The address execution reaches when the last interpreted instruction does not branch. */
     private long sequentialNext = -1;
     private BlockCompiler compiler;
+    private boolean softwareInterrupt;
     private final dev.machina.cpu.decode.ByteSource fetcher = offset -> fetchByte(instructionStart + offset);
     private long lockedHost = -1;
     private long lockedExpected;
@@ -172,11 +176,24 @@ public final class Processor {
      * raises is delivered through the IDT before this returns (a triple fault throws {@link TripleFault}).
      */
     public void step() {
+        boolean singleStep = state.flags.isSet(Flags.TF);
+        softwareInterrupt = false;
         try {
             execute();
         } catch (CpuException e) {
             delivery.deliverException(e);
+            return;
         }
+        if (singleStep && !softwareInterrupt) {
+            // TF set as the instruction began: a #DB trap after it (INT n enters its handler with TF clear instead).
+            state.debug[6] |= DR6_SINGLE_STEP;
+            delivery.deliverException(CpuException.of(Vector.DB));
+        }
+    }
+
+    /** INT n, INT3, INTO or INT1 entered its handler: no single-step trap follows the instruction. */
+    public void enteredSoftwareInterrupt() {
+        softwareInterrupt = true;
     }
 
     /**
@@ -190,7 +207,7 @@ public final class Processor {
         try {
             Instruction instruction = fetch();
             if (compiler != null && !shadowed && instructionStart != sequentialNext && fetchTable != null
-                    && runCompiled(instruction)) {
+                    && !state.flags.isSet(Flags.TF) && runCompiled(instruction)) {
                 sequentialNext = -1;
                 return;
             }

@@ -50,6 +50,7 @@ public final class Delivery {
     /** INT n, INT3, INTO: a trap whose frame returns after the instruction; the gate's DPL is checked. */
     public void deliverSoftware(int vector) {
         deliver(vector, CpuException.NO_ERROR_CODE, Source.SOFTWARE, null);
+        cpu.enteredSoftwareInterrupt();
     }
 
     private void deliver(int vector, int errorCode, Source source, CpuException cause) {

@@ -62,6 +62,32 @@ class SystemTest {
     }
 
     @Test
+    void theTrapFlagRaisesADebugTrapAfterTheInstructionFollowingPopf() {
+        interruptGate(1, HANDLER);
+        write(HANDLER,
+                0x4C, 0x8B, 0x04, 0x24,        // mov r8, [rsp]       (RIP)
+                0x4C, 0x8B, 0x4C, 0x24, 0x10,  // mov r9, [rsp+16]    (RFLAGS)
+                0x0F, 0x21, 0xF2);             // mov rdx, dr6
+        write(LongModeMachine.CODE,
+                0x9C,                                            // pushfq
+                0x48, 0x81, 0x0C, 0x24, 0x00, 0x01, 0x00, 0x00,  // or qword [rsp], TF
+                0x9D,                                            // popfq: no trap after it, TF was clear as it began
+                0x48, 0xFF, 0xC0,                                // inc rax: the trap follows
+                0x90);                                           // nop
+        X86State start = machine.start().withIdt(new DescriptorTable(IDT, 16 * 32 - 1)).with(Register.RAX, 41);
+        machine.runner.forgetCode();
+        Outcome outcome = machine.runner.runDelivering(start, 100, HANDLER + 12);
+
+        assertThat(outcome).isInstanceOf(Completed.class);
+        X86State after = outcome.state();
+        assertThat(after.get(Register.RAX)).isEqualTo(42);
+        assertThat(after.get(Register.R8)).as("the trap's return address").isEqualTo(LongModeMachine.CODE + 13);
+        assertThat(after.get(Register.R9) & 0x100).as("TF in the pushed RFLAGS").isEqualTo(0x100);
+        assertThat(after.get(Register.RFLAGS) & 0x100).as("TF in the handler").isZero();
+        assertThat(after.get(Register.RDX) & (1 << 14)).as("DR6.BS").isNotZero();
+    }
+
+    @Test
     void anExceptionWithNoUsableGateEndsInATripleFault() {
         write(LongModeMachine.CODE, 0x0F, 0x0B);
         X86State start = machine.start().withIdt(new DescriptorTable(IDT, 16 * 32 - 1));
