@@ -44,7 +44,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * (undefined results); RCPPS, RCPSS, RSQRTPS and RSQRTSS (approximations whose bits are
  * model-specific); the x87 transcendentals (FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X,
  * FYL2XP1: the Java CPU computes them in double precision), FPREM, FPREM1, FSCALE, FXTRACT and
- * FBLD/FBSTP; C1 after FCOMI, FUCOMI and FCMOVcc (the SDM clears it, AMD keeps it).
+ * FBLD/FBSTP; C1 after FCOMI, FUCOMI and FCMOVcc (the SDM clears it, AMD keeps it); RCX, RSI
+ * and RDI after a 32-bit-address REP with ECX 0 (Intel zero-extends them, AMD and the SDM write
+ * nothing).
  */
 class DifferentialTest {
     private static final long DEFAULT_SEED = 0x6D61_6368_696E_61L;
