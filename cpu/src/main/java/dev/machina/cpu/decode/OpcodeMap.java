@@ -363,7 +363,7 @@ public final class OpcodeMap {
             two(0xC8 + r, op("bswap", Z, VARIABLE, Bits::byteSwap));
         }
         slots[TWO_BYTE][PREFIX_F3][0xB8] = op("popcnt", G_E, VARIABLE, Bits::populationCount);
-        slots[TWO_BYTE][PREFIX_F3][0xBC] = op("tzcnt", G_E, VARIABLE, Bits::countTrailingZeros);
+        // F3 0F BC is TZCNT only with BMI1, which this core does not have: it runs as BSF.
         slots[TWO_BYTE][PREFIX_F3][0xBD] = op("lzcnt", G_E, VARIABLE, Bits::countLeadingZeros);
     }
 

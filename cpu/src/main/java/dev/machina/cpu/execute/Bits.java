@@ -5,7 +5,7 @@ import dev.machina.cpu.decode.Instruction;
 import dev.machina.cpu.decode.Operand;
 import dev.machina.cpu.state.Flags;
 
-/** BT, BTS, BTR, BTC, BSF, BSR, TZCNT, LZCNT, POPCNT, BSWAP. */
+/** BT, BTS, BTR, BTC, BSF, BSR, LZCNT, POPCNT, BSWAP. */
 public final class Bits {
     private static final int TEST = 0;
     private static final int SET = 1;
@@ -98,13 +98,6 @@ public final class Bits {
         }
         cpu.writeReg(i, 63 - Long.numberOfLeadingZeros(source));
         cpu.state.flags.setArithmetic(0);
-    }
-
-    public static void countTrailingZeros(Processor cpu, Instruction i) {
-        long source = cpu.readRm(i, i.operandSize());
-        int count = source == 0 ? i.operandSize() * 8 : Long.numberOfTrailingZeros(source);
-        cpu.writeReg(i, count);
-        cpu.state.flags.setArithmetic((source == 0 ? Flags.CF : 0) | (count == 0 ? Flags.ZF : 0));
     }
 
     public static void countLeadingZeros(Processor cpu, Instruction i) {

@@ -66,7 +66,7 @@ sealed interface Behaviour {
         static final FlagsLeft LOGIC = new FlagsLeft(AF);
         /** MUL and IMUL define only CF and OF. */
         static final FlagsLeft MULTIPLY = new FlagsLeft(SF | ZF | AF | PF);
-        /** TZCNT and LZCNT define CF and ZF. */
+        /** LZCNT defines CF and ZF. */
         static final FlagsLeft COUNT = new FlagsLeft(OF | SF | AF | PF);
 
         @Override

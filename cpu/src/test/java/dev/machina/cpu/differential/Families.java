@@ -182,7 +182,6 @@ final class Families {
         list.add(of("bsr", REG_RM, WIDE, 0x0F, 0xBD).behaviour(new BitScan()));
         list.add(of("bswap", OPCODE_REG, 4 | 8, 0x0F, 0xC8));
         list.add(of("popcnt", REG_RM, WIDE, 0x0F, 0xB8).mandatoryPrefix(0xF3).requires("popcnt"));
-        list.add(of("tzcnt", REG_RM, WIDE, 0x0F, 0xBC).mandatoryPrefix(0xF3).requires("bmi1").behaviour(FlagsLeft.COUNT));
         list.add(of("lzcnt", REG_RM, WIDE, 0x0F, 0xBD).mandatoryPrefix(0xF3).requires("abm").behaviour(FlagsLeft.COUNT));
         return list;
     }

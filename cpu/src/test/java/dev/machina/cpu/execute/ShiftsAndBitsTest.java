@@ -63,6 +63,17 @@ class ShiftsAndBitsTest {
     }
 
     @Test
+    void repBsfIsBsfOnACoreWithoutBmi1() {
+        // rep bsf rax, rbx (F3 0F BC, TZCNT where BMI1 exists): of 0 it leaves RAX and sets ZF, as BSF does
+        X86State zero = machine.start().with(Register.RAX, 1234).with(Register.RBX, 0);
+        X86State after = machine.completes(zero, 0xF3, 0x48, 0x0F, 0xBC, 0xC3);
+        assertThat(after.get(Register.RAX)).isEqualTo(1234);
+        assertThat(flags(after, Flags.ZF | Flags.CF)).isEqualTo(Flags.ZF);
+        X86State some = machine.start().with(Register.RBX, 0x80);
+        assertThat(flags(machine.completes(some, 0xF3, 0x48, 0x0F, 0xBC, 0xC3), Flags.ZF)).isZero();
+    }
+
+    @Test
     void bswapReversesTheBytesOfADoubleword() {
         X86State after = machine.completes(machine.start().with(Register.RAX, 0xFFFF_FFFF_1122_3344L), 0x0F, 0xC8);
         assertThat(after.get(Register.RAX)).isEqualTo(0x4433_2211L);
