@@ -13,7 +13,7 @@ public final class Benchmarks {
         if (rounds < 1) {
             throw new IllegalArgumentException("./bench ROUNDS: at least one round of boots, not " + rounds);
         }
-        InstructionRateBenchmark.run(5, 40_000_000L);
+        InstructionRateBenchmark.run(5, 200_000_000L);
         BootBenchmark.run(rounds);
     }
 }
