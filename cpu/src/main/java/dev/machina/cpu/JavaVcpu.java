@@ -87,6 +87,7 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
         if (initRequested) {
             initRequested = false;
             processor.state.load(X86State.reset());
+            processor.state.debug.reset();
             processor.mmu().flushAll();
             if (localApic != null) {
                 localApic.reset();

@@ -77,6 +77,20 @@ public final class LongModeMachine implements AutoCloseable {
         return state.with(register, value);
     }
 
+    /** Writes {@code bytes} (each an int for readable hex) at {@code address}. */
+    public void write(long address, int... bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            memory.writeByte(address + i, (byte) bytes[i]);
+        }
+    }
+
+    /** A 64-bit interrupt gate in the IDT at {@code idt} for {@code vector} to {@code target} in code segment 0x08. */
+    public void interruptGate(long idt, int vector, long target) {
+        long low = (target & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((target >>> 16) & 0xFFFF) << 48;
+        memory.writeLong(idt + vector * 16L, low);
+        memory.writeLong(idt + vector * 16L + 8, target >>> 32);
+    }
+
     @Override
     public void close() {
         memory.close();

@@ -16,6 +16,7 @@ import dev.machina.cpu.fault.Vector;
 import dev.machina.cpu.mmu.Mmu;
 import dev.machina.cpu.mmu.PhysicalBus;
 import dev.machina.cpu.state.CpuState;
+import dev.machina.cpu.state.DebugRegisters;
 import dev.machina.cpu.state.Flags;
 import dev.machina.cpu.state.X87Registers;
 import dev.machina.hypervisor.x86.ControlRegisters;
@@ -40,8 +41,6 @@ public final class Processor {
     };
     /** Added to the fetch key when the code was fetched at CPL 3. */
     private static final int USER_FETCH = 128;
-    /** DR6.BS: the debug exception is a single-step trap. */
-    private static final long DR6_SINGLE_STEP = 1L << 14;
 
     public final CpuState state = new CpuState();
     private final Mmu mmu;
@@ -75,6 +74,10 @@ public final class Processor {
     private boolean busAccess;
     private boolean halted;
     private boolean interruptShadow;
+    /** MOV SS or POP SS ran: its debug traps wait until the next instruction is done. */
+    private boolean debugTrapsHeld;
+    /** The DR6 causes of the debug traps held back by MOV SS or POP SS. */
+    private long heldDebugTraps;
     private boolean nmiBlocked;
     private long retired;
 
@@ -152,9 +155,19 @@ public final class Processor {
         return instructionStart;
     }
 
-    /** Blocks maskable interrupts until after the next instruction (STI, MOV SS, POP SS). */
+    /** Blocks maskable interrupts until after the next instruction (STI). */
     public void holdInterrupts() {
         interruptShadow = true;
+    }
+
+    /**
+     * MOV SS and POP SS: interrupts, and the debug traps of this instruction and the next, wait
+     * until the next instruction is done, so that the stack pointer it loads is never used with
+     * the old stack segment.
+     */
+    public void holdInterruptsAndDebugTraps() {
+        interruptShadow = true;
+        debugTrapsHeld = true;
     }
 
     public void blockNmi(boolean value) {
@@ -176,17 +189,60 @@ public final class Processor {
      * raises is delivered through the IDT before this returns (a triple fault throws {@link TripleFault}).
      */
     public void step() {
+        if (state.flags.isSet(Flags.TF) || state.debug.armed() || debugTrapsHeld) {
+            stepWatched();
+            return;
+        }
+        try {
+            execute();
+        } catch (CpuException e) {
+            deliverFault(e);
+        }
+    }
+
+    /**
+     * Every exception the execution raises is a fault: its frame holds RF set, so that the
+     * instruction resumes without its instruction breakpoint firing again.
+     */
+    private void deliverFault(CpuException e) {
+        state.flags.put(Flags.RF, true);
+        delivery.deliverException(e);
+    }
+
+    /**
+     * A step that may raise a #DB: an instruction breakpoint (a fault before the instruction,
+     * unless RF is set), then data, I/O and single-step traps after it, reported together; after
+     * MOV SS or POP SS all of them wait for the next instruction.
+     */
+    private void stepWatched() {
+        DebugRegisters debug = state.debug;
+        boolean held = debugTrapsHeld;
+        debugTrapsHeld = false;
+        if (!held && debug.armed() && !state.flags.isSet(Flags.RF)) {
+            long breakpoints = debug.instructionHits(linearCode(state.rip));
+            if (breakpoints != 0) {
+                // Pushed with RF clear: the handler sets it in the frame to resume past the breakpoint.
+                instructionStart = state.rip;
+                debug.report(breakpoints);
+                delivery.deliverException(CpuException.of(Vector.DB));
+                return;
+            }
+        }
         boolean singleStep = state.flags.isSet(Flags.TF);
         softwareInterrupt = false;
         try {
             execute();
         } catch (CpuException e) {
-            delivery.deliverException(e);
+            debug.takeHits();
+            heldDebugTraps = 0;
+            deliverFault(e);
             return;
         }
-        if (singleStep && !softwareInterrupt) {
-            // TF set as the instruction began: a #DB trap after it (INT n enters its handler with TF clear instead).
-            state.debug[6] |= DR6_SINGLE_STEP;
+        // INT n enters its handler with TF clear and no single-step trap after it.
+        long traps = heldDebugTraps | debug.takeHits() | (singleStep && !softwareInterrupt ? DebugRegisters.SINGLE_STEP : 0);
+        heldDebugTraps = debugTrapsHeld ? traps : 0;
+        if (traps != 0 && !debugTrapsHeld) {
+            debug.report(traps);
             delivery.deliverException(CpuException.of(Vector.DB));
         }
     }
@@ -204,10 +260,13 @@ public final class Processor {
     public void execute() {
         instructionStart = state.rip;
         boolean shadowed = interruptShadow;
+        if (state.flags.isSet(Flags.RF)) {
+            state.flags.put(Flags.RF, false); // RF lasts until an instruction begins: it has skipped that instruction's breakpoint
+        }
         try {
             Instruction instruction = fetch();
             if (compiler != null && !shadowed && instructionStart != sequentialNext && fetchTable != null
-                    && !state.flags.isSet(Flags.TF) && runCompiled(instruction)) {
+                    && !state.flags.isSet(Flags.TF) && !state.debug.armed() && runCompiled(instruction)) {
                 sequentialNext = -1;
                 return;
             }
@@ -687,13 +746,22 @@ public final class Processor {
     // ---- ports --------------------------------------------------------------------------------
 
     public long readPort(int port, int size) {
+        watchPort(port, size);
         counters.exited(ExitReason.IO);
         return traps.readPort(port, size);
     }
 
     public void writePort(int port, int size, long value) {
+        watchPort(port, size);
         counters.exited(ExitReason.IO);
         traps.writePort(port, size, value);
+    }
+
+    /** With CR4.DE the debug registers may name ports: the access is reported to them. */
+    private void watchPort(int port, int size) {
+        if ((state.cr4 & ControlRegisters.CR4_DE) != 0) {
+            state.debug.accessedPort(port, size);
+        }
     }
 
     /** Requires CPL 0 (the privileged instructions), else #GP(0). */

@@ -16,7 +16,7 @@ import java.util.function.IntSupplier;
  */
 public final class SystemRegisters {
     /** CPUID leaf 1 EDX: what this core implements of the baseline features. */
-    static final int FEATURES_EDX = bit(0) /* FPU */ | bit(3) /* PSE */ | bit(4) /* TSC */ | bit(5) /* MSR */
+    static final int FEATURES_EDX = bit(0) /* FPU */ | bit(2) /* DE */ | bit(3) /* PSE */ | bit(4) /* TSC */ | bit(5) /* MSR */
             | bit(6) /* PAE */ | bit(8) /* CX8 */ | bit(12) /* MTRR */ | bit(13) /* PGE */ | bit(15) /* CMOV */
             | bit(16) /* PAT */ | bit(19) /* CLFSH */ | bit(23) /* MMX */ | bit(24) /* FXSR */ | bit(25) /* SSE */
             | bit(26) /* SSE2 */;

@@ -83,7 +83,7 @@ public final class Moves {
         }
         Segmentation.load(cpu, i.reg(), (int) cpu.readRm(i, 2));
         if (i.reg() == CpuState.SS) {
-            cpu.holdInterrupts();
+            cpu.holdInterruptsAndDebugTraps();
         }
     }
 }

@@ -42,7 +42,7 @@ public final class Stack {
             throw e;
         }
         if (i.argument() == CpuState.SS) {
-            cpu.holdInterrupts();
+            cpu.holdInterruptsAndDebugTraps();
         }
     }
 

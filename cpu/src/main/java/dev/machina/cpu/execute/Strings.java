@@ -9,7 +9,8 @@ import dev.machina.cpu.state.Flags.Kind;
 /**
  * MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS with REP/REPE/REPNE. RCX, RSI and RDI are updated
  * after every element, so a fault in the middle restarts where it stopped; a long REP yields
- * after {@link #BURST} elements by re-executing itself, which lets interrupts in.
+ * after {@link #BURST} elements by re-executing itself, which lets interrupts in, and after an
+ * element that hit a data breakpoint, whose trap comes between the iterations as on hardware.
  */
 public final class Strings {
     static final int BURST = 4096;
@@ -70,8 +71,14 @@ public final class Strings {
             if (!go || count == 1) {
                 return;
             }
+            if (s.debug.hit()) {
+                break;
+            }
         }
+        // Iterations remain: the instruction runs again. An interrupt or a data breakpoint's trap
+        // may come first; RF keeps the instruction's breakpoint from firing as it resumes.
         s.rip = cpu.instructionStart();
+        s.flags.put(Flags.RF, true);
     }
 
     private static long source(Processor cpu, Instruction i) {

@@ -6,6 +6,7 @@ import dev.machina.cpu.decode.Instruction;
 import dev.machina.cpu.fault.CpuException;
 import dev.machina.cpu.fault.Vector;
 import dev.machina.cpu.state.CpuState;
+import dev.machina.cpu.state.DebugRegisters;
 import dev.machina.cpu.state.Descriptors;
 import dev.machina.cpu.state.Flags;
 import dev.machina.cpu.state.SegmentRegister;
@@ -148,21 +149,39 @@ public final class SystemInstructions {
     }
 
     public static void movFromDebug(Processor cpu, Instruction i) {
-        cpu.requireKernel();
-        cpu.state.write(i.rm(), systemSize(cpu), cpu.state.debug[debugIndex(i)]);
+        int number = debugRegister(cpu, i);
+        cpu.state.write(i.rm(), systemSize(cpu), cpu.state.debug.read(number));
     }
 
+    /** A new breakpoint address or control takes effect at once: the TLB forgets the pages a data breakpoint now watches. */
     public static void movToDebug(Processor cpu, Instruction i) {
-        cpu.requireKernel();
-        cpu.state.debug[debugIndex(i)] = cpu.state.read(i.rm(), systemSize(cpu));
+        int number = debugRegister(cpu, i);
+        if (!cpu.state.debug.write(number, cpu.state.read(i.rm(), systemSize(cpu)))) {
+            throw CpuException.generalProtection();
+        }
+        if (number != 6) {
+            cpu.mmu().flushAll();
+        }
     }
 
-    /** DR4 and DR5 alias DR6 and DR7 (CR4.DE is never set on this core). */
-    private static int debugIndex(Instruction i) {
-        if (i.reg() > 7) {
+    /**
+     * The debug register a MOV names, after its checks in the SDM's order: CPL 0; DR4 and DR5,
+     * which alias DR6 and DR7 unless CR4.DE makes them #UD; DR7.GD, which turns the access into
+     * a #DB fault with DR6.BD.
+     */
+    private static int debugRegister(Processor cpu, Instruction i) {
+        cpu.requireKernel();
+        int number = i.reg();
+        if (number > 7 || ((number == 4 || number == 5) && (cpu.state.cr4 & ControlRegisters.CR4_DE) != 0)) {
             throw CpuException.invalidOpcode();
         }
-        return i.reg() == 4 || i.reg() == 5 ? i.reg() + 2 : i.reg();
+        DebugRegisters debug = cpu.state.debug;
+        if (debug.generalDetect()) {
+            debug.clearGeneralDetect();
+            debug.report(DebugRegisters.DETECTED_ACCESS);
+            throw CpuException.of(Vector.DB);
+        }
+        return number == 4 || number == 5 ? number + 2 : number;
     }
 
     private static int systemSize(Processor cpu) {

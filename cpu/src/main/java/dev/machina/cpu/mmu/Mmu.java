@@ -14,7 +14,9 @@ import java.util.Arrays;
  * <p>The TLB keeps one tag array per kind of access, each tag being the virtual page number and
  * the user bit: an entry is entered in an array only if the walk that filled it allowed that
  * access (a write tag also needs the dirty bit already set), so a hit needs no permission check.
- * Anything else walks the tables, which raises the right #PF.
+ * Anything else walks the tables, which raises the right #PF. A page that a data breakpoint
+ * watches is never entered for the accesses that could hit it, so each of those comes through a
+ * walk and is reported to the {@link dev.machina.cpu.state.DebugRegisters}.
  */
 public final class Mmu {
     public static final int READ = 0;
@@ -108,7 +110,9 @@ public final class Mmu {
             if (host >= 0) {
                 return bus.readRam(host, size);
             }
-            return bus.read(translate(linear, READ, user), size);
+            long physical = translate(linear, READ, user);
+            state.debug.accessed(linear, size, false);
+            return bus.read(physical, size);
         }
         return readSplit(linear, size, READ, user);
     }
@@ -128,13 +132,16 @@ public final class Mmu {
             if (host >= 0) {
                 bus.writeRam(host, size, value);
             } else {
-                bus.write(translate(linear, WRITE, user), size, value);
+                long physical = translate(linear, WRITE, user);
+                state.debug.accessed(linear, size, true);
+                bus.write(physical, size, value);
             }
             return;
         }
         // Both pages must be writable before either is written, as on hardware.
         translate(linear, WRITE, user);
         translate(linear + size - 1, WRITE, user);
+        state.debug.accessed(linear, size, true);
         for (int i = 0; i < size; i++) {
             bus.write(translate(linear + i, WRITE, user), 1, value >>> (8 * i));
         }
@@ -145,6 +152,7 @@ public final class Mmu {
         for (int i = 0; i < size; i++) {
             value |= bus.read(translate(linear + i, access, user), 1) << (8 * i);
         }
+        state.debug.accessed(linear, size, false);
         return value;
     }
 
@@ -157,6 +165,7 @@ public final class Mmu {
             return -1;
         }
         long physical = translate(linear, WRITE, user);
+        state.debug.accessed(linear, size, true);
         long host = bus.hostPage(physical);
         return host < 0 ? -1 : host + (physical & PhysicalBus.PAGE_MASK);
     }
@@ -275,8 +284,8 @@ public final class Mmu {
         physicalPage[index] = physical;
         hostPage[index] = host;
         global[index] = isGlobal;
-        tags[READ][index] = read ? tag : -1;
-        tags[WRITE][index] = write ? tag : -1;
+        tags[READ][index] = read && !state.debug.watches(linear, false) ? tag : -1;
+        tags[WRITE][index] = write && !state.debug.watches(linear, true) ? tag : -1;
         tags[FETCH][index] = fetch ? tag : -1;
     }
 }

@@ -52,7 +52,7 @@ public final class CpuState {
     public int gdtLimit;
     public long idtBase;
     public int idtLimit;
-    public final long[] debug = new long[8];
+    public final DebugRegisters debug = new DebugRegisters();
     public final ModelSpecificRegisters msrs = new ModelSpecificRegisters();
     /** The x87 and MMX state; INIT leaves it as it is, as on hardware. */
     public final X87Registers x87 = new X87Registers();

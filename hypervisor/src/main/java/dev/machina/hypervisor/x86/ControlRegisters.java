@@ -15,6 +15,7 @@ public record ControlRegisters(long cr0, long cr2, long cr3, long cr4, long cr8,
     public static final long CR0_PG = 1L << 31;
 
     public static final long CR4_VME = 1L;
+    public static final long CR4_DE = 1L << 3;
     public static final long CR4_PSE = 1L << 4;
     public static final long CR4_PAE = 1L << 5;
     public static final long CR4_PGE = 1L << 7;
