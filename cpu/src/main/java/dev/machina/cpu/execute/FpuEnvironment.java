@@ -10,8 +10,8 @@ import dev.machina.cpu.state.XmmRegisters;
 /**
  * The floating-point control and state instructions: FNINIT, FNCLEX, FNSTSW, FNSTCW, FLDCW,
  * FNSTENV, FLDENV, FNSAVE, FRSTOR, FXSAVE, FXRSTOR, LDMXCSR and STMXCSR. The FNSTENV/FNSAVE
- * images are the protected-mode layouts (28 or 14 bytes of environment by operand size); the
- * real-mode layouts, which fold the pointers into 20-bit addresses, are not implemented.
+ * environment is 28 or 14 bytes by operand size, in the protected-mode layout (offsets and
+ * selectors) or, in real mode, the real-mode one (linear pointers split around the opcode).
  */
 public final class FpuEnvironment {
     /** The size of the FXSAVE image. */
@@ -109,30 +109,44 @@ public final class FpuEnvironment {
     }
 
     /**
-     * The protected-mode environment: control, status and full tag words, then the instruction
-     * pointer, its selector and the opcode, then the operand pointer and its selector; 16-bit
-     * fields in the 14-byte form, 32-bit (reserved halves all ones, as hardware writes) in the
-     * 28-byte one.
+     * The environment: control, status and full tag words, then the instruction pointer and
+     * opcode, then the operand pointer. In protected mode the pointers are offsets with their
+     * selectors, in real mode linear addresses whose high bits share a field with the opcode;
+     * 16-bit fields in the 14-byte form, 32-bit (reserved halves all ones, as hardware writes)
+     * in the 28-byte one.
      */
     private static void writeEnvironment(Processor cpu, Instruction i, long offset) {
         X87Registers f = cpu.state.x87;
-        if (i.operandSize() == 2) {
-            put(cpu, i, offset, 0, 2, f.control);
-            put(cpu, i, offset, 2, 2, f.statusWord());
-            put(cpu, i, offset, 4, 2, f.fullTagWord());
+        boolean small = i.operandSize() == 2;
+        int step = small ? 2 : 4;
+        long reserved = small ? 0 : 0xFFFF_0000L;
+        put(cpu, i, offset, 0, step, reserved | f.control);
+        put(cpu, i, offset, step, step, reserved | f.statusWord());
+        put(cpu, i, offset, 2 * step, step, reserved | f.fullTagWord());
+        if (!cpu.state.protectedMode()) {
+            long instruction = linear(f.lastCodeSelector, f.lastInstruction);
+            long operand = linear(f.lastDataSelector, f.lastOperand);
+            long high = small ? 0xF : 0xFFFF;
+            put(cpu, i, offset, 3 * step, step, reserved | (instruction & 0xFFFF));
+            put(cpu, i, offset, 4 * step, step, (instruction >>> 16 & high) << 12 | (f.lastOpcode & 0x7FF));
+            put(cpu, i, offset, 5 * step, step, reserved | (operand & 0xFFFF));
+            put(cpu, i, offset, 6 * step, step, (operand >>> 16 & high) << 12);
+        } else if (small) {
             put(cpu, i, offset, 6, 2, f.lastInstruction);
             put(cpu, i, offset, 8, 2, f.lastCodeSelector);
             put(cpu, i, offset, 10, 2, f.lastOperand);
             put(cpu, i, offset, 12, 2, f.lastDataSelector);
-            return;
+        } else {
+            put(cpu, i, offset, 12, 4, f.lastInstruction);
+            put(cpu, i, offset, 16, 4, f.lastCodeSelector | (long) (f.lastOpcode & 0x7FF) << 16);
+            put(cpu, i, offset, 20, 4, f.lastOperand);
+            put(cpu, i, offset, 24, 4, 0xFFFF_0000L | f.lastDataSelector);
         }
-        put(cpu, i, offset, 0, 4, 0xFFFF_0000L | f.control);
-        put(cpu, i, offset, 4, 4, 0xFFFF_0000L | f.statusWord());
-        put(cpu, i, offset, 8, 4, 0xFFFF_0000L | f.fullTagWord());
-        put(cpu, i, offset, 12, 4, f.lastInstruction);
-        put(cpu, i, offset, 16, 4, f.lastCodeSelector | (long) (f.lastOpcode & 0x7FF) << 16);
-        put(cpu, i, offset, 20, 4, f.lastOperand);
-        put(cpu, i, offset, 24, 4, 0xFFFF_0000L | f.lastDataSelector);
+    }
+
+    /** A real-mode pointer as the FPU keeps it: the linear address of selector:offset. */
+    private static long linear(int selector, long offset) {
+        return ((long) selector << 4) + offset & 0xFFFF_FFFFL;
     }
 
     private static void readEnvironment(Processor cpu, Instruction i, long offset) {
@@ -143,19 +157,28 @@ public final class FpuEnvironment {
         int status = (int) get(cpu, i, offset, step, 2);
         int tags = (int) get(cpu, i, offset, 2 * step, 2);
         long instruction = get(cpu, i, offset, 3 * step, step);
-        long selectorAndOpcode = get(cpu, i, offset, 4 * step, step);
+        long opcodeField = get(cpu, i, offset, 4 * step, step);
         long operand = get(cpu, i, offset, 5 * step, step);
-        int dataSelector = (int) get(cpu, i, offset, 6 * step, 2);
+        long dataField = get(cpu, i, offset, 6 * step, step);
         f.setControlWord(control);
         f.setStatusWord(status);
         f.setFullTagWord(tags);
+        if (!cpu.state.protectedMode()) {
+            long high = small ? 0xF : 0xFFFF;
+            f.lastInstruction = (instruction & 0xFFFF) | (opcodeField >>> 12 & high) << 16;
+            f.lastOpcode = (int) opcodeField & 0x7FF;
+            f.lastOperand = (operand & 0xFFFF) | (dataField >>> 12 & high) << 16;
+            f.lastCodeSelector = 0;
+            f.lastDataSelector = 0;
+            return;
+        }
         f.lastInstruction = instruction;
-        f.lastCodeSelector = (int) selectorAndOpcode & 0xFFFF;
+        f.lastCodeSelector = (int) opcodeField & 0xFFFF;
         if (!small) {
-            f.lastOpcode = (int) (selectorAndOpcode >>> 16) & 0x7FF;
+            f.lastOpcode = (int) (opcodeField >>> 16) & 0x7FF;
         }
         f.lastOperand = operand;
-        f.lastDataSelector = dataSelector;
+        f.lastDataSelector = (int) dataField & 0xFFFF;
     }
 
     private static void put(Processor cpu, Instruction i, long base, int offset, int size, long value) {

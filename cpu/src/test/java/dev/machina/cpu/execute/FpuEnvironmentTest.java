@@ -1,15 +1,19 @@
 package dev.machina.cpu.execute;
 
+import dev.machina.cpu.InstructionRunner;
 import dev.machina.cpu.LongModeMachine;
+import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.x86.Register;
+import dev.machina.hypervisor.x86.Segment;
+import dev.machina.hypervisor.x86.SegmentRegisters;
 import dev.machina.hypervisor.x86.X86State;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** FXSAVE, FXRSTOR, FNSAVE, FRSTOR, FNSTENV and FLDENV images, laid out as the SDM's tables give them; CPUID. */
+/** FXSAVE, FXRSTOR, FNSAVE, FRSTOR, FNSTENV and FLDENV images, laid out as the SDM's figures give them (protected and real mode); CPUID. */
 class FpuEnvironmentTest {
     private static final long PI = 0xC90F_DAA2_2168_C235L;
     private static final long ONE = Long.MIN_VALUE;
@@ -132,6 +136,45 @@ class FpuEnvironmentTest {
         assertThat(word(0)).isEqualTo(0x0372);
         assertThat(word(0x100)).isEqualTo(0x037F);
         assertThat(word(0x102)).isEqualTo(0x0372);
+    }
+
+    @Test
+    void realModeEnvironmentsHoldLinearPointersAroundTheOpcode() {
+        long code = 0x12340;
+        long data = 0x20000;
+        cpu.machine.memory.writeInt(data + 0x100, Float.floatToIntBits(1.0f));
+        cpu.machine.write(code + 0x10,
+                0xDB, 0xE3,                    // 10 fninit
+                0xD9, 0x06, 0x00, 0x01,        // 12 fld dword [0x100]
+                0xD9, 0x36, 0x00, 0x02,        // 16 fnstenv [0x200]   (14 bytes)
+                0xD9, 0x26, 0x00, 0x02,        // 1A fldenv [0x200]
+                0xD9, 0x36, 0x40, 0x02,        // 1E fnstenv [0x240]
+                0x66, 0xD9, 0x36, 0x00, 0x03); // 22 fnstenv [0x300]   (28 bytes)
+        Segment dataSegment = Segment.realMode((int) (data >>> 4), false);
+        SegmentRegisters reset = SegmentRegisters.reset();
+        SegmentRegisters segments = new SegmentRegisters(Segment.realMode((int) (code >>> 4), true), dataSegment,
+                dataSegment, dataSegment, dataSegment, dataSegment, reset.tr(), reset.ldtr());
+        cpu.machine.runner.forgetCode();
+        assertThat(cpu.machine.runner.run(X86State.reset().withSegments(segments).with(Register.RIP, 0x10), 100, 0x27))
+                .isInstanceOf(InstructionRunner.Completed.class);
+
+        GuestMemory memory = cpu.machine.memory;
+        long fld = code + 0x12;
+        long operand = data + 0x100;
+        int opcode = 0x106; // D9 /0 with ModRM 06
+        assertThat(memory.readShort(data + 0x200) & 0xFFFF).isEqualTo(0x037F);
+        assertThat(memory.readShort(data + 0x206) & 0xFFFF).as("FIP 15:0").isEqualTo(fld & 0xFFFF);
+        assertThat(memory.readShort(data + 0x208) & 0xFFFF).as("FIP 19:16, FOP").isEqualTo((fld >>> 16) << 12 | opcode);
+        assertThat(memory.readShort(data + 0x20A) & 0xFFFF).as("FDP 15:0").isEqualTo(operand & 0xFFFF);
+        assertThat(memory.readShort(data + 0x20C) & 0xFFFF).as("FDP 19:16").isEqualTo((operand >>> 16) << 12);
+        for (int n = 0; n < 14; n += 2) {
+            assertThat(memory.readShort(data + 0x240 + n)).as("FLDENV and FNSTENV again, word %d", n / 2)
+                    .isEqualTo(memory.readShort(data + 0x200 + n));
+        }
+        assertThat(memory.readInt(data + 0x30C) & 0xFFFF_FFFFL).isEqualTo(0xFFFF_0000L | (fld & 0xFFFF));
+        assertThat(memory.readInt(data + 0x310) & 0xFFFF_FFFFL).isEqualTo((fld >>> 16) << 12 | opcode);
+        assertThat(memory.readInt(data + 0x314) & 0xFFFF_FFFFL).isEqualTo(0xFFFF_0000L | (operand & 0xFFFF));
+        assertThat(memory.readInt(data + 0x318) & 0xFFFF_FFFFL).isEqualTo((operand >>> 16) << 12);
     }
 
     @Test
