@@ -57,6 +57,7 @@ public final class SoftFloat {
     private static final int[] PRECISION = {24, 53, 64};
     private static final int[] MIN_EXPONENT = {-126, -1022, -16382};
     private static final int[] MAX_EXPONENT = {127, 1023, 16383};
+    private static final int X87_EXPONENT_WRAP = 24576;
 
     private final int[] kind = new int[2];
     /** Whether loading each latch raised DE, not raised already by an earlier lane of the instruction. */
@@ -77,6 +78,7 @@ public final class SoftFloat {
     private boolean denormalsAreZero;
     private boolean flushToZero;
     private boolean underflowMasked;
+    private boolean overflowMasked;
     private boolean x87;
     private int flags;
     private boolean roundedUp;
@@ -89,19 +91,21 @@ public final class SoftFloat {
 
     /** Starts an SSE instruction under {@code mxcsr}: its rounding, DAZ, FTZ and underflow mask. */
     public void beginSse(int mxcsr) {
-        begin((mxcsr >> 13) & 3, (mxcsr & (1 << 6)) != 0, (mxcsr & (1 << 15)) != 0, (mxcsr & (1 << 11)) != 0, false);
+        begin((mxcsr >> 13) & 3, (mxcsr & (1 << 6)) != 0, (mxcsr & (1 << 15)) != 0, (mxcsr & (1 << 11)) != 0,
+                (mxcsr & (1 << 10)) != 0, false);
     }
 
     /** Starts an x87 instruction under control word {@code control}. */
     public void beginX87(int control) {
-        begin((control >> 10) & 3, false, false, (control & UNDERFLOW) != 0, true);
+        begin((control >> 10) & 3, false, false, (control & UNDERFLOW) != 0, (control & OVERFLOW) != 0, true);
     }
 
-    private void begin(int rounding, boolean daz, boolean ftz, boolean underflowMasked, boolean x87) {
+    private void begin(int rounding, boolean daz, boolean ftz, boolean underflowMasked, boolean overflowMasked, boolean x87) {
         this.rounding = rounding;
         this.denormalsAreZero = daz;
         this.flushToZero = ftz;
         this.underflowMasked = underflowMasked;
+        this.overflowMasked = overflowMasked;
         this.x87 = x87;
         this.flags = 0;
         this.roundedUp = false;
@@ -945,6 +949,10 @@ public final class SoftFloat {
         int discard = 64 - precision;
         roundSignificand(resultHigh, resultLow, discard, sign);
         int roundedExponent = roundCarry ? e + 1 : e;
+        if (roundedExponent > emax && !overflowMasked && format == EXTENDED
+                && roundedExponent - X87_EXPONENT_WRAP <= emax) {
+            return wrapped(roundedExponent - X87_EXPONENT_WRAP, OVERFLOW);
+        }
         if (roundedExponent > emax) {
             flags |= OVERFLOW | INEXACT;
             boolean toInfinity = rounding == NEAREST || (rounding == UP && !sign) || (rounding == DOWN && sign);
@@ -962,6 +970,9 @@ public final class SoftFloat {
             return encode(format, sign, roundedExponent, rounded, false);
         }
         boolean tiny = roundedExponent < emin;
+        if (tiny && !underflowMasked && format == EXTENDED && roundedExponent + X87_EXPONENT_WRAP >= emin) {
+            return wrapped(roundedExponent + X87_EXPONENT_WRAP, UNDERFLOW);
+        }
         if (flushToZero && tiny && underflowMasked) {
             flags |= UNDERFLOW | INEXACT;
             return encode(format, sign, 0, 0, true);
@@ -989,6 +1000,18 @@ public final class SoftFloat {
             flags |= UNDERFLOW;
         }
         return encode(format, sign, emin, rounded, rounded >= 0);
+    }
+
+    /**
+     * The x87's response to an unmasked overflow or underflow into a register: the rounded
+     * significand with the exponent brought back into range by 2^∓24576, so that the handler
+     * can still tell the true result (SDM vol. 1, 8.5.4 and 8.5.5). A result too far out even
+     * for that gets the masked response instead.
+     */
+    private long wrapped(int exponent, int exception) {
+        flags |= exception | (roundInexact ? INEXACT : 0);
+        roundedUp = roundInexact && roundIncrement;
+        return encode(EXTENDED, resultNegative, exponent, rounded, false);
     }
 
     /** Rounds high:low to keep all but the low {@code discard} bits of high. */

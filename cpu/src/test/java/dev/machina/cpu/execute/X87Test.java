@@ -307,6 +307,36 @@ class X87Test {
     }
 
     @Test
+    void anUnmaskedOverflowOrUnderflowIntoARegisterWrapsTheExponentBy24576() {
+        int overflow = 1 << 3;
+        int underflow = 1 << 4;
+        // fld tbyte [rbx]; fmul st0, st0; fnstsw ax; fnclex; fstp tbyte [rbx+0x10]
+        int[] square = {0xDB, 0x2B, 0xD8, 0xC8, 0xDF, 0xE0, 0xDB, 0xE2, 0xDB, 0x7B, 0x10};
+        extendedAt(0, 16383 + 10000, Long.MIN_VALUE); // 2^10000
+        X86State unmasked = x87(0x037F & ~overflow, square);
+        assertThat(status(unmasked) & (overflow | ES)).isEqualTo(overflow | ES);
+        assertThat(wordAt(0x18)).as("2^20000 scaled by 2^-24576").isEqualTo(16383 + 20000 - 24576);
+        assertThat(cpu.scratch(0x10)).isEqualTo(Long.MIN_VALUE);
+
+        X86State masked = x87(0x037F, square);
+        assertThat(status(masked) & (overflow | ES)).isEqualTo(overflow);
+        assertThat(wordAt(0x18)).as("infinity").isEqualTo(0x7FFF);
+
+        extendedAt(0, 16383 - 10000, Long.MIN_VALUE); // 2^-10000
+        X86State tiny = x87(0x037F & ~underflow, square);
+        assertThat(status(tiny) & (underflow | ES)).isEqualTo(underflow | ES);
+        assertThat(wordAt(0x18)).as("2^-20000 scaled by 2^24576").isEqualTo(16383 - 20000 + 24576);
+        assertThat(cpu.scratch(0x10)).isEqualTo(Long.MIN_VALUE);
+
+        // fld tbyte [rbx] (the scale); fld1; fscale; fnstsw ax; fnclex; fstp tbyte [rbx+0x10]
+        int[] scale = {0xDB, 0x2B, 0xD9, 0xE8, 0xD9, 0xFD, 0xDF, 0xE0, 0xDB, 0xE2, 0xDB, 0x7B, 0x10};
+        extendedAt(0, 16383 + 15, 50_000L << 48); // 50000
+        X86State tooFar = x87(0x037F & ~overflow, scale);
+        assertThat(status(tooFar) & (overflow | ES | C1)).as("2^50000 is out of range even wrapped").isEqualTo(overflow | ES | C1);
+        assertThat(wordAt(0x18)).as("infinity, as when masked").isEqualTo(0x7FFF);
+    }
+
+    @Test
     void roundingScalingExtractingAndRemainders() {
         cpu.scratch(0, bits(-2.5)).scratch(8, bits(3.0)).scratch(0x10, bits(17.25)).scratch(0x18, bits(5.0))
                 .scratch(0x20, bits(12.0));
