@@ -370,7 +370,7 @@ public final class SoftFloat {
         return true;
     }
 
-    /** The result latch set to {@code value} (a result computed by Java's Math), raising nothing. */
+    /** The result latch set to {@code value}, exactly, raising nothing. */
     public void setResult(double value) {
         int before = flags;
         load(0, DOUBLE, Double.doubleToRawLongBits(value));
@@ -378,24 +378,32 @@ public final class SoftFloat {
         passThrough();
     }
 
-    /** Latch {@code which} rounded to the nearest double, for Java's Math; the flags are left alone. */
-    public double peekDouble(int which) {
-        boolean sign = negative[which];
-        return switch (kind[which]) {
-            case ZERO -> sign ? -0.0 : 0.0;
-            case INFINITE -> sign ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
-            case FINITE -> {
-                long m = significand[which];
-                long kept = m >>> 11;
-                long rest = m & 0x7FF;
-                if (rest > 0x400 || (rest == 0x400 && (kept & 1) != 0)) {
-                    kept++;
-                }
-                double magnitude = Math.scalb((double) kept, exponent[which] - 52);
-                yield sign ? -magnitude : magnitude;
-            }
-            default -> Double.NaN;
-        };
+    /**
+     * The result latch set to ±{@code high}:{@code low} × 2^({@code exponent} − 63), {@code high}
+     * with its top bit set and the last bit of {@code low} sticky; raises nothing. The x87
+     * transcendentals deliver their results so.
+     */
+    void setResult(boolean negative, int exponent, long high, long low) {
+        resultKind = FINITE;
+        resultNegative = negative;
+        resultExponent = exponent;
+        resultHigh = high;
+        resultLow = low;
+    }
+
+    /** The unbiased exponent of finite, nonzero latch {@code which}: its value is significand × 2^(exponent − 63). */
+    int exponentOf(int which) {
+        return exponent[which];
+    }
+
+    /** The significand of finite, nonzero latch {@code which}, its integer bit at the top. */
+    long significandOf(int which) {
+        return significand[which];
+    }
+
+    /** The result latch set to a signed zero. */
+    public void setZero(boolean sign) {
+        special(ZERO, sign);
     }
 
     /** The result latch set to an infinity (FXTRACT of zero gives -∞ as the exponent). */

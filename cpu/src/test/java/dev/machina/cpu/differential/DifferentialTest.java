@@ -43,7 +43,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the shift group's /6), 16-bit SHLD/SHRD by more than 16 and BSWAP of a 16-bit register
  * (undefined results); RCPPS, RCPSS, RSQRTPS and RSQRTSS (approximations whose bits are
  * model-specific); the x87 transcendentals (FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X,
- * FYL2XP1: the Java CPU computes them in double precision), FPREM, FPREM1, FSCALE, FXTRACT and
+ * FYL2XP1: the Java CPU rounds the exact value, hardware's microcode is within an ulp of it and
+ * its C1 follows its own approximation), FPREM, FPREM1, FSCALE, FXTRACT and
  * FBLD/FBSTP; C1 after FCOMI, FUCOMI and FCMOVcc (the SDM clears it, AMD keeps it); RCX, RSI
  * and RDI after a 32-bit-address REP with ECX 0 (Intel zero-extends them, AMD and the SDM write
  * nothing).

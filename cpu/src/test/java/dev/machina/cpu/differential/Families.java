@@ -426,8 +426,8 @@ final class Families {
 
     // ---- x87 -------------------------------------------------------------------------------------------
     // Left out: the transcendentals (FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X, FYL2XP1),
-    // which the Java CPU computes in double precision, not to the hardware's 64-bit significand,
-    // and FPREM/FPREM1/FSCALE/FXTRACT, which are outside the basics the differential test covers.
+    // whose last bit and C1 are model-specific (the Java CPU rounds the exact value; hardware is
+    // within an ulp of it), and FPREM/FPREM1/FSCALE/FXTRACT, which are outside the basics the differential test covers.
 
     /** An x87 instruction with a memory operand of {@code bytes} bytes: {@code opcode /extension}. */
     private static Template x87Memory(String mnemonic, int opcode, int extension, int bytes, X87 behaviour) {
