@@ -27,8 +27,8 @@ public final class SystemRegisters {
     private static final int TOPOLOGY_CORE = 2;
     /** CPUID leaf 1 ECX: CMPXCHG16B and POPCNT. */
     static final int FEATURES_ECX = bit(13) | bit(23);
-    /** CPUID 0x80000001 EDX: SYSCALL, NX, RDTSCP, long mode. */
-    static final int EXTENDED_EDX = bit(11) | bit(20) | bit(27) | bit(29);
+    /** CPUID 0x80000001 EDX: SYSCALL, NX, 1 GiB pages, RDTSCP, long mode. */
+    static final int EXTENDED_EDX = bit(11) | bit(20) | bit(26) | bit(27) | bit(29);
     /** CPUID 0x80000001 ECX: LAHF/SAHF in 64-bit mode, LZCNT. */
     static final int EXTENDED_ECX = bit(0) | bit(5);
     /** CPUID leaf 1 ECX with a local APIC: its TSC-deadline timer. */

@@ -101,4 +101,17 @@ class PagingTest {
             assertThat(fault.errorCode()).isEqualTo(0b101);
         });
     }
+
+    @Test
+    void aOneGigabytePageMapsThroughThePageDirectoryPointerEntry() {
+        long pdpte = 0x2000 + 8; // the second gigabyte of linear addresses
+        machine.memory.writeLong(pdpte, 0x0 | 0x80 | 0x7); // PS: 1 GiB at physical 0
+        machine.memory.writeLong(0x40008, 0x1234);
+        X86State after = machine.completes(machine.start().with(Register.RBX, 0x99),
+                0x48, 0x8B, 0x04, 0x25, 0x08, 0x00, 0x04, 0x40,  // mov rax, [0x40040008]
+                0x48, 0x89, 0x1C, 0x25, 0x10, 0x00, 0x04, 0x40); // mov [0x40040010], rbx
+        assertThat(after.get(Register.RAX)).isEqualTo(0x1234);
+        assertThat(machine.memory.readLong(0x40010)).isEqualTo(0x99);
+        assertThat(machine.memory.readLong(pdpte) & (ACCESSED | DIRTY)).isEqualTo(ACCESSED | DIRTY);
+    }
 }
