@@ -18,6 +18,7 @@ import dev.machina.cpu.mmu.PhysicalBus;
 import dev.machina.cpu.state.CpuState;
 import dev.machina.cpu.state.DebugRegisters;
 import dev.machina.cpu.state.Flags;
+import dev.machina.cpu.state.SegmentRegister;
 import dev.machina.cpu.state.X87Registers;
 import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.ExitCounters;
@@ -39,6 +40,11 @@ public final class Processor {
     /** Thrown when a LOCKed compare-and-set lost a race: the instruction runs again from scratch. */
     private static final RuntimeException LOCK_RETRY = new RuntimeException("locked access retry", null, false, false) {
     };
+    /** A 32- or 64-bit TSS, available or busy (types 9 and 11; the S bit clear). */
+    private static final int TSS_TYPE_MASK = 0x1D;
+    private static final int TSS_TYPE = 0x9;
+    /** Where the TSS holds the offset of its I/O permission bitmap. */
+    private static final int TSS_BITMAP_BASE = 0x66;
     /** Added to the fetch key when the code was fetched at CPL 3. */
     private static final int USER_FETCH = 128;
 
@@ -771,9 +777,36 @@ public final class Processor {
         }
     }
 
-    /** Requires I/O privilege (CPL <= IOPL); there is no I/O permission bitmap yet. */
+    /** Requires I/O privilege (CPL <= IOPL) for CLI and STI, else #GP(0). */
     public void requireIoPrivilege() {
-        if (state.protectedMode() && state.cpl() > ((state.flags.get() & Flags.IOPL) >>> 12)) {
+        if (!hasIoPrivilege()) {
+            throw CpuException.generalProtection();
+        }
+    }
+
+    private boolean hasIoPrivilege() {
+        return !state.protectedMode() || state.cpl() <= ((state.flags.get() & Flags.IOPL) >>> 12);
+    }
+
+    /**
+     * IN, OUT, INS and OUTS of {@code size} bytes at {@code port}: allowed with I/O privilege,
+     * and without it where the I/O permission bitmap of the TSS has a clear bit for every one of
+     * the ports (Linux's ioperm() grants ports so); else #GP(0), as for a bitmap the TSS's limit cuts off.
+     */
+    public void requirePortAccess(int port, int size) {
+        if (hasIoPrivilege()) {
+            return;
+        }
+        SegmentRegister task = state.tr;
+        boolean wideTss = (task.attributes & TSS_TYPE_MASK) == TSS_TYPE && task.limit >= TSS_BITMAP_BASE + 1;
+        if (!wideTss) {
+            throw CpuException.generalProtection();
+        }
+        long offset = readSystem(task.base + TSS_BITMAP_BASE, 2) + (port >>> 3);
+        if (offset + 1 > Integer.toUnsignedLong(task.limit)) {
+            throw CpuException.generalProtection();
+        }
+        if ((readSystem(task.base + offset, 2) >>> (port & 7) & ((1 << size) - 1)) != 0) {
             throw CpuException.generalProtection();
         }
     }

@@ -26,14 +26,14 @@ public final class InputOutput {
     }
 
     private static void input(Processor cpu, Instruction i, int port) {
-        cpu.requireIoPrivilege();
         int size = Math.min(i.operandSize(), 4);
+        cpu.requirePortAccess(port, size);
         cpu.state.write(CpuState.RAX, size, cpu.readPort(port, size));
     }
 
     private static void output(Processor cpu, Instruction i, int port) {
-        cpu.requireIoPrivilege();
         int size = Math.min(i.operandSize(), 4);
+        cpu.requirePortAccess(port, size);
         cpu.writePort(port, size, cpu.state.read(CpuState.RAX, size));
     }
 }

@@ -45,13 +45,17 @@ public final class Strings {
     }
 
     public static void ins(Processor cpu, Instruction i) {
-        cpu.requireIoPrivilege();
+        requirePortAccess(cpu, i);
         repeat(cpu, i, Strings::inputElement);
     }
 
     public static void outs(Processor cpu, Instruction i) {
-        cpu.requireIoPrivilege();
+        requirePortAccess(cpu, i);
         repeat(cpu, i, Strings::outputElement);
+    }
+
+    private static void requirePortAccess(Processor cpu, Instruction i) {
+        cpu.requirePortAccess((int) cpu.state.read(CpuState.RDX, 2), Math.min(i.operandSize(), 4));
     }
 
     private static void repeat(Processor cpu, Instruction i, Element element) {

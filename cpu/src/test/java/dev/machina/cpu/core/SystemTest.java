@@ -1,6 +1,7 @@
 package dev.machina.cpu.core;
 
 import dev.machina.cpu.InstructionRunner.Completed;
+import dev.machina.cpu.InstructionRunner.Faulted;
 import dev.machina.cpu.InstructionRunner.Outcome;
 import dev.machina.cpu.InstructionRunner.TripleFaulted;
 import dev.machina.cpu.LongModeMachine;
@@ -81,6 +82,37 @@ class SystemTest {
         assertThat(after.segments().cs().selector()).isEqualTo(0x2B);
         assertThat(after.segments().cs().dpl()).isEqualTo(3);
         assertThat(after.segments().ss().selector()).isEqualTo(0x23);
+    }
+
+    @Test
+    void theIoPermissionBitmapLetsUserCodeReachTheGrantedPortsOnly() {
+        long tss = 0x31000;
+        int bitmap = 0x68;
+        int limit = bitmap + 0x400 / 8; // the map covers ports 0-0x3FF
+        machine.memory.writeShort(tss + 0x66, (short) bitmap);
+        for (int b = 0; b < 0x400 / 8; b++) {
+            machine.memory.writeByte(tss + bitmap + b, (byte) 0xFF);
+        }
+        machine.memory.writeByte(tss + bitmap + 0x80 / 8, (byte) 0xFC); // ports 0x80 and 0x81 granted
+        SegmentRegisters kernel = machine.start().segments();
+        Segment userCode = new Segment(0x2B, 0, kernel.cs().limit(), kernel.cs().accessRights() | 3 << 5);
+        Segment userData = new Segment(0x23, 0, kernel.ds().limit(), kernel.ds().accessRights() | 3 << 5);
+        X86State user = machine.start().withSegments(new SegmentRegisters(userCode, userData, userData, userData, userData,
+                userData, Segment.taskState(0x30, tss, limit), kernel.ldtr()));
+
+        assertThat(machine.run(user.with(Register.RDX, 0x80), 0xE6, 0x80, 0xE4, 0x81, 0x66, 0xEF)) // out 0x80, al; in al, 0x81; out dx, ax
+                .as("the granted ports").isInstanceOf(Completed.class);
+        assertDenied(machine.run(user, 0xE4, 0x82), "in al, 0x82");
+        assertDenied(machine.run(user.with(Register.RDX, 0x7F), 0x66, 0xEF), "out dx, ax to 0x7F-0x80");
+        assertDenied(machine.run(user.with(Register.RDX, 0x400), 0xEC), "in al, dx beyond the map");
+        assertThat(machine.run(machine.start(), 0xE4, 0x82)).as("ring 0 needs no map").isInstanceOf(Completed.class);
+    }
+
+    private static void assertDenied(Outcome outcome, String what) {
+        assertThat(outcome).as(what).isInstanceOfSatisfying(Faulted.class, fault -> {
+            assertThat(fault.vector()).isEqualTo(13);
+            assertThat(fault.errorCode()).isZero();
+        });
     }
 
     @Test
