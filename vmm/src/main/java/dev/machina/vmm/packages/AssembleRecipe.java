@@ -30,6 +30,11 @@ public record AssembleRecipe(List<String> sources, @JsonProperty("linker-script"
     }
 
     @Override
+    public List<String> outputs() {
+        return List.of(output);
+    }
+
+    @Override
     public void build(Path packageDirectory, Path outputDirectory, Tools tools) {
         List<String> objects = new ArrayList<>();
         for (String source : sources) {

@@ -33,7 +33,11 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
                                 String init) implements Recipe {
     static final String KIND = "debian-linux";
     public static final String KERNEL_FILE = "vmlinuz";
-    public static final String INITRD_FILE = "initrd.gz";
+    /**
+     * Uncompressed: the kernel copies a cpio archive straight into its root file system, where a
+     * compressed one would cost it inflating (about 8% of linux_guest's boot on the Java CPU).
+     */
+    public static final String INITRD_FILE = "initrd.cpio";
     public static final String MODULE_LIST = "etc/modules.load";
 
     private static final String KERNEL_PACKAGE_PREFIX = "linux-image-";
@@ -50,6 +54,11 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
     @Override
     public List<String> inputs() {
         return List.of(init);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(KERNEL_FILE, INITRD_FILE);
     }
 
     @Override
@@ -88,7 +97,7 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
             }
             addModules(initramfs, kernelDeb, unpacked.resolve(kernelPackage), tools);
             tools.report("writing the initramfs");
-            initramfs.writeGzip(outputDirectory.resolve(INITRD_FILE));
+            initramfs.write(outputDirectory.resolve(INITRD_FILE));
             GuestPackage.deleteTree(unpacked);
         } catch (DebianException e) {
             throw new PackageException(e.getMessage());

@@ -60,7 +60,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
 
     /**
      * Builds the package's artifacts unless the output directory already holds a build of the same
-     * recipe and inputs (or {@code force}). Returns whether it built.
+     * recipe and inputs with all its outputs (or {@code force}). Returns whether it built.
      */
     public boolean build(Consumer<String> progress, boolean force) {
         Optional<Recipe> recipe = recipe();
@@ -70,7 +70,8 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         String hash = inputHash(recipe.get());
         Path stamp = outputDirectory.resolve(STAMP_FILE);
         try {
-            if (!force && Files.exists(stamp) && Files.readString(stamp).strip().equals(hash)) {
+            if (!force && Files.exists(stamp) && Files.readString(stamp).strip().equals(hash)
+                    && recipe.get().outputs().stream().allMatch(output -> Files.exists(outputDirectory.resolve(output)))) {
                 return false;
             }
             progress.accept(name + ": building into " + outputDirectory);

@@ -19,6 +19,9 @@ public sealed interface Recipe permits AssembleRecipe, DebianLinuxRecipe {
     /** The files in the package directory the build reads; their contents decide whether a build is current. */
     List<String> inputs();
 
+    /** The files the build writes into the output directory; a build missing one is not current. */
+    List<String> outputs();
+
     /**
      * Builds from {@code packageDirectory} into the empty {@code outputDirectory}, running each
      * step through {@code tools}, which reports it.

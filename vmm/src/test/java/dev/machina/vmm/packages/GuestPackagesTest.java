@@ -90,7 +90,7 @@ class GuestPackagesTest {
     }
 
     @Test
-    void buildsOnceAndAgainWhenAnInputChanges() throws IOException {
+    void buildsOnceAndAgainWhenAnInputChangesOrAnOutputIsMissing() throws IOException {
         assumeBinutils();
         writePackage(repository.resolve("packages/tiny"), RECIPE);
         GuestPackage tiny = packages.locate("tiny");
@@ -106,6 +106,10 @@ class GuestPackagesTest {
         Files.writeString(tiny.directory().resolve("tiny.S"), PROGRAM + "nop\n");
         assertThat(tiny.build(progress::add, false)).isTrue();
         assertThat(tiny.build(progress::add, false)).isFalse();
+
+        Files.delete(elf);
+        assertThat(tiny.build(progress::add, false)).as("an output gone from the cache").isTrue();
+        assertThat(elf).exists();
     }
 
     @Test

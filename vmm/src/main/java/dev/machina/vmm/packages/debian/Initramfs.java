@@ -14,10 +14,9 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
 
 /**
- * An initial RAM file system for Linux: a gzip-compressed cpio archive in the "newc" format
+ * An initial RAM file system for Linux: a cpio archive in the "newc" format
  * (Documentation/driver-api/early-userspace/buffer-format.rst) of directories, files, symbolic
  * links and device nodes, all owned by root. Parent directories are added (mode 0755) before
  * their first child, as the kernel's unpacker needs them to exist.
@@ -94,9 +93,9 @@ public final class Initramfs {
         return nodes.values();
     }
 
-    /** Writes the gzip-compressed archive to {@code target}. */
-    public void writeGzip(Path target) throws IOException {
-        try (OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(target)))) {
+    /** Writes the archive to {@code target}. */
+    public void write(Path target) throws IOException {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target))) {
             write(out);
         }
     }
