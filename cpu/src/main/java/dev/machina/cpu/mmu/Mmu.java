@@ -33,6 +33,8 @@ public final class Mmu {
     private static final long PTE_GLOBAL = 1L << 8;
     private static final long PTE_NX = 1L << 63;
     private static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
+    /** Physical address bits 51:40, above the MAXPHYADDR of 40 that CPUID reports. */
+    private static final long ABOVE_PHYSICAL_ADDRESS = 0x000F_F000_0000_0000L;
 
     private final CpuState state;
     private final PhysicalBus bus;
@@ -224,6 +226,9 @@ public final class Mmu {
             if ((entry & PTE_PRESENT) == 0) {
                 throw fault(linear, access, user, 0);
             }
+            if ((entry & reservedBits(level, entrySize, entry)) != 0) {
+                throw fault(linear, access, user, PageFault.PRESENT | PageFault.RESERVED);
+            }
             if ((entry & PTE_NX) != 0) {
                 if (!nxEnabled) {
                     throw fault(linear, access, user, PageFault.PRESENT | PageFault.RESERVED);
@@ -256,6 +261,27 @@ public final class Mmu {
             table = entry & (entrySize == 4 ? 0xFFFF_F000L : ADDRESS_MASK);
         }
         throw new IllegalStateException("page walk ended without a leaf");
+    }
+
+    /**
+     * The bits of a present paging entry that must be clear: in 8-byte entries the address bits
+     * above MAXPHYADDR (40, as CPUID 0x80000008 says), PS in a PML4 entry, and the address bits
+     * below a large page's alignment (PAT aside); in a 4 MiB 32-bit entry bit 21.
+     */
+    private static long reservedBits(int level, int entrySize, long entry) {
+        boolean large = (entry & PTE_LARGE) != 0;
+        if (entrySize == 4) {
+            return level == 2 && large ? 1L << 21 : 0;
+        }
+        long reserved = ABOVE_PHYSICAL_ADDRESS;
+        if (level == 4) {
+            reserved |= PTE_LARGE;
+        } else if (level == 3 && large) {
+            reserved |= 0x3FFF_E000L;
+        } else if (level == 2 && large) {
+            reserved |= 0x1F_E000L;
+        }
+        return reserved;
     }
 
     private boolean canWrite(boolean user, boolean writable) {

@@ -114,4 +114,21 @@ class PagingTest {
         assertThat(machine.memory.readLong(0x40010)).isEqualTo(0x99);
         assertThat(machine.memory.readLong(pdpte) & (ACCESSED | DIRTY)).isEqualTo(ACCESSED | DIRTY);
     }
+
+    @Test
+    void reservedBitsInAPresentEntryFaultWithTheReservedBit() {
+        machine.memory.writeLong(PAGE_TABLE, 0x5000 | 1L << 45 | 0x7); // an address bit above MAXPHYADDR (40)
+        assertReservedFault(machine.run(machine.start(), 0x48, 0x8B, 0x04, 0x25, 0x08, 0x00, 0x20, 0x00)); // mov rax, [0x200008]
+
+        machine.memory.writeLong(0x3008, 0x20_2000 | 0x80 | 0x7); // a 2 MiB page with address bit 13 set (bit 12 would be PAT)
+        assertReservedFault(machine.run(machine.start(), 0x48, 0x8B, 0x04, 0x25, 0x08, 0x00, 0x20, 0x00));
+    }
+
+    private static void assertReservedFault(dev.machina.cpu.InstructionRunner.Outcome outcome) {
+        assertThat(outcome).isInstanceOfSatisfying(Faulted.class, fault -> {
+            assertThat(fault.vector()).isEqualTo(14);
+            assertThat(fault.errorCode()).as("present, reserved bit").isEqualTo(0b1001);
+            assertThat(fault.faultAddress()).isEqualTo(0x200008);
+        });
+    }
 }
