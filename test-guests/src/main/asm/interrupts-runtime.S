@@ -3,7 +3,7 @@
 .include "test-device.inc"
 
 .text
-.globl interrupts_init, interrupts_taken
+.globl interrupts_init, interrupts_taken, interrupts_by_vector
 
 # Loads the IDT, enables the local APIC and masks its LINT0 (so an unprogrammed 8259 PIC, which
 # KVM wires there as ExtINT, delivers nothing), routes IOAPIC line ROUTED_GSI to ROUTED_VECTOR (edge,
@@ -70,6 +70,10 @@ interrupt_common:
     jb exception
     out %eax, $PORT_VECTOR
     incq interrupts_taken(%rip)
+    push %rbx
+    lea interrupts_by_vector(%rip), %rbx
+    incq (%rbx, %rax, 8)
+    pop %rbx
     mov $(LAPIC_BASE + LAPIC_EOI), %eax
     movl $0, (%rax)
     pop %rax
@@ -102,3 +106,6 @@ idt:
     .skip 256 * 16
 interrupts_taken:
     .quad 0
+    .balign 8
+interrupts_by_vector:
+    .skip 256 * 8
