@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <p>The regular suite runs {@value #DEFAULT_CASES} cases from a fixed seed. Fuzzing is the same
  * test with more cases and another seed:
  * <pre>
- * ./mvnw -q -B -ntp -o -pl cpu test -Dtest=DifferentialTest -Dsurefire.failIfNoSpecifiedTests=false \
+ * ./mvnw -q -B -ntp -pl cpu -am test -Dtest=DifferentialTest -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dmachina.fuzz.cases=1000000 -Dmachina.fuzz.seed=$RANDOM
  * </pre>
  * and optionally {@code -Dmachina.fuzz.families=arithmetic,shifts} (the {@link Families} to draw
