@@ -4,6 +4,7 @@ import dev.machina.cpu.InstructionRunner.Completed;
 import dev.machina.cpu.InstructionRunner.Outcome;
 import dev.machina.cpu.InstructionRunner.TripleFaulted;
 import dev.machina.cpu.LongModeMachine;
+import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.x86.DescriptorTable;
 import dev.machina.hypervisor.x86.Register;
 import dev.machina.hypervisor.x86.Segment;
@@ -23,9 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A misbehaving guest cannot break the core: random bytes run as code, with exceptions delivered
  * through the IDT, end only as the architecture allows (completion, HLT or a triple fault), never
- * with a host exception. In ring 0 the random code may wreck its own page tables and descriptor
- * tables; in ring 3, under handlers that step over the faulting byte, it runs on for thousands of
- * instructions through every decoder path and fault.
+ * with a host exception. In ring 0 (64-bit, 32-bit protected and real mode) the random code may
+ * wreck its own page tables and descriptor tables; in ring 3, under handlers that step over the
+ * faulting byte, it runs on for thousands of instructions through every decoder path and fault.
  */
 class RandomCodeTest {
     private static final long IDT = 0x30000;
@@ -90,6 +91,34 @@ class RandomCodeTest {
             completed += outcome instanceof Completed ? 1 : 0;
         }
         assertThat(completed).as("runs that did not wreck the machine").isPositive();
+    }
+
+    @Test
+    void randomRealAndProtectedModeCodeEndsOnlyInArchitecturalWays() {
+        // 0x18: flat 32-bit code, 0x20: flat data, beside the machine's 64-bit descriptors.
+        machine.memory.writeLong(LongModeMachine.GDT + 0x18, 0x00CF_9B00_0000_FFFFL);
+        machine.memory.writeLong(LongModeMachine.GDT + 0x20, 0x00CF_9300_0000_FFFFL);
+        Segment realCode = Segment.realMode((int) (LongModeMachine.CODE >>> 4), true);
+        Segment realData = Segment.realMode(0, false);
+        SegmentRegisters reset = SegmentRegisters.reset();
+        X86State real = X86State.reset().withSegments(new SegmentRegisters(realCode, realData, realData, realData,
+                realData, realData, reset.tr(), reset.ldtr())).with(Register.RIP, 0).with(Register.RSP, 0x7000);
+        X86State protectedMode = real.withSegments(SegmentRegisters.flat32(0x18))
+                .withControl(ControlRegisters.protectedMode())
+                .withGdt(new DescriptorTable(LongModeMachine.GDT, 0x27))
+                .withIdt(new DescriptorTable(RANDOM_KERNEL_CODE, 0x7FF))
+                .with(Register.RIP, LongModeMachine.CODE).with(Register.RSP, 0x7F000);
+        for (int n = 0; n < 20_000; n++) {
+            if (n % 500 == 0) {
+                fillRandomly(RANDOM_KERNEL_CODE, 0x30000);
+                fillRandomly(0, 0x400); // the real-mode interrupt vector table
+            }
+            fillRandomly(LongModeMachine.CODE, 16);
+            machine.runner.forgetCode();
+            X86State start = withRandomRegisters(n % 2 == 0 ? real : protectedMode);
+            Outcome outcome = machine.runner.runDelivering(start, 64, -1);
+            assertThat(outcome).isInstanceOfAny(Completed.class, TripleFaulted.class);
+        }
     }
 
     @Test
