@@ -63,6 +63,7 @@ public final class X86Platform {
         guest.setMemoryTrap(new AddressRange(X86MemoryMap.BOOT_TIMER_BASE, BootTimer.SIZE),
                 new BootTimer(System::nanoTime, control::bootMarker));
         guest.setIoTrap(new AddressRange(AcpiPm1.BASE, AcpiPm1.PORTS), new AcpiPm1(control));
+        guest.setIoTrap(new AddressRange(AcpiPmTimer.PORT, AcpiPmTimer.PORTS), new AcpiPmTimer(System::nanoTime));
         I8042 i8042 = new I8042(control);
         guest.setIoTrap(new AddressRange(I8042.DATA_PORT, 1), i8042.dataPort());
         guest.setIoTrap(new AddressRange(I8042.COMMAND_PORT, 1), i8042.commandPort());

@@ -1,6 +1,7 @@
 package dev.machina.vmm.arch.x86.acpi;
 
 import dev.machina.vmm.arch.x86.AcpiPm1;
+import dev.machina.vmm.arch.x86.AcpiPmTimer;
 
 import java.util.OptionalInt;
 
@@ -41,11 +42,12 @@ public record AcpiConfig(int cpus, int pm1aEventPort, int pm1aControlPort, Optio
     }
 
     /**
-     * PM1a blocks where {@link AcpiPm1} serves them (0x600 and 0x604), no PM timer, the SCI on IRQ 9, reset through the i8042 and
-     * IOAPIC id 0 (its reset value; IOAPIC ids and local APIC ids are separate name spaces).
+     * PM1a blocks where {@link AcpiPm1} serves them (0x600 and 0x604), the PM timer where
+     * {@link AcpiPmTimer} counts (0x608), the SCI on IRQ 9, reset through the i8042 and IOAPIC id 0
+     * (its reset value; IOAPIC ids and local APIC ids are separate name spaces).
      */
     public static AcpiConfig defaults(int cpus) {
-        return new AcpiConfig(cpus, DEFAULT_PM1A_EVENT_PORT, DEFAULT_PM1A_CONTROL_PORT, OptionalInt.empty(),
+        return new AcpiConfig(cpus, DEFAULT_PM1A_EVENT_PORT, DEFAULT_PM1A_CONTROL_PORT, OptionalInt.of(AcpiPmTimer.PORT),
                 DEFAULT_SCI_IRQ, ResetRegister.KEYBOARD_CONTROLLER, 0);
     }
 
