@@ -41,6 +41,20 @@ public final class Tsc {
         offset = value - (clock.getAsLong() - origin) * TICKS_PER_NANOSECOND;
     }
 
+    /**
+     * IA32_TSC_ADJUST: how far writes have moved this counter from the guest-wide one. A write of
+     * IA32_TSC changes it by as much as it moves the counter, as the SDM has it, and it is just
+     * the offset.
+     */
+    public long adjustment() {
+        return offset;
+    }
+
+    /** A write of IA32_TSC_ADJUST: the counter moves by the change. */
+    public void adjust(long value) {
+        offset = value;
+    }
+
     /** What the counter reads at host time {@code nanoTime}. */
     public long ticksAt(long nanoTime) {
         return (nanoTime - origin) * TICKS_PER_NANOSECOND + offset;

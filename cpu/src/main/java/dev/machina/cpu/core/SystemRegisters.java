@@ -35,6 +35,8 @@ public final class SystemRegisters {
     static final int TSC_DEADLINE_FEATURE = bit(24);
     /** CPUID 0x80000007 EDX: the TSC is invariant. */
     static final int INVARIANT_TSC = bit(8);
+    /** CPUID leaf 7 EBX: the IA32_TSC_ADJUST MSR. */
+    static final int STRUCTURED_EBX = bit(1);
     /** CPUID leaf 7 ECX: RDPID. */
     static final int STRUCTURED_ECX = bit(22);
     /** CPUID leaf 7 EDX: the IA32_ARCH_CAPABILITIES MSR exists. */
@@ -146,6 +148,7 @@ public final class SystemRegisters {
         ModelSpecificRegisters m = state.msrs;
         return switch (index) {
             case Msr.IA32_TSC -> timeStamp();
+            case Msr.IA32_TSC_ADJUST -> tsc.adjustment();
             case Msr.IA32_APIC_BASE -> cpu.apic() != null ? cpu.apic().apicBase() : apicBaseWithoutApic;
             case Msr.IA32_TSC_DEADLINE -> cpu.apic() != null ? cpu.apic().tscDeadline() : 0;
             case Msr.IA32_MISC_ENABLE -> m.miscEnable;
@@ -189,6 +192,7 @@ public final class SystemRegisters {
         ModelSpecificRegisters m = state.msrs;
         switch (index) {
             case Msr.IA32_TSC -> tsc.write(value);
+            case Msr.IA32_TSC_ADJUST -> tsc.adjust(value);
             case Msr.IA32_APIC_BASE -> {
                 if (cpu.apic() != null) {
                     cpu.apic().setApicBase(value);
@@ -337,6 +341,7 @@ public final class SystemRegisters {
             }
             case 7 -> {
                 if ((int) r[CpuState.RCX] == 0) {
+                    ebx = STRUCTURED_EBX;
                     ecx = STRUCTURED_ECX;
                     edx = STRUCTURED_EDX;
                 }

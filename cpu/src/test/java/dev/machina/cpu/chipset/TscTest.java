@@ -29,6 +29,17 @@ class TscTest {
     }
 
     @Test
+    void tscAdjustFollowsWritesOfTheCounterAndMovesItWhenWritten() {
+        Tsc tsc = new Tsc(clock, 1_000);
+        clock.set(1_500);
+        assertThat(tsc.adjustment()).isZero();
+        tsc.write(1_000_000); // the counter read 1,000
+        assertThat(tsc.adjustment()).as("IA32_TSC_ADJUST after a TSC write").isEqualTo(999_000);
+        tsc.adjust(999_100);
+        assertThat(tsc.read()).as("moved by the change of IA32_TSC_ADJUST").isEqualTo(1_000_100);
+    }
+
+    @Test
     void convertsBothWaysRoundingUpToTheNextNanosecond() {
         Tsc tsc = new Tsc(clock, 1_000);
         clock.set(1_500);

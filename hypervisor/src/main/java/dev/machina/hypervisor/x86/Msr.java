@@ -3,6 +3,7 @@ package dev.machina.hypervisor.x86;
 /** Model-specific register indices Machina reads or writes by name. */
 public final class Msr {
     public static final int IA32_TSC = 0x10;
+    public static final int IA32_TSC_ADJUST = 0x3B;
     public static final int IA32_APIC_BASE = 0x1B;
     public static final int IA32_MISC_ENABLE = 0x1A0;
     public static final int IA32_PAT = 0x277;
