@@ -145,8 +145,22 @@ abstract class LinuxGuestTest {
         assertThat(guestSeconds).isBetween(Instant.now().getEpochSecond() - 300, Instant.now().getEpochSecond() + 300);
     }
 
+    /**
+     * The kernel keeps time with the TSC (or KVM's paravirtual clock), not with jiffies, and runs
+     * tickless: a slow CPU's late ticks once made it mark the TSC unstable and an idle guest take
+     * 250 timer interrupts a second.
+     */
     @Test
     @Order(7)
+    void theKernelKeepsTimeWithTheTscAndIdlesTickless() throws Exception {
+        assertThat(guest.run("cat /sys/devices/system/clocksource/clocksource0/current_clocksource", COMMAND))
+                .isIn("tsc", "kvm-clock");
+        assertThat(guest.run("grep -m1 nohz_mode /proc/timer_list", COMMAND)).as("high-resolution tickless mode")
+                .containsPattern("\\.nohz_mode\\s*: 2");
+    }
+
+    @Test
+    @Order(8)
     void aPipelineThroughSortAndMd5sumGivesTheHostsDigest() throws Exception {
         String text = IntStream.rangeClosed(1, 3000).mapToObj(Integer::toString).sorted()
                 .collect(Collectors.joining("\n", "", "\n"));
