@@ -226,19 +226,14 @@ public final class Mmu {
             if ((entry & PTE_PRESENT) == 0) {
                 throw fault(linear, access, user, 0);
             }
-            if ((entry & reservedBits(level, entrySize, entry)) != 0) {
-                throw fault(linear, access, user, PageFault.PRESENT | PageFault.RESERVED);
-            }
-            if ((entry & PTE_NX) != 0) {
-                if (!nxEnabled) {
-                    throw fault(linear, access, user, PageFault.PRESENT | PageFault.RESERVED);
-                }
-                executable = false;
-            }
-            writable &= (entry & PTE_WRITABLE) != 0;
-            userOk &= (entry & PTE_USER) != 0;
             boolean large = level > 1 && (entry & PTE_LARGE) != 0
                     && (level < 4) && (entrySize == 8 || (state.cr4 & ControlRegisters.CR4_PSE) != 0);
+            if ((entry & reservedBits(level, entrySize, large, nxEnabled)) != 0) {
+                throw fault(linear, access, user, PageFault.PRESENT | PageFault.RESERVED);
+            }
+            executable &= (entry & PTE_NX) == 0;
+            writable &= (entry & PTE_WRITABLE) != 0;
+            userOk &= (entry & PTE_USER) != 0;
             if (level == 1 || large) {
                 checkAccess(linear, access, user, writable, userOk, executable);
                 long updated = entry | PTE_ACCESSED | (access == WRITE ? PTE_DIRTY : 0);
@@ -265,21 +260,19 @@ public final class Mmu {
 
     /**
      * The bits of a present paging entry that must be clear: in 8-byte entries the address bits
-     * above MAXPHYADDR (40, as CPUID 0x80000008 says), PS in a PML4 entry, and the address bits
-     * below a large page's alignment (PAT aside); in a 4 MiB 32-bit entry bit 21.
+     * above MAXPHYADDR (40, as CPUID 0x80000008 says), NX while EFER.NXE is off, PS in a PML4
+     * entry, and the address bits below a large page's alignment (PAT aside); in a 4 MiB 32-bit
+     * entry bit 21.
      */
-    private static long reservedBits(int level, int entrySize, long entry) {
-        boolean large = (entry & PTE_LARGE) != 0;
+    private static long reservedBits(int level, int entrySize, boolean large, boolean nxEnabled) {
         if (entrySize == 4) {
-            return level == 2 && large ? 1L << 21 : 0;
+            return large ? 1L << 21 : 0;
         }
-        long reserved = ABOVE_PHYSICAL_ADDRESS;
+        long reserved = ABOVE_PHYSICAL_ADDRESS | (nxEnabled ? 0 : PTE_NX);
         if (level == 4) {
             reserved |= PTE_LARGE;
-        } else if (level == 3 && large) {
-            reserved |= 0x3FFF_E000L;
-        } else if (level == 2 && large) {
-            reserved |= 0x1F_E000L;
+        } else if (large) {
+            reserved |= level == 3 ? 0x3FFF_E000L : 0x1F_E000L;
         }
         return reserved;
     }
