@@ -19,8 +19,8 @@ final class PreciseMath {
     private static final BigInteger LN2 = fixed(
             "0.6931471805599453094172321214581765680755001343602552541206800094933936219696947156058633269964186875");
     private static final BigInteger INVERSE_LN2 = ONE.shiftLeft(BITS).divide(LN2);
-    /** √2 as a 64-bit significand: log2 takes significands above it as halves of the next power. */
-    private static final long SQRT2_SIGNIFICAND = 0xB504_F333_F9DE_6484L;
+    /** √2, rounded down to 64 bits: log2 takes significands above it as halves of the next power. */
+    private static final Value SQRT2 = new Value(unsigned(0xB504_F333_F9DE_6484L), -63);
     /**
      * The 66-bit π/2 with which the x87 reduces the arguments of FSIN, FCOS, FSINCOS and FPTAN
      * (SDM vol. 1, 8.3.10), times 2^65: results near multiples of π differ from the true ones
@@ -49,7 +49,7 @@ final class PreciseMath {
     record Value(BigInteger mantissa, int exponent) {
         /** ±significand × 2^(exponent − 63), a finite extended operand. */
         static Value of(boolean negative, int exponent, long significand) {
-            BigInteger magnitude = new BigInteger(1, toBytes(significand));
+            BigInteger magnitude = unsigned(significand);
             return new Value(negative ? magnitude.negate() : magnitude, exponent - 63);
         }
 
@@ -111,17 +111,14 @@ final class PreciseMath {
         int binaryExponent() {
             return exponent + mantissa.abs().bitLength() - 1;
         }
-
-        private static byte[] toBytes(long value) {
-            byte[] bytes = new byte[8];
-            for (int i = 0; i < 8; i++) {
-                bytes[i] = (byte) (value >>> (56 - 8 * i));
-            }
-            return bytes;
-        }
     }
 
     private PreciseMath() {
+    }
+
+    private static BigInteger unsigned(long value) {
+        BigInteger signed = BigInteger.valueOf(value);
+        return value < 0 ? signed.add(BigInteger.ONE.shiftLeft(64)) : signed;
     }
 
     private static BigInteger fixed(String decimal) {
@@ -159,26 +156,14 @@ final class PreciseMath {
     /** 2^x − 1 for |x| ≤ 1, as u·(1 + u/2! + u²/3! + ...) with u = x·ln 2. */
     static Value exp2MinusOne(Value x) {
         Value u = x.times(Value.ofFixed(LN2));
-        BigInteger power = ONE;
-        BigInteger sum = ONE;
-        BigInteger fixedU = u.fixed();
-        for (int k = 1; power.signum() != 0; k++) {
-            power = power.multiply(fixedU).shiftRight(BITS);
-            BigInteger term = power.multiply(INVERSE_FACTORIALS[k + 1]).shiftRight(BITS);
-            if (term.signum() == 0) {
-                break;
-            }
-            sum = sum.add(term);
-        }
-        return u.times(Value.ofFixed(sum));
+        return u.times(Value.ofFixed(series(u.fixed(), INVERSE_FACTORIALS, 2, 1, false)));
     }
 
     /** log2(x) for x > 0: the binary exponent exactly, plus log2 of the significand. */
     static Value log2(Value x) {
         int exponent = x.binaryExponent();
         Value significand = new Value(x.mantissa(), x.exponent() - exponent);
-        if (significand.mantissa().shiftLeft(64 - significand.mantissa().bitLength()).compareTo(
-                new BigInteger(Long.toUnsignedString(SQRT2_SIGNIFICAND))) > 0) {
+        if (significand.compareTo(SQRT2) > 0) {
             exponent++;
             significand = new Value(significand.mantissa(), significand.exponent() - 1);
         }
@@ -199,26 +184,26 @@ final class PreciseMath {
         return twiceArtanh(x.dividedBy(x.plus(Value.ofInteger(2)))).times(Value.ofFixed(INVERSE_LN2));
     }
 
-    /** 2·artanh(t) = ln((1 + t)/(1 − t)) for |t| ≤ 0.2. */
+    /** 2·artanh(t) = ln((1 + t)/(1 − t)) for |t| ≤ 0.2, as 2t·(1 + t²/3 + t⁴/5 + ...). */
     private static Value twiceArtanh(Value t) {
-        return t.times(Value.ofFixed(oddPowerSeries(t, false).shiftLeft(1)));
+        return t.times(Value.ofFixed(series(t.times(t).fixed(), RECIPROCALS, 3, 2, false).shiftLeft(1)));
     }
 
     /**
-     * 1 + t²/3 + t⁴/5 + ... (artanh(t)/t), or with {@code alternating} 1 − t²/3 + t⁴/5 − ...
-     * (atan(t)/t), in fixed point, for |t| small enough that it converges quickly.
+     * 1 + Σ (±x)^j · coefficients[first + step·(j − 1)] for j = 1, 2, ... in fixed point, the
+     * sign alternating when {@code alternating}, until a term vanishes: every function here is
+     * its argument (or 1) times such a series, so that a tiny argument keeps its precision.
      */
-    private static BigInteger oddPowerSeries(Value t, boolean alternating) {
-        BigInteger square = t.times(t).fixed();
+    private static BigInteger series(BigInteger x, BigInteger[] coefficients, int first, int step, boolean alternating) {
         BigInteger power = ONE;
         BigInteger sum = ONE;
-        for (int k = 3; ; k += 2) {
-            power = power.multiply(square).shiftRight(BITS);
-            BigInteger term = power.multiply(RECIPROCALS[k]).shiftRight(BITS);
+        for (int j = 1, n = first; ; j++, n += step) {
+            power = power.multiply(x).shiftRight(BITS);
+            BigInteger term = power.multiply(coefficients[n]).shiftRight(BITS);
             if (term.signum() == 0) {
                 return sum;
             }
-            sum = alternating && ((k >> 1) & 1) != 0 ? sum.subtract(term) : sum.add(term);
+            sum = alternating && (j & 1) != 0 ? sum.subtract(term) : sum.add(term);
         }
     }
 
@@ -268,8 +253,9 @@ final class PreciseMath {
         return table;
     }
 
+    /** atan(z) = z·(1 − z²/3 + z⁴/5 − ...), for |z| small enough that it converges quickly. */
     private static Value arctangentSeries(Value z) {
-        return z.times(Value.ofFixed(oddPowerSeries(z, true)));
+        return z.times(Value.ofFixed(series(z.times(z).fixed(), RECIPROCALS, 3, 2, true)));
     }
 
     /** sin(x), or cos(x) with {@code cosine}, for |x| < 2^63, reduced exactly by the x87's 66-bit π/2. */
@@ -289,17 +275,8 @@ final class PreciseMath {
         // sin(r + q·π/2) is sin r, cos r, -sin r, -cos r by q mod 4; cos(x) is sin(x + π/2).
         int q = (quadrant.intValue() + (cosine ? 1 : 0)) & 3;
         boolean sine = (q & 1) == 0;
-        BigInteger square = r.signum() == 0 ? BigInteger.ZERO : r.times(r).fixed();
-        BigInteger power = ONE;
-        BigInteger sum = ONE;
-        for (int n = sine ? 3 : 2; ; n += 2) {
-            power = power.multiply(square).shiftRight(BITS);
-            BigInteger term = power.multiply(INVERSE_FACTORIALS[n]).shiftRight(BITS);
-            if (term.signum() == 0) {
-                break;
-            }
-            sum = ((n >> 1) & 1) != 0 ? sum.subtract(term) : sum.add(term);
-        }
+        // sin r = r·(1 − r²/3! + r⁴/5! − ...), cos r = 1 − r²/2! + r⁴/4! − ...
+        BigInteger sum = series(r.times(r).fixed(), INVERSE_FACTORIALS, sine ? 3 : 2, 2, true);
         Value value = sine ? r.times(Value.ofFixed(sum)) : Value.ofFixed(sum);
         return q >= 2 ? value.negate() : value;
     }
