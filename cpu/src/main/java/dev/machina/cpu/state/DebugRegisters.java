@@ -23,9 +23,11 @@ public final class DebugRegisters {
     private static final long CONTROL_FIXED = 0x400;
     private static final long CONTROL_WRITABLE = 0xFFFF_23FFL;
     private static final long CONTROL_ENABLES = 0xFF;
+    /** The R/W field of DR7 for each breakpoint: what it watches. */
     private static final int EXECUTE = 0;
     private static final int WRITE = 1;
     private static final int PORT = 2;
+    private static final int READ_OR_WRITE = 3;
     /** LEN encodings 00, 01, 10, 11 are 1, 2, 8 and 4 bytes. */
     private static final int[] LENGTHS = {1, 2, 8, 4};
 
@@ -93,10 +95,10 @@ public final class DebugRegisters {
 
     /** The instruction breakpoints at linear address {@code linear}, as DR6.B0–B3 bits. */
     public long instructionHits(long linear) {
-        int found = 0;
+        long found = 0;
         for (int n = 0; n < 4; n++) {
             if (enabled(n) && kind(n) == EXECUTE && address[n] == linear) {
-                found |= 1 << n;
+                found |= 1L << n;
             }
         }
         return found;
@@ -170,7 +172,7 @@ public final class DebugRegisters {
             return false;
         }
         int kind = kind(n);
-        return kind == 3 || (kind == WRITE && write);
+        return kind == READ_OR_WRITE || (kind == WRITE && write);
     }
 
     private int length(int n) {
