@@ -146,8 +146,8 @@ abstract class LinuxGuestTest {
     }
 
     /**
-     * The kernel keeps time with the TSC (or KVM's paravirtual clock), not with jiffies, and runs
-     * tickless: a slow CPU's late ticks once made it mark the TSC unstable and an idle guest take
+     * The kernel keeps time with the TSC (or KVM's paravirtual clock), not with jiffies, has the
+     * ACPI PM timer beside it, and runs tickless: a slow CPU's late ticks once made it mark the TSC unstable and an idle guest take
      * 250 timer interrupts a second.
      */
     @Test
@@ -155,6 +155,8 @@ abstract class LinuxGuestTest {
     void theKernelKeepsTimeWithTheTscAndIdlesTickless() throws Exception {
         assertThat(guest.run("cat /sys/devices/system/clocksource/clocksource0/current_clocksource", COMMAND))
                 .isIn("tsc", "kvm-clock");
+        assertThat(guest.run("cat /sys/devices/system/clocksource/clocksource0/available_clocksource", COMMAND))
+                .as("the ACPI PM timer found through the FADT").contains("acpi_pm");
         assertThat(guest.run("grep -m1 nohz_mode /proc/timer_list", COMMAND)).as("high-resolution tickless mode")
                 .containsPattern("\\.nohz_mode\\s*: 2");
     }
