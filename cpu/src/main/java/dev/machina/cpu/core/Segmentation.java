@@ -161,7 +161,7 @@ public final class Segmentation {
         if (!s.protectedMode()) {
             s.segments[CpuState.CS].loadReal(selector);
             s.rip = offset & 0xFFFF;
-            setFlags(cpu, flags, size, true);
+            setFlags(cpu, flags, size, 0);
             return;
         }
         int cpl = s.cpl();
@@ -182,22 +182,26 @@ public final class Segmentation {
             s.registers[CpuState.RSP] = size == 8 || cpu.stackAddressSize() == 8 ? rsp : rsp & 0xFFFF_FFFFL;
         }
         s.rip = s.in64BitMode() ? offset : offset & 0xFFFF_FFFFL;
-        setFlags(cpu, flags, size, cpl == 0);
+        // The privilege checks are the returning code's: an IRET from ring 0 to ring 3 restores IF.
+        setFlags(cpu, flags, size, cpl);
         if (rpl > cpl) {
             clearDataSegmentsAbove(s, rpl);
         }
     }
 
-    /** Writes popped flags: IOPL only at CPL 0, IF only when CPL <= IOPL, VM never. */
-    public static void setFlags(Processor cpu, long value, int size, boolean privileged) {
+    /**
+     * Writes popped flags: IOPL only at CPL 0, IF only when CPL <= IOPL, VM never. {@code cpl} is
+     * the privilege of the code that pops them, which IRET may already have left.
+     */
+    public static void setFlags(Processor cpu, long value, int size, int cpl) {
         CpuState s = cpu.state;
         long current = s.flags.get();
         long writable = Flags.WRITABLE & ~Flags.VIF & ~Flags.VIP;
-        if (!privileged) {
+        if (cpl != 0) {
             writable &= ~Flags.IOPL;
         }
         long iopl = (current & Flags.IOPL) >>> 12;
-        if (s.protectedMode() && s.cpl() > iopl) {
+        if (s.protectedMode() && cpl > iopl) {
             writable &= ~Flags.IF;
         }
         if (size == 2) {

@@ -53,7 +53,7 @@ public final class Stack {
 
     /** POPF: RF is cleared whatever the image holds (only IRET restores it). */
     public static void popFlags(Processor cpu, Instruction i) {
-        Segmentation.setFlags(cpu, cpu.pop(i.operandSize()) & ~Flags.RF, i.operandSize(), cpu.state.cpl() == 0);
+        Segmentation.setFlags(cpu, cpu.pop(i.operandSize()) & ~Flags.RF, i.operandSize(), cpu.state.cpl());
     }
 
     public static void pushAll(Processor cpu, Instruction i) {

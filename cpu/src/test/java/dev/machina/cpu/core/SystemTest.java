@@ -84,6 +84,47 @@ class SystemTest {
         assertThat(after.segments().ss().selector()).isEqualTo(0x23);
     }
 
+    /**
+     * IRET checks which flags it may restore against the privilege of the code that executes it,
+     * not the ring it returns to: a kernel returning to user mode restores IF and IOPL, while user
+     * code returning within ring 3 can change neither. (Checking against the new CPL left every
+     * interrupted user program running with interrupts off: Linux's timer never preempted it.)
+     */
+    @Test
+    void iretRestoresInterruptFlagAndIoplByTheRingItLeaves() {
+        machine.memory.writeLong(LongModeMachine.GDT + 0x20, 0x00CF_F300_0000_FFFFL); // user data, DPL 3
+        machine.memory.writeLong(LongModeMachine.GDT + 0x28, 0x00AF_FB00_0000_FFFFL); // user code, 64-bit, DPL 3
+        long userCode = LongModeMachine.CODE + 21;
+        int[] returnToUser = {
+                0x6A, 0x23,                             // push 0x23 (SS)
+                0x68, 0x00, 0x70, 0x07, 0x00,           // push 0x77000 (RSP)
+                0x68, 0x02, 0x32, 0x00, 0x00,           // push 0x3202 (IF, IOPL 3)
+                0x6A, 0x2B,                             // push 0x2B (CS)
+                0x68, (int) userCode & 0xFF, (int) (userCode >>> 8) & 0xFF, (int) (userCode >>> 16) & 0xFF, 0x00, // push user RIP
+                0x48, 0xCF,                             // iretq
+                0x9C, 0x41, 0x5D};                      // (ring 3) pushfq ; pop r13
+        X86State kernel = X86State.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4, 8,
+                new DescriptorTable(LongModeMachine.GDT, 0x2F)).with(Register.RFLAGS, 0x2);
+
+        X86State user = machine.completes(kernel, returnToUser);
+
+        assertThat(user.segments().cs().dpl()).isEqualTo(3);
+        assertThat(user.get(Register.R13)).as("flags as user code sees them after the kernel's IRET").isEqualTo(0x3202);
+
+        SegmentRegisters ring3 = user.segments();
+        int[] iretWithinRing3 = {
+                0x6A, 0x23, 0x68, 0x00, 0x70, 0x07, 0x00,
+                0x68, 0x02, 0x32, 0x00, 0x00,           // push 0x3202: asks for IF and IOPL 3
+                0x6A, 0x2B,
+                0x68, (int) userCode & 0xFF, (int) (userCode >>> 8) & 0xFF, (int) (userCode >>> 16) & 0xFF, 0x00,
+                0x48, 0xCF, 0x9C, 0x41, 0x5D};
+        X86State userWithoutPrivilege = kernel.withSegments(ring3).with(Register.RFLAGS, 0x2);
+
+        X86State after = machine.completes(userWithoutPrivilege, iretWithinRing3);
+
+        assertThat(after.get(Register.R13)).as("ring 3 with IOPL 0 changes neither IF nor IOPL").isEqualTo(0x2);
+    }
+
     @Test
     void theIoPermissionBitmapLetsUserCodeReachTheGrantedPortsOnly() {
         long tss = 0x31000;
