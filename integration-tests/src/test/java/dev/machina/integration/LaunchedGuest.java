@@ -41,6 +41,7 @@ final class LaunchedGuest implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow",
                 "-Dmachina.home=" + repository,
                 "-cp", System.getProperty("java.class.path"),
                 "dev.machina.cli.GuestCommand", "launch", packageName));

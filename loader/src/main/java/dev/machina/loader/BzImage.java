@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.Optional;
 
 import static dev.machina.loader.SetupHeader.*;
@@ -13,19 +14,19 @@ import static dev.machina.loader.SetupHeader.*;
 /**
  * A Linux x86 kernel in bzImage format, parsed per the boot protocol (Documentation/arch/x86/boot.rst):
  * a real-mode setup part of {@code setup_sects + 1} sectors whose first sector holds the
- * {@link SetupHeader}, followed by the protected-mode kernel (a decompressor and its payload).
+ * {@link SetupHeader}, followed by the protected-mode kernel: a decompressor and its payload, the
+ * compressed vmlinux, which {@link #unpack} unpacks on the host.
  *
  * <p>Machina enters the kernel at its 64-bit entry point, so only kernels with boot protocol 2.12
  * or newer and {@link SetupHeader#XLF_KERNEL_64} are accepted; all other header fields a VMM needs
- * (alignment, where the initrd may go, how much memory the kernel needs) exist from that version.
+ * (alignment, where the initrd may go, how much memory the kernel needs, where the payload lies)
+ * exist from that version.
  */
 public final class BzImage {
     /** The oldest boot protocol with the fields this loader relies on ({@code cmdline_size}). */
     public static final int MIN_PROTOCOL = 0x206;
     /** The first protocol with {@code xloadflags}, hence with a declared 64-bit entry point. */
     public static final int MIN_64_BIT_PROTOCOL = 0x20C;
-    /** {@code startup_64} lies this far into the protected-mode kernel. */
-    public static final long ENTRY_64_OFFSET = 0x200;
 
     private static final int SECTOR = 512;
     private static final int DEFAULT_SETUP_SECTS = 4;
@@ -82,6 +83,11 @@ public final class BzImage {
         if (kernelStart >= image.byteSize() || image.byteSize() - kernelStart < SYSSIZE.get(header) * 16) {
             throw new ImageException(file, "truncated: the header promises %d bytes of setup and %d of kernel, the file has %d"
                     .formatted(kernelStart, SYSSIZE.get(header) * 16, bytes.length));
+        }
+        long payloadEnd = kernel.payloadOffset() + kernel.payloadLength();
+        if (kernel.payloadLength() == 0 || payloadEnd > image.byteSize() - kernelStart) {
+            throw new ImageException(file, "truncated: the header places a %d-byte payload at 0x%x of the %d-byte protected-mode kernel"
+                    .formatted(kernel.payloadLength(), kernel.payloadOffset(), image.byteSize() - kernelStart));
         }
         return kernel;
     }
@@ -177,14 +183,29 @@ public final class BzImage {
         return image.asSlice(OFFSET, end - OFFSET);
     }
 
-    /** The protected-mode kernel, which the loader copies to the load address (read-only). */
-    public MemorySegment protectedModeKernel() {
-        return image.asSlice(protectedModeOffset());
+    /**
+     * Unpacks the payload on the host, as the kernel's decompressor would in the guest: the
+     * vmlinux ELF, to be loaded at its physical addresses (where it was linked, so the relocations
+     * that may trail it are not needed).
+     *
+     * @throws ImageException naming the file: an unknown compression, corrupt or truncated data, no ELF inside
+     */
+    public ElfImage unpack() {
+        byte[] payload = payload();
+        Compression compression = Compression.of(payload).orElseThrow(() -> new ImageException(file,
+                "the payload is in no compression Linux uses (it starts with %s; gzip, bzip2, lzma, xz, lzo, lz4 and zstd are known)"
+                        .formatted(HexFormat.ofDelimiter(" ").formatHex(payload, 0, Math.min(payload.length, 8)))));
+        byte[] vmlinux;
+        try {
+            vmlinux = compression.unpack(payload, initSize());
+        } catch (IOException e) {
+            throw new ImageException(file, "cannot unpack the %s-compressed payload: %s".formatted(compression, e.getMessage()));
+        }
+        return ElfImage.of(file, "the unpacked payload", vmlinux);
     }
 
-    /** The 64-bit entry point ({@code startup_64}) when the kernel is loaded at {@code loadAddress}. */
-    public long entry64(long loadAddress) {
-        return loadAddress + ENTRY_64_OFFSET;
+    private byte[] payload() {
+        return image.asSlice(protectedModeOffset() + payloadOffset(), payloadLength()).toArray(ValueLayout.JAVA_BYTE);
     }
 
     private long protectedModeOffset() {

@@ -21,6 +21,8 @@ import java.util.OptionalLong;
  */
 public final class ElfImage {
     private final Path file;
+    /** What in the file the ELF is, for messages: empty for a whole file. */
+    private final String part;
     private final MemorySegment contents;
     private final long entry;
     private final List<LoadSegment> segments;
@@ -37,8 +39,9 @@ public final class ElfImage {
     public record LoadedImage(long lowestAddress, long endAddress, long entry) {
     }
 
-    private ElfImage(Path file, MemorySegment contents) {
+    private ElfImage(Path file, String part, MemorySegment contents) {
         this.file = file;
+        this.part = part;
         this.contents = contents;
         checkIdentity();
         this.entry = (long) Elf.E_ENTRY.get(contents, 0L);
@@ -91,7 +94,12 @@ public final class ElfImage {
         } catch (IOException e) {
             throw new ImageException(file, "cannot read: " + e.getMessage());
         }
-        return new ElfImage(file, MemorySegment.ofArray(bytes));
+        return new ElfImage(file, "", MemorySegment.ofArray(bytes));
+    }
+
+    /** Checks {@code bytes}, an ELF held in {@code part} of {@code file} (a bzImage's payload), whose problems name both. */
+    static ElfImage of(Path file, String part, byte[] bytes) {
+        return new ElfImage(file, part + ": ", MemorySegment.ofArray(bytes));
     }
 
     public Path file() {
@@ -220,6 +228,6 @@ public final class ElfImage {
     }
 
     private ImageException problem(String text) {
-        return new ImageException(file, text);
+        return new ImageException(file, part + text);
     }
 }

@@ -88,6 +88,8 @@ public final class SetupHeader {
     public static final int LOADER_UNDEFINED = 0xFF;
     /** {@code loadflags}: the protected-mode kernel is loaded at 0x100000 or above. */
     public static final int LOADED_HIGH = 0x01;
+    /** {@code loadflags}: the decompressor randomized where the kernel runs (KASLR); set by it, never by a loader. */
+    public static final int KASLR_FLAG = 0x02;
     /** {@code xloadflags}: the kernel has the 64-bit entry point at load address + 0x200. */
     public static final int XLF_KERNEL_64 = 0x01;
     /** {@code xloadflags}: the kernel, boot_params, command line and ramdisk may lie above 4 GiB. */

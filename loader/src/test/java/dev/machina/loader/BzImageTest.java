@@ -1,5 +1,6 @@
 package dev.machina.loader;
 
+import org.apache.commons.compress.compressors.xz.XZCompressorOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -8,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -20,9 +22,13 @@ class BzImageTest {
      * 3 * 512 = 0x600) and a 0x1000-byte kernel, header fields at their boot.rst offsets.
      */
     private static ByteBuffer image(int version, int xloadflags) {
-        ByteBuffer image = ByteBuffer.allocate(0x600 + 0x1000).order(ByteOrder.LITTLE_ENDIAN);
+        return image(version, xloadflags, 0x1000);
+    }
+
+    private static ByteBuffer image(int version, int xloadflags, int kernelSize) {
+        ByteBuffer image = ByteBuffer.allocate(0x600 + kernelSize).order(ByteOrder.LITTLE_ENDIAN);
         image.put(0x1F1, (byte) 2);                  // setup_sects
-        image.putInt(0x1F4, 0x1000 / 16);            // syssize, in 16-byte units
+        image.putInt(0x1F4, kernelSize / 16);        // syssize, in 16-byte units
         image.putShort(0x1FE, (short) 0xAA55);       // boot_flag
         image.put(0x200, (byte) 0xEB).put(0x201, (byte) 0x6A); // jmp to 0x26C, the end of a 2.15 header
         image.put(0x202, (byte) 'H').put(0x203, (byte) 'd').put(0x204, (byte) 'r').put(0x205, (byte) 'S');
@@ -39,10 +45,23 @@ class BzImageTest {
         image.putInt(0x24C, 0xABC);                  // payload_length
         image.putLong(0x258, 0x100_0000);            // pref_address
         image.putInt(0x260, 0x337_8000);             // init_size
-        for (int i = 0; i < 0x1000; i++) {
+        for (int i = 0; i < kernelSize; i++) {
             image.put(0x600 + i, (byte) (i * 7));
         }
         return image;
+    }
+
+    /** A bzImage whose protected-mode kernel is 0x2CC bytes of decompressor, then {@code payload}. */
+    private static byte[] withPayload(byte[] payload) {
+        int kernelSize = (0x2CC + payload.length + 15) & ~15;
+        return image(0x20F, 0x7F, kernelSize)
+                .putInt(0x24C, payload.length)
+                .put(0x600 + 0x2CC, payload)
+                .array();
+    }
+
+    private static byte[] xz(byte[] data) {
+        return CompressionTest.withSize(CompressionTest.compressed(XZCompressorOutputStream::new, data), data.length);
     }
 
     private static byte[] bytes(ByteBuffer image) {
@@ -67,11 +86,10 @@ class BzImageTest {
         assertThat(kernel.payloadOffset()).isEqualTo(0x2CC);
         assertThat(kernel.payloadLength()).isEqualTo(0xABC);
         assertThat(kernel.kernelVersion()).contains("6.1.0-test (builder) #1");
-        assertThat(kernel.entry64(0x100_0000)).isEqualTo(0x100_0200);
     }
 
     @Test
-    void exposesTheSetupHeaderUpToTheJumpTargetAndTheProtectedModeKernel() {
+    void exposesTheSetupHeaderUpToTheJumpTarget() {
         ByteBuffer image = image(0x20F, 0x7F);
         BzImage kernel = BzImage.parse(FILE, bytes(image));
 
@@ -79,23 +97,17 @@ class BzImageTest {
         assertThat(header).hasSize(0x26C - 0x1F1);
         assertThat(header[0]).isEqualTo((byte) 2);
         assertThat(header[0x206 - 0x1F1]).isEqualTo((byte) 0x0F);
-
-        byte[] protectedMode = kernel.protectedModeKernel().toArray(ValueLayout.JAVA_BYTE);
-        assertThat(protectedMode).hasSize(0x1000);
-        assertThat(protectedMode[0]).isEqualTo((byte) 0);
-        assertThat(protectedMode[5]).isEqualTo((byte) 35);
     }
 
     @Test
     void zeroSetupSectorsMeansFour() {
         ByteBuffer image = ByteBuffer.allocate(0xA00 + 0x10).order(ByteOrder.LITTLE_ENDIAN);
         image.put(image(0x20F, 1).array(), 0, 0x600);
-        image.put(0x1F1, (byte) 0).putInt(0x1F4, 1);
+        image.put(0x1F1, (byte) 0).putInt(0x1F4, 1).putInt(0x248, 0).putInt(0x24C, 0x10);
 
         BzImage kernel = BzImage.parse(FILE, image.array());
 
         assertThat(kernel.setupSectors()).isEqualTo(4);
-        assertThat(kernel.protectedModeKernel().byteSize()).isEqualTo(0x10);
     }
 
     @Test
@@ -133,6 +145,52 @@ class BzImageTest {
                 .hasMessage("vmlinuz-test: truncated: 256 bytes is too short for a bzImage header");
         assertThatThrownBy(() -> BzImage.parse(FILE, headerOnly)).hasMessageStartingWith("vmlinuz-test: truncated");
         assertThatThrownBy(() -> BzImage.parse(FILE, shortKernel)).hasMessageStartingWith("vmlinuz-test: truncated");
+    }
+
+    @Test
+    void refusesAPayloadBeyondTheKernel() {
+        ByteBuffer image = image(0x20F, 1).putInt(0x24C, 0x1000);
+
+        assertThatThrownBy(() -> BzImage.parse(FILE, bytes(image)))
+                .hasMessage("vmlinuz-test: truncated: the header places a 4096-byte payload at 0x2cc of the 4096-byte protected-mode kernel");
+    }
+
+    @Test
+    void unpacksThePayloadIntoTheVmlinux() {
+        byte[] vmlinux = new ElfBuilder().entry(0x100_0000).load(0x100_0000, "startup_64".getBytes(), 0x2000).build();
+        byte[] withRelocations = Arrays.copyOf(vmlinux, vmlinux.length + 64);
+
+        ElfImage unpacked = BzImage.parse(FILE, withPayload(xz(withRelocations))).unpack();
+
+        assertThat(unpacked.file()).isEqualTo(FILE);
+        assertThat(unpacked.entry()).isEqualTo(0x100_0000);
+    }
+
+    @Test
+    void aPayloadInNoKnownCompressionIsOneErrorNamingTheFile() {
+        byte[] payload = {0x12, 0x34, 0x56, 0x78, 9, 9, 9, 9, 9, 9};
+
+        assertThatThrownBy(() -> BzImage.parse(FILE, withPayload(payload)).unpack())
+                .isInstanceOf(ImageException.class)
+                .hasMessage("vmlinuz-test: the payload is in no compression Linux uses (it starts with 12 34 56 78 09 09 09 09;"
+                        + " gzip, bzip2, lzma, xz, lzo, lz4 and zstd are known)");
+    }
+
+    @Test
+    void aCorruptPayloadIsOneErrorNamingTheFileAndTheCompression() {
+        byte[] payload = xz(new ElfBuilder().load(0x100_0000, new byte[0x1000], 0x1000).build());
+        payload[payload.length / 2] ^= 0x55;
+
+        assertThatThrownBy(() -> BzImage.parse(FILE, withPayload(payload)).unpack())
+                .isInstanceOf(ImageException.class)
+                .hasMessageStartingWith("vmlinuz-test: cannot unpack the xz-compressed payload: ");
+    }
+
+    @Test
+    void aPayloadThatIsNoElfIsOneErrorNamingTheFile() {
+        assertThatThrownBy(() -> BzImage.parse(FILE, withPayload(xz(new byte[100]))).unpack())
+                .isInstanceOf(ImageException.class)
+                .hasMessage("vmlinuz-test: the unpacked payload: not an ELF file (bad magic)");
     }
 
     @Test

@@ -28,10 +28,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Lays out a Linux x86-64 guest in RAM and returns the boot vCPU's entry state: a bzImage or a
- * vmlinux through the 64-bit boot protocol (long mode, the low 4 GiB identity-mapped, RSI = the
- * zero page), or a vmlinux through PVH (flat 32-bit protected mode, paging off, EBX = the
- * {@code hvm_start_info}).
+ * Lays out a Linux x86-64 guest in RAM and returns the boot vCPU's entry state: a bzImage (its
+ * payload unpacked on the host) or a vmlinux through the 64-bit boot protocol (long mode, the low
+ * 4 GiB identity-mapped, RSI = the zero page), or a vmlinux through PVH (flat 32-bit protected
+ * mode, paging off, EBX = the {@code hvm_start_info}).
  *
  * <p>The layout, in the conventional RAM below the EBDA:
  * <ul>
@@ -40,13 +40,12 @@ import java.util.Optional;
  *       and memory map;</li>
  *   <li>{@link #PAGE_TABLES} 0x9000: identity page tables for the low 4 GiB (24 KiB);</li>
  *   <li>{@link #COMMAND_LINE} 0x20000: the NUL-terminated command line (at most 64 KiB);</li>
- *   <li>a bzImage at its preferred address ({@code pref_address}, 16 MiB for Debian's kernels),
- *       so it runs where it was linked and needs no relocation, with {@code init_size} bytes
- *       from there kept for its in-place decompression; a vmlinux at its ELF physical addresses;</li>
+ *   <li>the vmlinux at its ELF physical addresses (from 16 MiB for Debian's kernels), where it was
+ *       linked, so it needs no relocation;</li>
  *   <li>the initrd as high as RAM below 4 GiB and the kernel's {@code initrd_addr_max} allow, as
- *       GRUB and QEMU place it: clear of the kernel's decompression and early allocations, which
- *       grow upwards from the kernel. A fixed address such as 64 MiB would collide with a modern
- *       kernel's 51 MiB {@code init_size} above a 16 MiB load address.</li>
+ *       GRUB and QEMU place it: clear of the kernel's early allocations, which grow upwards from
+ *       the kernel. A fixed address such as 64 MiB would collide with a modern kernel, which spans
+ *       50 MiB and more from 16 MiB.</li>
  * </ul>
  */
 public final class LinuxBoot {
@@ -93,17 +92,26 @@ public final class LinuxBoot {
         }
     }
 
-    /** Copies a bzImage's protected-mode kernel to its preferred address and prepares the zero page. */
+    /**
+     * Boots a bzImage as its decompressor would leave it, the decompression done on the host, which
+     * on a software CPU spares seconds (tens of them for an xz-compressed kernel).
+     *
+     * <p>The decompressor ({@code extract_kernel} in arch/x86/boot/compressed/misc.c) unpacks the
+     * vmlinux, places its segments at their physical addresses and jumps to its {@code startup_64}
+     * in long mode, RSI still pointing at the zero page it was given, changed in two fields only:
+     * {@code loadflags}' KASLR_FLAG cleared (set again only when it moves the kernel, and a kernel
+     * at its link address is as under {@code nokaslr}) and {@code acpi_rsdp_addr} filled in (with
+     * the loader's own value when it gave one, as Machina does). So the unpacked vmlinux is entered
+     * at that same {@code startup_64}, its ELF entry point, with that zero page: the bzImage's own
+     * setup header, the command line, initrd, E820 map and RSDP, all exactly what in-guest
+     * decompression hands the kernel. The PVH entry would not do: there the kernel builds its
+     * boot_params itself from the start info, without the image's setup header.
+     */
     public static X86State bzImage(GuestMemory memory, BzImage kernel, BootArguments arguments) {
-        long load = kernel.preferredAddress();
-        long footprint = Math.max(kernel.initSize(), kernel.protectedModeKernel().byteSize());
-        AddressRange occupied = new AddressRange(load, footprint);
-        requireLoadable(arguments.memoryMap(), kernel.file(), occupied);
-        memory.write(load, kernel.protectedModeKernel());
-        ZeroPage page = new ZeroPage().setupHeader(kernel.setupHeader());
-        finishZeroPage(memory, page, arguments, kernel.file(), kernel.cmdlineSize() + 1, occupied.end(),
-                kernel.initrdAddressMax());
-        return longMode(memory, kernel.entry64(load));
+        ZeroPage page = new ZeroPage()
+                .setupHeader(kernel.setupHeader())
+                .header(SetupHeader.LOADFLAGS, kernel.loadFlags() & ~SetupHeader.KASLR_FLAG);
+        return longMode(memory, kernel.unpack(), page, arguments, kernel.cmdlineSize() + 1, kernel.initrdAddressMax());
     }
 
     /**
@@ -112,7 +120,6 @@ public final class LinuxBoot {
      * {@code startup_64}'s physical address.
      */
     public static X86State vmlinux(GuestMemory memory, ElfImage kernel, BootArguments arguments) {
-        AddressRange occupied = load(memory, kernel, arguments);
         ZeroPage page = new ZeroPage()
                 .header(SetupHeader.BOOT_FLAG, SetupHeader.BOOT_FLAG_MAGIC)
                 .header(SetupHeader.HEADER, SetupHeader.HEADER_MAGIC)
@@ -120,9 +127,7 @@ public final class LinuxBoot {
                 .header(SetupHeader.LOADFLAGS, SetupHeader.LOADED_HIGH)
                 .header(SetupHeader.CMDLINE_SIZE, DEFAULT_COMMAND_LINE_SIZE - 1)
                 .header(SetupHeader.INITRD_ADDR_MAX, DEFAULT_INITRD_ADDRESS_MAX);
-        finishZeroPage(memory, page, arguments, kernel.file(), DEFAULT_COMMAND_LINE_SIZE, occupied.end(),
-                DEFAULT_INITRD_ADDRESS_MAX);
-        return longMode(memory, kernel.entry());
+        return longMode(memory, kernel, page, arguments, DEFAULT_COMMAND_LINE_SIZE, DEFAULT_INITRD_ADDRESS_MAX);
     }
 
     /**
@@ -146,11 +151,24 @@ public final class LinuxBoot {
                 gdt, DescriptorTable.empty());
     }
 
-    /** The 64-bit entry state: boot GDT and identity page tables written, RSI = the zero page. */
-    private static X86State longMode(GuestMemory memory, long entry) {
+    /**
+     * Loads {@code kernel}, its command line and initrd, completes and writes {@code page}, and
+     * returns the 64-bit entry state: boot GDT and identity page tables written, RSI = the zero page.
+     */
+    private static X86State longMode(GuestMemory memory, ElfImage kernel, ZeroPage page, BootArguments arguments,
+                                     long commandLineLimit, long initrdAddressMax) {
+        AddressRange occupied = load(memory, kernel, arguments);
+        writeCommandLine(memory, arguments.commandLine(), commandLineLimit, kernel.file());
+        Optional<AddressRange> initrd = loadInitrd(memory, arguments, occupied.end(), initrdAddressMax);
+        page.header(SetupHeader.TYPE_OF_LOADER, SetupHeader.LOADER_UNDEFINED)
+                .commandLine(COMMAND_LINE)
+                .memoryMap(arguments.memoryMap());
+        initrd.ifPresent(range -> page.ramdisk(range.start(), range.size()));
+        arguments.acpiRsdp().ifPresent(page::acpiRsdp);
+        page.writeTo(memory, BOOT_PARAMS);
         DescriptorTable gdt = BootGdt.write(memory, GDT);
         long cr3 = BootPageTables.write(memory, PAGE_TABLES, IDENTITY_MAPPED);
-        return X86State.longMode(entry, 0, cr3, BootGdt.CODE_SELECTOR, gdt).with(Register.RSI, BOOT_PARAMS);
+        return X86State.longMode(kernel.entry(), 0, cr3, BootGdt.CODE_SELECTOR, gdt).with(Register.RSI, BOOT_PARAMS);
     }
 
     private static AddressRange load(GuestMemory memory, ElfImage kernel, BootArguments arguments) {
@@ -158,18 +176,6 @@ public final class LinuxBoot {
         AddressRange occupied = new AddressRange(image.lowestAddress(), image.endAddress() - image.lowestAddress());
         requireLoadable(arguments.memoryMap(), kernel.file(), occupied);
         return occupied;
-    }
-
-    private static void finishZeroPage(GuestMemory memory, ZeroPage page, BootArguments arguments, Path kernelFile,
-                                       long commandLineLimit, long kernelEnd, long initrdAddressMax) {
-        writeCommandLine(memory, arguments.commandLine(), commandLineLimit, kernelFile);
-        Optional<AddressRange> initrd = loadInitrd(memory, arguments, kernelEnd, initrdAddressMax);
-        page.header(SetupHeader.TYPE_OF_LOADER, SetupHeader.LOADER_UNDEFINED)
-                .commandLine(COMMAND_LINE)
-                .memoryMap(arguments.memoryMap());
-        initrd.ifPresent(range -> page.ramdisk(range.start(), range.size()));
-        arguments.acpiRsdp().ifPresent(page::acpiRsdp);
-        page.writeTo(memory, BOOT_PARAMS);
     }
 
     /** Writes the command line and its NUL, which together must fit the kernel's {@code limit} and the boot area. */

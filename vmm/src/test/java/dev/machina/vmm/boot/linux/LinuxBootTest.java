@@ -13,6 +13,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,6 +23,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPOutputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,19 +44,24 @@ class LinuxBootTest {
     }
 
     /**
-     * A bzImage of protocol 2.15 with one setup sector (kernel at file offset 0x400), a 0x1000-byte
-     * kernel of pattern bytes, preferred address 16 MiB, init_size 51 MiB, cmdline_size 64
-     * (characters, without the NUL).
+     * A bzImage of protocol 2.15 with one setup sector (kernel at file offset 0x400) whose payload,
+     * 0x2CC bytes into the kernel, is a gzip-compressed vmlinux ({@link #vmlinux}, linked at
+     * 16 MiB); loadflags with KASLR_FLAG set besides LOADED_HIGH, preferred address 16 MiB,
+     * init_size 51 MiB, cmdline_size 64 (characters, without the NUL).
      */
-    private static BzImage kernel() {
-        ByteBuffer image = ByteBuffer.allocate(0x400 + 0x1000).order(ByteOrder.LITTLE_ENDIAN);
-        image.put(0x1F1, (byte) 1).putInt(0x1F4, 0x100).putShort(0x1FE, (short) 0xAA55);
-        image.put(0x200, (byte) 0xEB).put(0x201, (byte) 0x6A).putInt(0x202, 0x5372_6448).putShort(0x206, (short) 0x20F);
-        image.put(0x211, (byte) 1).putInt(0x22C, 0x7FFF_FFFF).putInt(0x230, 0x20_0000).put(0x234, (byte) 1);
-        image.putShort(0x236, (short) 0x7F).putInt(0x238, 64).putLong(0x258, 0x100_0000).putInt(0x260, 0x337_8000);
-        for (int i = 0; i < 0x1000; i++) {
-            image.put(0x400 + i, (byte) (i ^ 0x5A));
+    private BzImage kernel() throws Exception {
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        try (OutputStream gzip = new GZIPOutputStream(payload)) {
+            gzip.write(Files.readAllBytes(vmlinux(false).file()));
         }
+        int kernelSize = (0x2CC + payload.size() + 15) & ~15;
+        ByteBuffer image = ByteBuffer.allocate(0x400 + kernelSize).order(ByteOrder.LITTLE_ENDIAN);
+        image.put(0x1F1, (byte) 1).putInt(0x1F4, kernelSize / 16).putShort(0x1FE, (short) 0xAA55);
+        image.put(0x200, (byte) 0xEB).put(0x201, (byte) 0x6A).putInt(0x202, 0x5372_6448).putShort(0x206, (short) 0x20F);
+        image.put(0x211, (byte) 3).putInt(0x22C, 0x7FFF_FFFF).putInt(0x230, 0x20_0000).put(0x234, (byte) 1);
+        image.putShort(0x236, (short) 0x7F).putInt(0x238, 64).putInt(0x248, 0x2CC).putInt(0x24C, payload.size());
+        image.putLong(0x258, 0x100_0000).putInt(0x260, 0x337_8000);
+        image.put(0x400 + 0x2CC, payload.toByteArray());
         return BzImage.parse(KERNEL, image.array());
     }
 
@@ -77,13 +86,12 @@ class LinuxBootTest {
     }
 
     @Test
-    void bzImageLandsAtItsPreferredAddressAndEntersLongModeWithTheZeroPage() throws Exception {
+    void bzImageIsUnpackedToItsVmlinuxAndEnteredInLongModeWithTheZeroPage() throws Exception {
         X86State state = LinuxBoot.bzImage(memory, kernel(), arguments("console=ttyS0", Optional.empty()));
 
-        for (int i = 0; i < 0x1000; i += 0x3FF) {
-            assertThat(memory.readByte(0x100_0000 + i)).isEqualTo((byte) (i ^ 0x5A));
-        }
-        assertThat(state.get(Register.RIP)).as("startup_64").isEqualTo(0x100_0200);
+        assertThat(memory.readByte(0x100_0000)).as("nop").isEqualTo((byte) 0x90);
+        assertThat(memory.readByte(0x100_0001)).as("hlt").isEqualTo((byte) 0xF4);
+        assertThat(state.get(Register.RIP)).as("the vmlinux's startup_64").isEqualTo(0x100_0000);
         assertThat(state.get(Register.RSI)).as("zero page").isEqualTo(0x7000);
         assertThat(state.control().cr3()).isEqualTo(0x9000);
         assertThat(memory.readLong(0x9000) & ~0xFFFL).as("PML4[0] -> PDPT").isEqualTo(0xA000);
@@ -103,6 +111,8 @@ class LinuxBootTest {
         assertThat(string(0x7000 + 0x202, 4)).as("header").isEqualTo("HdrS");
         assertThat(memory.readShort(0x7000 + 0x206)).as("version").isEqualTo((short) 0x20F);
         assertThat(memory.readLong(0x7000 + 0x258)).as("pref_address").isEqualTo(0x100_0000);
+        assertThat(memory.readByte(0x7000 + 0x211)).as("loadflags: KASLR_FLAG cleared, as the decompressor clears it")
+                .isEqualTo((byte) 1);
         assertThat(memory.readByte(0x7000 + 0x210)).as("type_of_loader").isEqualTo((byte) 0xFF);
         assertThat(memory.readInt(0x7000 + 0x228)).as("cmd_line_ptr").isEqualTo(0x2_0000);
         assertThat(memory.readInt(0x7000 + 0x0C8)).as("ext_cmd_line_ptr").isZero();
@@ -128,10 +138,11 @@ class LinuxBootTest {
 
     @Test
     void initrdStaysBelowInitrdAddrMaxWhenRamGoesPast4GiB() throws Exception {
+        BzImage kernel = kernel();
         memory.close();
         memory = GuestMemory.allocate(X86MemoryMap.ram(5L << 30));
 
-        LinuxBoot.bzImage(memory, kernel(), arguments("", Optional.of(initrd(10_000))));
+        LinuxBoot.bzImage(memory, kernel, arguments("", Optional.of(initrd(10_000))));
 
         // initrd_addr_max is 0x7FFFFFFF: the initrd ends below 2 GiB although RAM reaches 3 GiB and beyond 4 GiB.
         assertThat(memory.readInt(0x7000 + 0x218)).isEqualTo(0x7FFF_D000);
@@ -142,26 +153,28 @@ class LinuxBootTest {
     }
 
     @Test
-    void refusesAKernelThatDoesNotFit() {
+    void refusesAKernelThatDoesNotFit() throws Exception {
+        BzImage kernel = kernel();
         memory.close();
-        memory = GuestMemory.allocate(X86MemoryMap.ram(32 * MIB));
+        memory = GuestMemory.allocate(X86MemoryMap.ram(8 * MIB));
 
-        assertThatThrownBy(() -> LinuxBoot.bzImage(memory, kernel(), arguments("", Optional.empty())))
+        assertThatThrownBy(() -> LinuxBoot.bzImage(memory, kernel, arguments("", Optional.empty())))
                 .isInstanceOf(ImageException.class)
-                .hasMessage("vmlinuz-test: the kernel needs 51.5 MiB of RAM at 0x1000000..0x4378000,"
-                        + " which the guest's memory does not cover");
+                .hasMessageMatching("vmlinuz-test: the unpacked payload: PT_LOAD segment 0 at 0x1000000\\.\\.0x10000[0-9a-f]+"
+                        + " does not fit in 8 MiB of guest memory");
     }
 
     @Test
     void refusesAnInitrdThatDoesNotFitAboveTheKernel() throws Exception {
         Path big = directory.resolve("big.img");
         try (RandomAccessFile file = new RandomAccessFile(big.toFile(), "rw")) {
-            file.setLength(64 * MIB);
+            file.setLength(120 * MIB);
         }
 
         assertThatThrownBy(() -> LinuxBoot.bzImage(memory, kernel(), arguments("", Optional.of(big))))
                 .isInstanceOf(ImageException.class)
-                .hasMessage(big + ": the initrd (64.0 MiB) does not fit in guest RAM between the kernel's end at 0x4378000 and 0x80000000");
+                .hasMessageMatching(Pattern.quote(big + ": the initrd (120.0 MiB) does not fit in guest RAM between the kernel's end at")
+                        + " 0x10000[0-9a-f]+ and 0x80000000");
         assertThatThrownBy(() -> LinuxBoot.bzImage(memory, kernel(), arguments("", Optional.of(directory.resolve("absent")))))
                 .hasMessageStartingWith(directory.resolve("absent") + ": cannot read the initrd");
     }
