@@ -84,8 +84,10 @@ public final class BzImage {
             throw new ImageException(file, "truncated: the header promises %d bytes of setup and %d of kernel, the file has %d"
                     .formatted(kernelStart, SYSSIZE.get(header) * 16, bytes.length));
         }
-        long payloadEnd = kernel.payloadOffset() + kernel.payloadLength();
-        if (kernel.payloadLength() == 0 || payloadEnd > image.byteSize() - kernelStart) {
+        if (kernel.payloadLength() == 0) {
+            throw new ImageException(file, "the header declares no payload (payload_length 0): no compressed kernel to unpack");
+        }
+        if (kernel.payloadOffset() + kernel.payloadLength() > image.byteSize() - kernelStart) {
             throw new ImageException(file, "truncated: the header places a %d-byte payload at 0x%x of the %d-byte protected-mode kernel"
                     .formatted(kernel.payloadLength(), kernel.payloadOffset(), image.byteSize() - kernelStart));
         }

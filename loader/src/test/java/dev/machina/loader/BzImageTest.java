@@ -148,11 +148,14 @@ class BzImageTest {
     }
 
     @Test
-    void refusesAPayloadBeyondTheKernel() {
-        ByteBuffer image = image(0x20F, 1).putInt(0x24C, 0x1000);
+    void refusesAPayloadBeyondTheKernelOrNone() {
+        ByteBuffer beyond = image(0x20F, 1).putInt(0x24C, 0x1000);
+        ByteBuffer none = image(0x20F, 1).putInt(0x24C, 0);
 
-        assertThatThrownBy(() -> BzImage.parse(FILE, bytes(image)))
+        assertThatThrownBy(() -> BzImage.parse(FILE, bytes(beyond)))
                 .hasMessage("vmlinuz-test: truncated: the header places a 4096-byte payload at 0x2cc of the 4096-byte protected-mode kernel");
+        assertThatThrownBy(() -> BzImage.parse(FILE, bytes(none)))
+                .hasMessage("vmlinuz-test: the header declares no payload (payload_length 0): no compressed kernel to unpack");
     }
 
     @Test
