@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * Each time is the host's, from the guest's line before the workload to its line after
  * ({@link dev.machina.console.GuestConsole#timed}): one clock for both VMMs, independent of how
  * well each guest keeps time, and without the typing of the command into the console, which
- * costs a slow CPU more than the work of short commands.
+ * takes tens of milliseconds (measured: up to a fifth of QEMU's shortest workload).
  */
 final class WorkloadBenchmark {
     private static final Pattern MD5_OF_INPUT = Pattern.compile("[0-9a-f]{32}  -");
