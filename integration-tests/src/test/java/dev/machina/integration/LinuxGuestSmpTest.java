@@ -1,5 +1,6 @@
 package dev.machina.integration;
 
+import dev.machina.console.GuestConsole;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -15,7 +16,7 @@ class LinuxGuestSmpTest {
     @Test
     void twoCpusComeUpAndAPanicEndsTheVmmWithTheReasonInTheLog() throws Exception {
         LinuxGuestTest.assumeDebianPackageLists();
-        try (LaunchedGuest guest = LaunchedGuest.launch(REPOSITORY, "linux_guest", List.of("--backend=java", "--cpus=2"))) {
+        try (GuestConsole guest = LaunchedGuest.launch(REPOSITORY, "linux_guest", List.of("--backend=java", "--cpus=2"))) {
             guest.awaitOutput(READY, BOOT);
             assertThat(guest.run("nproc", COMMAND)).isEqualTo("2");
 

@@ -1,5 +1,6 @@
 package dev.machina.integration;
 
+import dev.machina.console.GuestConsole;
 import dev.machina.loader.BzImage;
 import dev.machina.vmm.packages.GuestPackages;
 import org.junit.jupiter.api.AfterAll;
@@ -40,8 +41,8 @@ abstract class LinuxGuestTest {
     static final String READY = "linux_guest: ready";
     private static final long MEMORY = 512L << 20;
 
-    private LaunchedGuest guest;
-    private AssertionError bootFailure;
+    private GuestConsole guest;
+    private RuntimeException bootFailure;
 
     /** The {@code --backend} the guest runs on. */
     abstract String backend();
@@ -72,7 +73,7 @@ abstract class LinuxGuestTest {
         guest = LaunchedGuest.launch(REPOSITORY, guestPackage(), List.of("--backend=" + backend(), "--cpus=1", "--memory=512M"));
         try {
             guest.awaitOutput(READY, BOOT);
-        } catch (AssertionError e) {
+        } catch (RuntimeException e) {
             bootFailure = e;
             throw e;
         }

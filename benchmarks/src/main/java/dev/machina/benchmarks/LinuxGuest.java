@@ -1,0 +1,61 @@
+package dev.machina.benchmarks;
+
+import dev.machina.vmm.config.GuestConfig;
+import dev.machina.vmm.config.GuestConfig.Kernel;
+import dev.machina.vmm.packages.GuestPackage;
+import dev.machina.vmm.packages.GuestPackages;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * linux_guest built from its package, and how each VMM boots it: the same kernel, initramfs,
+ * command line and memory. QEMU runs the standard PC machine because microvm has no HPET or PM
+ * timer to fall back on when the PIT calibration of the TSC fails on a loaded host, and then the
+ * guest may never boot.
+ */
+record LinuxGuest(Path repository, Path kernel, Path ramdisk, String cmdline, long memoryBytes) {
+    static final String PACKAGE = "linux_guest";
+    /** What init prints when the shell is about to start. */
+    static final String READY = "linux_guest: ready";
+
+    /** Builds linux_guest if needed (its progress on standard output) and checks that the peer is installed. */
+    static LinuxGuest build() throws IOException, InterruptedException {
+        Path repository = Path.of(System.getProperty("machina.home", ".")).toAbsolutePath().normalize();
+        GuestPackages packages = new GuestPackages(Optional.of(repository.resolve("packages")),
+                GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home"))), repository);
+        GuestPackage linux = packages.locate(PACKAGE);
+        linux.build(System.out::println, false);
+        GuestConfig config = linux.readConfig().resolve();
+        requireQemu();
+        return new LinuxGuest(repository, ((Kernel.Linux) config.kernel()).path(), config.ramdisk().orElseThrow(),
+                config.cmdline(), config.memoryBytes());
+    }
+
+    /** The command that boots this guest on {@code vmm} with {@code cpus} vCPUs, its serial console on standard input and output. */
+    List<String> command(Vmm vmm, int cpus) {
+        String memory = (memoryBytes >> 20) + "M";
+        return switch (vmm) {
+            case MACHINA -> List.of(repository.resolve("guest").toString(), "launch", PACKAGE, "--backend=java",
+                    "--cpus=" + cpus, "--memory=" + memory);
+            case QEMU -> List.of("qemu-system-x86_64", "-accel", "tcg", "-M", "pc", "-cpu", "qemu64",
+                    "-smp", Integer.toString(cpus), "-m", memory, "-nographic", "-no-reboot",
+                    "-kernel", kernel.toString(), "-initrd", ramdisk.toString(), "-append", cmdline);
+        };
+    }
+
+    /** One line for the reader: what every VMM boots. */
+    String describe(int cpus) {
+        return "kernel " + kernel + ", " + cpus + (cpus == 1 ? " vCPU, " : " vCPUs, ") + (memoryBytes >> 20) + " MiB, cmdline \"" + cmdline + "\"";
+    }
+
+    private static void requireQemu() throws InterruptedException {
+        try {
+            new ProcessBuilder("qemu-system-x86_64", "--version").redirectErrorStream(true).start().waitFor();
+        } catch (IOException e) {
+            throw new IllegalStateException("the peer, qemu-system-x86_64, is not installed: run `apt-get install qemu-system-x86` (as root)");
+        }
+    }
+}
