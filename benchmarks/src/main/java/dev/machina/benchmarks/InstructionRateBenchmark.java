@@ -1,6 +1,7 @@
 package dev.machina.benchmarks;
 
 import dev.machina.cpu.InstructionRunner;
+import dev.machina.cpu.translate.Translator;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.x86.DescriptorTable;
@@ -69,8 +70,10 @@ final class InstructionRateBenchmark {
                             .with(Register.RBX, instructions / loop.instructionsPerIteration())
                             .with(Register.RDI, DATA).with(Register.RSI, DATA + 0x1000);
                     InstructionRunner runner = new InstructionRunner(memory);
-                    runner.compileHotCode(compiling);
-                    measure(runner, rounds, start, loop.name() + ", " + (compiling ? "compiler tier" : "interpreter"));
+                    if (compiling) {
+                        runner.translate(Translator.HOT);
+                    }
+                    measure(runner, rounds, start, loop.name() + ", " + (compiling ? "translated" : "interpreter"));
                 }
             }
         }

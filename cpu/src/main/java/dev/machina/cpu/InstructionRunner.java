@@ -7,6 +7,7 @@ import dev.machina.cpu.decode.CodeCache;
 import dev.machina.cpu.fault.CpuException;
 import dev.machina.cpu.fault.PageFault;
 import dev.machina.cpu.mmu.PhysicalBus;
+import dev.machina.cpu.translate.Translator;
 import dev.machina.hypervisor.ExitCounters;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.spi.Traps;
@@ -25,8 +26,10 @@ import dev.machina.hypervisor.x86.X86State;
  * between runs are not seen: call {@link #forgetCode()} after them).
  */
 public final class InstructionRunner {
+    private final GuestMemory memory;
     private final CodeCache code;
     private final Processor processor;
+    private Translator translator;
 
     public InstructionRunner(GuestMemory memory) {
         this(memory, new BusLock());
@@ -35,6 +38,7 @@ public final class InstructionRunner {
     /** A runner whose LOCKed accesses are atomic against those of other runners on {@code busLock}. */
     public InstructionRunner(GuestMemory memory, BusLock busLock) {
         Traps traps = new Traps();
+        this.memory = memory;
         this.code = new CodeCache(memory.size());
         PhysicalBus bus = new PhysicalBus(memory, traps, null, new ExitCounters(), code);
         this.processor = new Processor(bus, traps, new ExitCounters(), busLock, 0);
@@ -76,17 +80,19 @@ public final class InstructionRunner {
     }
 
     /**
-     * Turns the core's compiler tier on or off (off by default: one instruction at a time). With
-     * it on, {@link #run(X86State, long, long)} looks at the count and the stop address only
-     * between compiled blocks, which end at branches: the count may be passed by up to a block.
+     * Runs 64-bit code entered {@code threshold} times at a branch target (1: at once) through
+     * the translating tier, translated on this thread (off by default: one instruction at a
+     * time). Then {@link #run(X86State, long, long)} looks at the stop address only between
+     * regions, and at the count when a region's loop comes round: a region may run past either.
      */
-    public void compileHotCode(boolean on) {
-        processor.compileHotCode(on);
+    public void translate(int threshold) {
+        translator = Translator.immediate(memory.mapping(), code, threshold);
+        processor.translateWith(translator);
     }
 
-    /** How many blocks the compiler tier compiled so far. */
-    public long compiledBlocks() {
-        return processor.compiledBlocks();
+    /** How many regions the translating tier translated so far (0 without it). */
+    public long translatedRegions() {
+        return translator == null ? 0 : translator.translated();
     }
 
     /**
@@ -98,6 +104,7 @@ public final class InstructionRunner {
         processor.mmu().flushAll();
         processor.setHalted(false);
         long first = processor.retired();
+        processor.limitRetired(count == Long.MAX_VALUE ? Long.MAX_VALUE : first + count);
         while (processor.retired() - first < count && processor.state.rip != stopAt && !processor.halted()) {
             try {
                 processor.execute();

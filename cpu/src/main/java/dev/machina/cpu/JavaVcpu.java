@@ -11,6 +11,7 @@ import dev.machina.cpu.decode.CodeCache;
 import dev.machina.cpu.fault.CpuException;
 import dev.machina.cpu.mmu.PhysicalBus;
 import dev.machina.cpu.state.CpuState;
+import dev.machina.cpu.translate.Translator;
 import dev.machina.hypervisor.ExitReason;
 import dev.machina.hypervisor.VcpuExit;
 import dev.machina.hypervisor.memory.GuestMemory;
@@ -29,8 +30,10 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
     /**
-     * Instructions (and steps: a compiled block is one step of several instructions) per entry;
-     * interrupts and stop requests are looked at between batches.
+     * Instructions per entry; interrupts and stop requests are looked at between batches. A
+     * translated region is one step of many instructions and stops at its next loop iteration
+     * once the batch is used up ({@link Processor#limitRetired}), so an interrupt waits at most
+     * a batch and one pass through a region.
      */
     private static final int BATCH = 4096;
 
@@ -43,11 +46,12 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
     private Chipset chipset;
     private LocalApic localApic;
 
-    JavaVcpu(String guestName, int id, GuestMemory memory, Traps traps, Doorbells doorbells, CodeCache code, BusLock busLock) {
+    JavaVcpu(String guestName, int id, GuestMemory memory, Traps traps, Doorbells doorbells, CodeCache code,
+             Translator translator, BusLock busLock) {
         super(guestName, id);
         PhysicalBus bus = new PhysicalBus(memory, traps, doorbells, counters(), code);
         this.processor = new Processor(bus, traps, counters(), busLock, id);
-        processor.compileHotCode(true);
+        processor.translateWith(translator);
         this.runnable = id == 0;
     }
 
@@ -71,6 +75,7 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
                 counters().entered();
                 attention = false;
                 long end = processor.retired() + BATCH;
+                processor.limitRetired(end);
                 for (int n = 0; n < BATCH && processor.retired() < end && !attention && !processor.halted(); n++) {
                     processor.step();
                 }

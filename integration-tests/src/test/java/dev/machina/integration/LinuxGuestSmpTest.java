@@ -18,6 +18,7 @@ class LinuxGuestSmpTest {
         LinuxGuestTest.assumeDebianPackageLists();
         try (GuestConsole guest = LaunchedGuest.launch(REPOSITORY, "linux_guest", List.of("--backend=java", "--cpus=2"))) {
             guest.awaitOutput(READY, BOOT);
+            LinuxGuestTest.quietConsole(guest);
             assertThat(guest.run("nproc", COMMAND)).isEqualTo("2");
 
             guest.send("echo c > /proc/sysrq-trigger\n");

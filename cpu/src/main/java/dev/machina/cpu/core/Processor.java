@@ -2,8 +2,6 @@ package dev.machina.cpu.core;
 
 import dev.machina.cpu.chipset.InterruptController;
 import dev.machina.cpu.chipset.Tsc;
-import dev.machina.cpu.compile.BlockCompiler;
-import dev.machina.cpu.compile.CompiledBlock;
 import dev.machina.cpu.decode.CodeCache;
 import dev.machina.cpu.decode.Decoder;
 import dev.machina.cpu.decode.Instruction;
@@ -20,6 +18,8 @@ import dev.machina.cpu.state.DebugRegisters;
 import dev.machina.cpu.state.Flags;
 import dev.machina.cpu.state.SegmentRegister;
 import dev.machina.cpu.state.X87Registers;
+import dev.machina.cpu.translate.Region;
+import dev.machina.cpu.translate.Translator;
 import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.ExitCounters;
 import dev.machina.hypervisor.ExitReason;
@@ -71,7 +71,9 @@ public final class Processor {
     private int fetchOffset;
     /** The address execution reaches when the last interpreted instruction does not branch. */
     private long sequentialNext = -1;
-    private BlockCompiler compiler;
+    private Translator translator;
+    /** The retired count at which translated code stops at its next loop iteration (see {@link #limitRetired}). */
+    private long retireLimit = Long.MAX_VALUE;
     private boolean softwareInterrupt;
     private final dev.machina.cpu.decode.ByteSource fetcher = offset -> fetchByte(instructionStart + offset);
     private long lockedHost = -1;
@@ -106,16 +108,20 @@ public final class Processor {
     }
 
     /**
-     * Turns the compiler tier on or off: hot runs of code are then compiled to JVM methods
-     * ({@link BlockCompiler}). Off, every instruction is interpreted, one per {@link #execute()}.
+     * Runs hot 64-bit code through {@code translator} (null: every instruction is interpreted,
+     * one per {@link #execute()}); the cores of a guest share one.
      */
-    public void compileHotCode(boolean on) {
-        compiler = on ? new BlockCompiler(bus) : null;
+    public void translateWith(Translator translator) {
+        this.translator = translator;
     }
 
-    /** How many blocks the compiler tier compiled on this core (0 with it off). */
-    public long compiledBlocks() {
-        return compiler == null ? 0 : compiler.compiled();
+    /**
+     * Lets translated code run until {@link #retired()} reaches {@code limit}: a region checks it
+     * each time one of its loops comes round, so that interrupts and stop requests, looked at
+     * between steps, wait no longer than the rest of a region's pass.
+     */
+    public void limitRetired(long limit) {
+        retireLimit = limit;
     }
 
     public InterruptController apic() {
@@ -259,7 +265,7 @@ public final class Processor {
     }
 
     /**
-     * Executes one instruction, or with the compiler tier on a compiled block of several; an
+     * Executes one instruction, or with a translator a translated region of several; an
      * exception raised propagates, with RIP and the registers as they were before the faulting
      * instruction (the differential tester's view of a fault).
      */
@@ -271,14 +277,31 @@ public final class Processor {
         }
         try {
             Instruction instruction = fetch();
-            if (compiler != null && !shadowed && instructionStart != sequentialNext && fetchTable != null
-                    && !state.flags.isSet(Flags.TF) && !state.debug.armed() && runCompiled(instruction)) {
+            // A region that retired nothing left before its first instruction (a TLB miss, say): interpret it.
+            long before = retired;
+            if (translator != null && !shadowed && fetchTable != null && instruction.mode() == 64
+                    && !state.flags.isSet(Flags.TF) && !state.debug.armed() && runRegion() && retired != before) {
                 sequentialNext = -1;
                 return;
             }
-            long next = instructionStart + instruction.length();
-            state.rip = instruction.mode() == 64 ? next : next & (instruction.mode() == 32 ? 0xFFFF_FFFFL : 0xFFFF);
-            sequentialNext = state.rip;
+            sequentialNext = nextAddress(instruction, instructionStart);
+            executeDecoded(instruction, instructionStart);
+            retired++;
+        } catch (CpuException e) {
+            state.rip = instructionStart;
+            throw e;
+        } finally {
+            if (shadowed) {
+                interruptShadow = false;
+            }
+        }
+    }
+
+    /** Interprets {@code instruction}, decoded at {@code start} (without counting it). */
+    private void executeDecoded(Instruction instruction, long start) {
+        instructionStart = start;
+        state.rip = nextAddress(instruction, start);
+        try {
             if (instruction.checks() != 0) {
                 checkUnit(instruction);
             }
@@ -287,72 +310,56 @@ public final class Processor {
             } else {
                 instruction.operation().execute(this, instruction);
             }
-            retired++;
-        } catch (CpuException e) {
-            state.rip = instructionStart;
-            throw e;
         } finally {
             lockedHost = -1;
             if (busAccess) {
                 busAccess = false;
                 busLock.endAccess();
             }
-            if (shadowed) {
-                interruptShadow = false;
-            }
         }
+    }
+
+    /** The address after {@code instruction} at {@code start}, wrapped to the instruction pointer's width. */
+    private static long nextAddress(Instruction instruction, long start) {
+        long next = start + instruction.length();
+        return instruction.mode() == 64 ? next : next & (instruction.mode() == 32 ? 0xFFFF_FFFFL : 0xFFFF);
     }
 
     /**
-     * At a branch target: runs the block compiled from here, compiling it first once the code
-     * here is hot. False when the instruction is to be interpreted.
+     * In 64-bit code: runs the region translated from here, if there is one; at a branch target
+     * counts the entry and asks for a translation once the code here is hot. False when the
+     * instruction is to be interpreted.
      */
-    private boolean runCompiled(Instruction instruction) {
-        long host = fetchHost + fetchOffset;
-        CompiledBlock[] blocks = code.blocks(fetchHost);
-        CompiledBlock block = blocks == null ? null : blocks[fetchOffset];
-        if (block == null) {
-            if (!compiler.entered(host)) {
+    private boolean runRegion() {
+        boolean user = state.cpl() == 3;
+        Region region = region(user);
+        if (region == null) {
+            if (instructionStart == sequentialNext || !translator.entered(fetchHost + fetchOffset)) {
                 return false;
             }
-            block = compiler.compile(fetchHost, fetchTable, fetchOffset, instruction.mode());
-            if (block == null) {
+            translator.translate(fetchHost, fetchOffset, user, fetchTable);
+            region = region(user);
+            if (region == null) {
                 return false;
             }
-            code.storeBlock(host, block);
         }
-        if (block.first() != instruction || (instruction.mode() != 64 && wrapsInBlock(block, instruction.mode()))) {
-            return false;
-        }
-        block.code().run(this, instructionStart);
+        long budget = retireLimit - retired;
+        region.code().run(this, (int) Math.clamp(budget, 1, Integer.MAX_VALUE));
         return true;
     }
 
-    /** Whether the instruction pointer would wrap inside {@code block} (16- and 32-bit code). */
-    private boolean wrapsInBlock(CompiledBlock block, int mode) {
-        return instructionStart + block.bytes() > (mode == 32 ? 0x1_0000_0000L : 0x1_0000L);
+    /** The region installed at the current fetch position for this privilege, or null. */
+    private Region region(boolean user) {
+        Region[] regions = code.regions(fetchHost);
+        Region region = regions == null ? null : regions[fetchOffset];
+        return region != null && region.user() == user ? region : null;
     }
 
-    // ---- what compiled blocks call ----------------------------------------------------------
+    // ---- what translated code calls -----------------------------------------------------------
 
-    /** The code cache's {@link CodeCache#epoch()}, taken as a compiled block starts. */
-    public int codeEpoch() {
-        return code.epoch();
-    }
-
-    /** A compiled block's instruction at {@code start} begins; RIP already points at {@code next}. */
-    public void enterInstruction(long start, long next) {
-        instructionStart = start;
-        state.rip = next;
-    }
-
-    public void retire() {
-        retired++;
-    }
-
-    /** Whether the compiled block goes on: the last instruction did not branch and no code was rewritten. */
-    public boolean continuesBlock(long next, int epochAtEntry) {
-        return state.rip == next && code.epoch() == epochAtEntry;
+    /** Translated code retired {@code count} more instructions. */
+    public void retire(int count) {
+        retired += count;
     }
 
     /**

@@ -1,32 +1,36 @@
 package dev.machina.cpu.decode;
 
-import dev.machina.cpu.compile.CompiledBlock;
+import dev.machina.cpu.translate.Region;
 
 import java.util.Arrays;
 
 /**
  * Decoded instructions by the host offset of their first byte in guest RAM, one table per 4 KiB
- * page, shared by the vCPUs of a guest. A bit per RAM page says whether the page holds decoded
- * code; a write to such a page drops its table (self-modifying code), and the writer checks only
- * that bit, so ordinary stores stay cheap. The blocks compiled from a page live and die with it.
+ * page, shared by the vCPUs of a guest, and the translated regions entered there. A bit per RAM
+ * page says whether the page holds decoded code; a write to such a page drops its table and its
+ * regions (self-modifying code), and the writer checks only that bit, so ordinary stores stay
+ * cheap.
  *
  * <p>The tables are plain arrays: a vCPU may for a moment still run a stale decoding of a page
  * another vCPU just rewrote, which is the cross-modifying-code latitude x86 gives (the writer must
- * make the other processor serialize before it may rely on the new code).
+ * make the other processor serialize before it may rely on the new code). Regions are installed
+ * by the translator's thread under this object's lock, which a drop also takes, so a region
+ * translated from a page that was rewritten meanwhile is never installed.
  */
 public final class CodeCache {
     private static final int PAGE_SHIFT = 12;
     private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
 
     private final Instruction[][] pages;
-    private final CompiledBlock[][] blocks;
+    private final Region[][] regions;
     private final long[] codeBits;
     private int epoch;
+    private int installed;
 
     public CodeCache(long ramBytes) {
         int pageCount = (int) ((ramBytes + PAGE_SIZE - 1) >>> PAGE_SHIFT);
         pages = new Instruction[pageCount][];
-        blocks = new CompiledBlock[pageCount][];
+        regions = new Region[pageCount][];
         codeBits = new long[(pageCount + 63) >>> 6];
     }
 
@@ -46,21 +50,46 @@ public final class CodeCache {
         return page;
     }
 
-    /** The blocks compiled from the page holding {@code host}, by offset of their first instruction; null if none. */
-    public CompiledBlock[] blocks(long host) {
-        return blocks[(int) (host >>> PAGE_SHIFT)];
+    /**
+     * One bit per RAM page, set while the page holds decoded code: translated code checks it
+     * before a store of its own and leaves such stores to the interpreter.
+     */
+    public long[] codeBits() {
+        return codeBits;
     }
 
-    /** Remembers {@code block}, compiled from the decodings of {@code host}'s page starting at {@code host}. */
-    public void storeBlock(long host, CompiledBlock block) {
+    /** The regions translated from the page holding {@code host}, by offset of their entry; null if none. */
+    public Region[] regions(long host) {
+        return regions[(int) (host >>> PAGE_SHIFT)];
+    }
+
+    /** Whether a region is installed at {@code host}. */
+    public boolean hasRegion(long host) {
+        Region[] page = regions[(int) (host >>> PAGE_SHIFT)];
+        return page != null && page[(int) host & (PAGE_SIZE - 1)] != null;
+    }
+
+    /**
+     * Installs {@code region}, entered at {@code host} and translated from the decodings
+     * {@code page}, unless that page has been rewritten since (its table is no longer
+     * {@code page}). Returns whether it was installed.
+     */
+    public synchronized boolean install(long host, Region region, Instruction[] page) {
         int pageNumber = (int) (host >>> PAGE_SHIFT);
-        if (pages[pageNumber] == null) {
-            return;
+        if (pages[pageNumber] != page) {
+            return false;
         }
-        if (blocks[pageNumber] == null) {
-            blocks[pageNumber] = new CompiledBlock[PAGE_SIZE];
+        if (regions[pageNumber] == null) {
+            regions[pageNumber] = new Region[PAGE_SIZE];
         }
-        blocks[pageNumber][(int) host & (PAGE_SIZE - 1)] = block;
+        regions[pageNumber][(int) host & (PAGE_SIZE - 1)] = region;
+        installed++;
+        return true;
+    }
+
+    /** How many regions have been installed so far. */
+    public synchronized int installed() {
+        return installed;
     }
 
     /** Counts the times decodings were dropped: an array from {@link #page} is current while this is unchanged. */
@@ -69,20 +98,31 @@ public final class CodeCache {
     }
 
     /** Forgets every decoding (RAM was rewritten behind the cores' backs). */
-    public void clear() {
+    public synchronized void clear() {
         epoch++;
         Arrays.fill(pages, null);
-        Arrays.fill(blocks, null);
+        Arrays.fill(regions, null);
         Arrays.fill(codeBits, 0);
+    }
+
+    /** Forgets every translated region, keeping the decodings (the translations took too much room). */
+    public synchronized void clearRegions() {
+        Arrays.fill(regions, null);
     }
 
     /** RAM at {@code host} was written: forget the page's decodings if it holds code. */
     public void written(long host) {
         int pageNumber = (int) (host >>> PAGE_SHIFT);
         if ((codeBits[pageNumber >>> 6] & (1L << pageNumber)) != 0) {
+            drop(pageNumber);
+        }
+    }
+
+    private synchronized void drop(int pageNumber) {
+        if ((codeBits[pageNumber >>> 6] & (1L << pageNumber)) != 0) {
             codeBits[pageNumber >>> 6] &= ~(1L << pageNumber);
             pages[pageNumber] = null;
-            blocks[pageNumber] = null;
+            regions[pageNumber] = null;
             epoch++;
         }
     }

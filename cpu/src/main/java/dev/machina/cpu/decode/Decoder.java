@@ -227,7 +227,8 @@ public final class Decoder {
         return new Instruction(entry.operation(), entry.mnemonic(), in.position(), mode, operandSize, addressSize,
                 rmSize, prefixes, entry.form().destination, entry.form().source, reg, rm, memory, base, index, scale,
                 displacement, segment, overridden, immediate, immediate2, argument,
-                entry.traits() & Traits.EXECUTION_CHECKS, modrm, (entry.traits() & Traits.ENDS_BLOCK) != 0);
+                entry.traits() & Traits.EXECUTION_CHECKS, modrm, (entry.traits() & Traits.ENDS_BLOCK) != 0,
+                entry.translation());
     }
 
     private static Slot resolve(Slot slot, int modrm) {

@@ -31,12 +31,14 @@ package dev.machina.cpu.decode;
  * @param argument        a condition code, segment number or other per-opcode argument
  * @param checks          the {@link Slot.Traits} checked at execution (the unit's availability, alignment); 0 for most
  * @param modrm           the ModRM byte, or -1; the x87 records it as part of the last opcode
- * @param endsBlock       whether a compiled block ends after it ({@link Slot.Traits#ENDS_BLOCK})
+ * @param endsBlock       whether a translated region ends after it ({@link Slot.Traits#ENDS_BLOCK})
+ * @param translation     how the translator renders it
  */
 public record Instruction(Operation operation, String mnemonic, int length, int mode, int operandSize, int addressSize,
                           int rmSize, int prefixes, int destination, int source, int reg, int rm, boolean memory,
                           int base, int index, int scale, long displacement, int segment, boolean segmentOverride,
-                          long immediate, long immediate2, int argument, int checks, int modrm, boolean endsBlock) {
+                          long immediate, long immediate2, int argument, int checks, int modrm, boolean endsBlock,
+                          Translation translation) {
     public static final int REP = 1;
     public static final int REPNE = 1 << 1;
     public static final int LOCK = 1 << 2;

@@ -93,7 +93,7 @@ public final class OpcodeMap {
     }
 
     private static Opcode op(String mnemonic, Form form, Size size, Immediate immediate, Operation operation) {
-        return new Opcode(mnemonic, form, size, immediate, operation, -1, 0);
+        return new Opcode(mnemonic, form, size, immediate, operation, -1, 0, Translation.NONE);
     }
 
     private static Opcode op(String mnemonic, Form form, Size size, Operation operation) {
@@ -128,20 +128,23 @@ public final class OpcodeMap {
         String[] aluNames = {"add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"};
         Operation[] alu = {Arithmetic::add, Logic::or, Arithmetic::adc, Arithmetic::sbb,
                 Logic::and, Arithmetic::sub, Logic::xor, Arithmetic::cmp};
+        Translation[] aluTranslations = {Translation.ADD, Translation.OR, Translation.ADC, Translation.SBB,
+                Translation.AND, Translation.SUB, Translation.XOR, Translation.CMP};
         Slot[] aluByte = new Slot[8];
         Slot[] aluFull = new Slot[8];
         Slot[] aluSigned = new Slot[8];
         for (int i = 0; i < 8; i++) {
             int base = i * 8;
-            one(base, op(aluNames[i], E_G, BYTE, alu[i]));
-            one(base + 1, op(aluNames[i], E_G, VARIABLE, alu[i]));
-            one(base + 2, op(aluNames[i], G_E, BYTE, alu[i]));
-            one(base + 3, op(aluNames[i], G_E, VARIABLE, alu[i]));
-            one(base + 4, op(aluNames[i], A_I, BYTE, Immediate.BYTE, alu[i]));
-            one(base + 5, op(aluNames[i], A_I, VARIABLE, Immediate.FULL, alu[i]));
-            aluByte[i] = op(aluNames[i], E_I, BYTE, Immediate.BYTE, alu[i]);
-            aluFull[i] = op(aluNames[i], E_I, VARIABLE, Immediate.FULL, alu[i]);
-            aluSigned[i] = op(aluNames[i], E_I, VARIABLE, Immediate.BYTE, alu[i]);
+            Translation t = aluTranslations[i];
+            one(base, op(aluNames[i], E_G, BYTE, alu[i]).translated(t));
+            one(base + 1, op(aluNames[i], E_G, VARIABLE, alu[i]).translated(t));
+            one(base + 2, op(aluNames[i], G_E, BYTE, alu[i]).translated(t));
+            one(base + 3, op(aluNames[i], G_E, VARIABLE, alu[i]).translated(t));
+            one(base + 4, op(aluNames[i], A_I, BYTE, Immediate.BYTE, alu[i]).translated(t));
+            one(base + 5, op(aluNames[i], A_I, VARIABLE, Immediate.FULL, alu[i]).translated(t));
+            aluByte[i] = op(aluNames[i], E_I, BYTE, Immediate.BYTE, alu[i]).translated(t);
+            aluFull[i] = op(aluNames[i], E_I, VARIABLE, Immediate.FULL, alu[i]).translated(t);
+            aluSigned[i] = op(aluNames[i], E_I, VARIABLE, Immediate.BYTE, alu[i]).translated(t);
         }
         one(0x80, group(aluByte));
         one(0x81, group(aluFull));
@@ -155,58 +158,58 @@ public final class OpcodeMap {
             }
         }
         for (int r = 0; r < 8; r++) {
-            one(0x40 + r, op("inc", Z, VARIABLE, Arithmetic::inc).with(Traits.NOT_64));
-            one(0x48 + r, op("dec", Z, VARIABLE, Arithmetic::dec).with(Traits.NOT_64));
-            one(0x50 + r, op("push", Z, STACK, Stack::push));
-            one(0x58 + r, op("pop", Z, STACK, Stack::pop));
-            one(0x90 + r, op("xchg", Z, VARIABLE, Moves::exchangeAccumulator));
-            one(0xB0 + r, op("mov", Z_I, BYTE, Immediate.BYTE, Moves::mov));
-            one(0xB8 + r, op("mov", Z_I, VARIABLE, Immediate.WIDE, Moves::mov));
+            one(0x40 + r, op("inc", Z, VARIABLE, Arithmetic::inc).with(Traits.NOT_64).translated(Translation.INC));
+            one(0x48 + r, op("dec", Z, VARIABLE, Arithmetic::dec).with(Traits.NOT_64).translated(Translation.DEC));
+            one(0x50 + r, op("push", Z, STACK, Stack::push).translated(Translation.PUSH));
+            one(0x58 + r, op("pop", Z, STACK, Stack::pop).translated(Translation.POP));
+            one(0x90 + r, op("xchg", Z, VARIABLE, Moves::exchangeAccumulator).translated(Translation.XCHG));
+            one(0xB0 + r, op("mov", Z_I, BYTE, Immediate.BYTE, Moves::mov).translated(Translation.MOV));
+            one(0xB8 + r, op("mov", Z_I, VARIABLE, Immediate.WIDE, Moves::mov).translated(Translation.MOV));
         }
         one(0x60, op("pusha", Stack::pushAll).with(Traits.NOT_64));
         one(0x61, op("popa", Stack::popAll).with(Traits.NOT_64));
-        one(0x63, op("movsxd", G_E, VARIABLE, Moves::movsxd).with(Traits.ONLY_64));
-        one(0x68, op("push", I, STACK, Immediate.FULL, Stack::push));
-        one(0x69, op("imul", G_E_I, VARIABLE, Immediate.FULL, Arithmetic::imulImmediate));
-        one(0x6A, op("push", I, STACK, Immediate.BYTE, Stack::push));
-        one(0x6B, op("imul", G_E_I, VARIABLE, Immediate.BYTE, Arithmetic::imulImmediate));
+        one(0x63, op("movsxd", G_E, VARIABLE, Moves::movsxd).with(Traits.ONLY_64).translated(Translation.MOVSXD));
+        one(0x68, op("push", I, STACK, Immediate.FULL, Stack::push).translated(Translation.PUSH));
+        one(0x69, op("imul", G_E_I, VARIABLE, Immediate.FULL, Arithmetic::imulImmediate).translated(Translation.IMUL_IMMEDIATE));
+        one(0x6A, op("push", I, STACK, Immediate.BYTE, Stack::push).translated(Translation.PUSH));
+        one(0x6B, op("imul", G_E_I, VARIABLE, Immediate.BYTE, Arithmetic::imulImmediate).translated(Translation.IMUL_IMMEDIATE));
         one(0x6C, op("ins", NONE, BYTE, Strings::ins));
         one(0x6D, op("ins", Strings::ins));
         one(0x6E, op("outs", NONE, BYTE, Strings::outs));
         one(0x6F, op("outs", Strings::outs));
         for (int cc = 0; cc < 16; cc++) {
-            one(0x70 + cc, op("jcc", I, STACK, Immediate.BYTE, Branches::jumpIf));
+            one(0x70 + cc, op("jcc", I, STACK, Immediate.BYTE, Branches::jumpIf).translated(Translation.JCC));
         }
-        one(0x84, op("test", E_G, BYTE, Logic::test));
-        one(0x85, op("test", E_G, VARIABLE, Logic::test));
-        one(0x86, op("xchg", E_G, BYTE, Moves::exchange).with(Traits.IMPLICIT_LOCK));
-        one(0x87, op("xchg", E_G, VARIABLE, Moves::exchange).with(Traits.IMPLICIT_LOCK));
-        one(0x88, op("mov", E_G, BYTE, Moves::mov));
-        one(0x89, op("mov", E_G, VARIABLE, Moves::mov));
-        one(0x8A, op("mov", G_E, BYTE, Moves::mov));
-        one(0x8B, op("mov", G_E, VARIABLE, Moves::mov));
+        one(0x84, op("test", E_G, BYTE, Logic::test).translated(Translation.TEST));
+        one(0x85, op("test", E_G, VARIABLE, Logic::test).translated(Translation.TEST));
+        one(0x86, op("xchg", E_G, BYTE, Moves::exchange).with(Traits.IMPLICIT_LOCK).translated(Translation.XCHG));
+        one(0x87, op("xchg", E_G, VARIABLE, Moves::exchange).with(Traits.IMPLICIT_LOCK).translated(Translation.XCHG));
+        one(0x88, op("mov", E_G, BYTE, Moves::mov).translated(Translation.MOV));
+        one(0x89, op("mov", E_G, VARIABLE, Moves::mov).translated(Translation.MOV));
+        one(0x8A, op("mov", G_E, BYTE, Moves::mov).translated(Translation.MOV));
+        one(0x8B, op("mov", G_E, VARIABLE, Moves::mov).translated(Translation.MOV));
         one(0x8C, op("mov", E_G, VARIABLE, Moves::movFromSegment));
-        one(0x8D, new ByMod(op("lea", G_E, VARIABLE, Moves::lea), null));
+        one(0x8D, new ByMod(op("lea", G_E, VARIABLE, Moves::lea).translated(Translation.LEA), null));
         one(0x8E, op("mov", G_E, WORD, Moves::movToSegment).with(Traits.ENDS_BLOCK));
-        one(0x8F, group(op("pop", E, STACK, Stack::pop), null, null, null, null, null, null, null));
-        one(0x98, op("cbw", Arithmetic::widenAccumulator));
-        one(0x99, op("cwd", Arithmetic::splitAccumulator));
+        one(0x8F, group(op("pop", E, STACK, Stack::pop).translated(Translation.POP), null, null, null, null, null, null, null));
+        one(0x98, op("cbw", Arithmetic::widenAccumulator).translated(Translation.WIDEN));
+        one(0x99, op("cwd", Arithmetic::splitAccumulator).translated(Translation.SPLIT));
         one(0x9A, op("call", I, VARIABLE, Immediate.FAR_POINTER, Branches::callFar).with(Traits.NOT_64 | Traits.ENDS_BLOCK));
         one(0x9B, op("fwait", SystemInstructions::nop).with(Traits.WAIT));
         one(0x9C, op("pushf", NONE, STACK, Stack::pushFlags));
         one(0x9D, op("popf", NONE, STACK, Stack::popFlags).with(Traits.ENDS_BLOCK));
         one(0x9E, op("sahf", SystemInstructions::storeFlagsFromAh));
         one(0x9F, op("lahf", SystemInstructions::loadFlagsIntoAh));
-        one(0xA0, op("mov", A_O, BYTE, Immediate.OFFSET, Moves::mov));
-        one(0xA1, op("mov", A_O, VARIABLE, Immediate.OFFSET, Moves::mov));
-        one(0xA2, op("mov", O_A, BYTE, Immediate.OFFSET, Moves::mov));
-        one(0xA3, op("mov", O_A, VARIABLE, Immediate.OFFSET, Moves::mov));
+        one(0xA0, op("mov", A_O, BYTE, Immediate.OFFSET, Moves::mov).translated(Translation.MOV));
+        one(0xA1, op("mov", A_O, VARIABLE, Immediate.OFFSET, Moves::mov).translated(Translation.MOV));
+        one(0xA2, op("mov", O_A, BYTE, Immediate.OFFSET, Moves::mov).translated(Translation.MOV));
+        one(0xA3, op("mov", O_A, VARIABLE, Immediate.OFFSET, Moves::mov).translated(Translation.MOV));
         one(0xA4, op("movs", NONE, BYTE, Strings::movs));
         one(0xA5, op("movs", Strings::movs));
         one(0xA6, op("cmps", NONE, BYTE, Strings::cmps));
         one(0xA7, op("cmps", Strings::cmps));
-        one(0xA8, op("test", A_I, BYTE, Immediate.BYTE, Logic::test));
-        one(0xA9, op("test", A_I, VARIABLE, Immediate.FULL, Logic::test));
+        one(0xA8, op("test", A_I, BYTE, Immediate.BYTE, Logic::test).translated(Translation.TEST));
+        one(0xA9, op("test", A_I, VARIABLE, Immediate.FULL, Logic::test).translated(Translation.TEST));
         one(0xAA, op("stos", NONE, BYTE, Strings::stos));
         one(0xAB, op("stos", Strings::stos));
         one(0xAC, op("lods", NONE, BYTE, Strings::lods));
@@ -216,6 +219,8 @@ public final class OpcodeMap {
 
         String[] shiftNames = {"rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar"};
         Operation[] shifts = {Shifts::rol, Shifts::ror, Shifts::rcl, Shifts::rcr, Shifts::shl, Shifts::shr, Shifts::shl, Shifts::sar};
+        Translation[] shiftTranslations = {Translation.ROL, Translation.ROR, Translation.NONE, Translation.NONE,
+                Translation.SHL, Translation.SHR, Translation.SHL, Translation.SAR};
         Form[] countForms = {E_I, E_1, E_CL};
         int[] shiftOpcodes = {0xC0, 0xD0, 0xD2};
         for (int form = 0; form < 3; form++) {
@@ -223,17 +228,17 @@ public final class OpcodeMap {
                 Slot[] members = new Slot[8];
                 for (int i = 0; i < 8; i++) {
                     members[i] = op(shiftNames[i], countForms[form], wide == 0 ? BYTE : VARIABLE,
-                            form == 0 ? Immediate.BYTE : Immediate.NONE, shifts[i]);
+                            form == 0 ? Immediate.BYTE : Immediate.NONE, shifts[i]).translated(shiftTranslations[i]);
                 }
                 one(shiftOpcodes[form] + wide, group(members));
             }
         }
-        one(0xC2, op("ret", I, STACK, Immediate.WORD, Branches::ret).with(Traits.ENDS_BLOCK));
-        one(0xC3, op("ret", NONE, STACK, Branches::ret).with(Traits.ENDS_BLOCK));
-        one(0xC6, group(op("mov", E_I, BYTE, Immediate.BYTE, Moves::mov), null, null, null, null, null, null, null));
-        one(0xC7, group(op("mov", E_I, VARIABLE, Immediate.FULL, Moves::mov), null, null, null, null, null, null, null));
+        one(0xC2, op("ret", I, STACK, Immediate.WORD, Branches::ret).with(Traits.ENDS_BLOCK).translated(Translation.RET));
+        one(0xC3, op("ret", NONE, STACK, Branches::ret).with(Traits.ENDS_BLOCK).translated(Translation.RET));
+        one(0xC6, group(op("mov", E_I, BYTE, Immediate.BYTE, Moves::mov).translated(Translation.MOV), null, null, null, null, null, null, null));
+        one(0xC7, group(op("mov", E_I, VARIABLE, Immediate.FULL, Moves::mov).translated(Translation.MOV), null, null, null, null, null, null, null));
         one(0xC8, op("enter", NONE, STACK, Immediate.WORD_BYTE, Stack::enter));
-        one(0xC9, op("leave", NONE, STACK, Stack::leave));
+        one(0xC9, op("leave", NONE, STACK, Stack::leave).translated(Translation.LEAVE));
         one(0xCA, op("retf", I, VARIABLE, Immediate.WORD, Branches::retFar).with(Traits.ENDS_BLOCK));
         one(0xCB, op("retf", Branches::retFar).with(Traits.ENDS_BLOCK));
         one(0xCC, op("int3", SystemInstructions::breakpoint).with(Traits.ENDS_BLOCK));
@@ -241,18 +246,18 @@ public final class OpcodeMap {
         one(0xCE, op("into", SystemInstructions::overflowTrap).with(Traits.NOT_64 | Traits.ENDS_BLOCK));
         one(0xCF, op("iret", Branches::interruptReturn).with(Traits.ENDS_BLOCK));
         one(0xD7, op("xlat", NONE, BYTE, Moves::translateByte));
-        one(0xE0, op("loopne", I, STACK, Immediate.BYTE, Branches::loopWhileNotZero));
-        one(0xE1, op("loope", I, STACK, Immediate.BYTE, Branches::loopWhileZero));
-        one(0xE2, op("loop", I, STACK, Immediate.BYTE, Branches::loop));
-        one(0xE3, op("jrcxz", I, STACK, Immediate.BYTE, Branches::jumpIfCounterZero));
+        one(0xE0, op("loopne", I, STACK, Immediate.BYTE, Branches::loopWhileNotZero).translated(Translation.LOOPNE));
+        one(0xE1, op("loope", I, STACK, Immediate.BYTE, Branches::loopWhileZero).translated(Translation.LOOPE));
+        one(0xE2, op("loop", I, STACK, Immediate.BYTE, Branches::loop).translated(Translation.LOOP));
+        one(0xE3, op("jrcxz", I, STACK, Immediate.BYTE, Branches::jumpIfCounterZero).translated(Translation.JRCXZ));
         one(0xE4, op("in", I, BYTE, Immediate.BYTE, InputOutput::in));
         one(0xE5, op("in", I, VARIABLE, Immediate.BYTE, InputOutput::in));
         one(0xE6, op("out", I, BYTE, Immediate.BYTE, InputOutput::out));
         one(0xE7, op("out", I, VARIABLE, Immediate.BYTE, InputOutput::out));
-        one(0xE8, op("call", I, STACK, Immediate.FULL, Branches::call).with(Traits.ENDS_BLOCK));
-        one(0xE9, op("jmp", I, STACK, Immediate.FULL, Branches::jump).with(Traits.ENDS_BLOCK));
+        one(0xE8, op("call", I, STACK, Immediate.FULL, Branches::call).with(Traits.ENDS_BLOCK).translated(Translation.CALL));
+        one(0xE9, op("jmp", I, STACK, Immediate.FULL, Branches::jump).with(Traits.ENDS_BLOCK).translated(Translation.JMP));
         one(0xEA, op("jmp", I, VARIABLE, Immediate.FAR_POINTER, Branches::jumpFar).with(Traits.NOT_64 | Traits.ENDS_BLOCK));
-        one(0xEB, op("jmp", I, STACK, Immediate.BYTE, Branches::jump).with(Traits.ENDS_BLOCK));
+        one(0xEB, op("jmp", I, STACK, Immediate.BYTE, Branches::jump).with(Traits.ENDS_BLOCK).translated(Translation.JMP));
         one(0xEC, op("in", NONE, BYTE, InputOutput::inDx));
         one(0xED, op("in", InputOutput::inDx));
         one(0xEE, op("out", NONE, BYTE, InputOutput::outDx));
@@ -260,12 +265,14 @@ public final class OpcodeMap {
         one(0xF1, op("int1", SystemInstructions::debugTrap).with(Traits.ENDS_BLOCK));
         one(0xF4, op("hlt", SystemInstructions::halt).with(Traits.ENDS_BLOCK));
         one(0xF5, op("cmc", SystemInstructions::complementCarry));
-        one(0xF6, group(op("test", E_I, BYTE, Immediate.BYTE, Logic::test), op("test", E_I, BYTE, Immediate.BYTE, Logic::test),
-                op("not", E, BYTE, Logic::not), op("neg", E, BYTE, Arithmetic::neg),
+        one(0xF6, group(op("test", E_I, BYTE, Immediate.BYTE, Logic::test).translated(Translation.TEST),
+                op("test", E_I, BYTE, Immediate.BYTE, Logic::test).translated(Translation.TEST),
+                op("not", E, BYTE, Logic::not).translated(Translation.NOT), op("neg", E, BYTE, Arithmetic::neg).translated(Translation.NEG),
                 op("mul", E, BYTE, Arithmetic::mul), op("imul", E, BYTE, Arithmetic::imul),
                 op("div", E, BYTE, Arithmetic::div), op("idiv", E, BYTE, Arithmetic::idiv)));
-        one(0xF7, group(op("test", E_I, VARIABLE, Immediate.FULL, Logic::test), op("test", E_I, VARIABLE, Immediate.FULL, Logic::test),
-                op("not", E, VARIABLE, Logic::not), op("neg", E, VARIABLE, Arithmetic::neg),
+        one(0xF7, group(op("test", E_I, VARIABLE, Immediate.FULL, Logic::test).translated(Translation.TEST),
+                op("test", E_I, VARIABLE, Immediate.FULL, Logic::test).translated(Translation.TEST),
+                op("not", E, VARIABLE, Logic::not).translated(Translation.NOT), op("neg", E, VARIABLE, Arithmetic::neg).translated(Translation.NEG),
                 op("mul", E, VARIABLE, Arithmetic::mul), op("imul", E, VARIABLE, Arithmetic::imul),
                 op("div", E, VARIABLE, Arithmetic::div), op("idiv", E, VARIABLE, Arithmetic::idiv)));
         one(0xF8, op("clc", SystemInstructions::clearCarry));
@@ -274,12 +281,12 @@ public final class OpcodeMap {
         one(0xFB, op("sti", SystemInstructions::setInterruptFlag).with(Traits.ENDS_BLOCK));
         one(0xFC, op("cld", SystemInstructions::clearDirection));
         one(0xFD, op("std", SystemInstructions::setDirection));
-        one(0xFE, group(op("inc", E, BYTE, Arithmetic::inc), op("dec", E, BYTE, Arithmetic::dec),
+        one(0xFE, group(op("inc", E, BYTE, Arithmetic::inc).translated(Translation.INC), op("dec", E, BYTE, Arithmetic::dec).translated(Translation.DEC),
                 null, null, null, null, null, null));
-        one(0xFF, group(op("inc", E, VARIABLE, Arithmetic::inc), op("dec", E, VARIABLE, Arithmetic::dec),
-                op("call", E, STACK, Branches::callIndirect).with(Traits.ENDS_BLOCK), new ByMod(op("callf", E, VARIABLE, Branches::callFarIndirect).with(Traits.ENDS_BLOCK), null),
-                op("jmp", E, STACK, Branches::jumpIndirect).with(Traits.ENDS_BLOCK), new ByMod(op("jmpf", E, VARIABLE, Branches::jumpFarIndirect).with(Traits.ENDS_BLOCK), null),
-                op("push", E, STACK, Stack::push), null));
+        one(0xFF, group(op("inc", E, VARIABLE, Arithmetic::inc).translated(Translation.INC), op("dec", E, VARIABLE, Arithmetic::dec).translated(Translation.DEC),
+                op("call", E, STACK, Branches::callIndirect).with(Traits.ENDS_BLOCK).translated(Translation.CALL_INDIRECT), new ByMod(op("callf", E, VARIABLE, Branches::callFarIndirect).with(Traits.ENDS_BLOCK), null),
+                op("jmp", E, STACK, Branches::jumpIndirect).with(Traits.ENDS_BLOCK).translated(Translation.JMP_INDIRECT), new ByMod(op("jmpf", E, VARIABLE, Branches::jumpFarIndirect).with(Traits.ENDS_BLOCK), null),
+                op("push", E, STACK, Stack::push).translated(Translation.PUSH), null));
         slots[ONE_BYTE][PREFIX_F3][0x90] = op("pause", SystemInstructions::pause);
     }
 
@@ -305,9 +312,9 @@ public final class OpcodeMap {
         two(0x08, op("invd", SystemInstructions::nop));
         two(0x09, op("wbinvd", SystemInstructions::nop));
         two(0x0B, op("ud2", SystemInstructions::undefined));
-        two(0x0D, op("prefetch", E, VARIABLE, SystemInstructions::nop));
+        two(0x0D, op("prefetch", E, VARIABLE, SystemInstructions::nop).translated(Translation.NOP));
         for (int hint = 0x18; hint <= 0x1F; hint++) {
-            two(hint, op("nop", E, VARIABLE, SystemInstructions::nop));
+            two(hint, op("nop", E, VARIABLE, SystemInstructions::nop).translated(Translation.NOP));
         }
         two(0x20, op("mov", E_G, VARIABLE, SystemInstructions::movFromControl));
         two(0x21, op("mov", E_G, VARIABLE, SystemInstructions::movFromDebug));
@@ -317,9 +324,9 @@ public final class OpcodeMap {
         two(0x31, op("rdtsc", SystemInstructions::readTimeStamp));
         two(0x32, op("rdmsr", SystemInstructions::readMsr));
         for (int cc = 0; cc < 16; cc++) {
-            two(0x40 + cc, op("cmovcc", G_E, VARIABLE, Moves::moveIf));
-            two(0x80 + cc, op("jcc", I, STACK, Immediate.FULL, Branches::jumpIf));
-            two(0x90 + cc, op("setcc", E, BYTE, Moves::setIf));
+            two(0x40 + cc, op("cmovcc", G_E, VARIABLE, Moves::moveIf).translated(Translation.CMOV));
+            two(0x80 + cc, op("jcc", I, STACK, Immediate.FULL, Branches::jumpIf).translated(Translation.JCC));
+            two(0x90 + cc, op("setcc", E, BYTE, Moves::setIf).translated(Translation.SET));
         }
         two(0xA0, op("push", NONE, STACK, Stack::pushSegment).withArgument(4));
         two(0xA1, op("pop", NONE, STACK, Stack::popSegment).withArgument(4).with(Traits.ENDS_BLOCK));
@@ -340,12 +347,12 @@ public final class OpcodeMap {
                 new ByMod(op("stmxcsr", E, SIMD, FpuEnvironment::storeMxcsr).with(Traits.SSE), null),
                 null, new ByMod(null, fence), new ByMod(null, fence),
                 new ByMod(op("clflush", E, BYTE, SystemInstructions::nop), fence)));
-        two(0xAF, op("imul", G_E, VARIABLE, Arithmetic::imulRegister));
+        two(0xAF, op("imul", G_E, VARIABLE, Arithmetic::imulRegister).translated(Translation.IMUL));
         two(0xB0, op("cmpxchg", E_G, BYTE, Arithmetic::compareExchange));
         two(0xB1, op("cmpxchg", E_G, VARIABLE, Arithmetic::compareExchange));
         two(0xB3, op("btr", E_G, VARIABLE, Bits::testAndReset));
-        two(0xB6, op("movzx", G_E, VARIABLE, Moves::movzx).with(Traits.RM_BYTE));
-        two(0xB7, op("movzx", G_E, VARIABLE, Moves::movzx).with(Traits.RM_WORD));
+        two(0xB6, op("movzx", G_E, VARIABLE, Moves::movzx).with(Traits.RM_BYTE).translated(Translation.MOVZX));
+        two(0xB7, op("movzx", G_E, VARIABLE, Moves::movzx).with(Traits.RM_WORD).translated(Translation.MOVZX));
         two(0xB9, op("ud1", G_E, VARIABLE, SystemInstructions::undefined));
         two(0xBA, group(null, null, null, null,
                 op("bt", E_I, VARIABLE, Immediate.BYTE, Bits::test), op("bts", E_I, VARIABLE, Immediate.BYTE, Bits::testAndSet),
@@ -353,8 +360,8 @@ public final class OpcodeMap {
         two(0xBB, op("btc", E_G, VARIABLE, Bits::testAndComplement));
         two(0xBC, op("bsf", G_E, VARIABLE, Bits::scanForward));
         two(0xBD, op("bsr", G_E, VARIABLE, Bits::scanReverse));
-        two(0xBE, op("movsx", G_E, VARIABLE, Moves::movsx).with(Traits.RM_BYTE));
-        two(0xBF, op("movsx", G_E, VARIABLE, Moves::movsx).with(Traits.RM_WORD));
+        two(0xBE, op("movsx", G_E, VARIABLE, Moves::movsx).with(Traits.RM_BYTE).translated(Translation.MOVSX));
+        two(0xBF, op("movsx", G_E, VARIABLE, Moves::movsx).with(Traits.RM_WORD).translated(Translation.MOVSX));
         two(0xC0, op("xadd", E_G, BYTE, Arithmetic::exchangeAdd));
         two(0xC1, op("xadd", E_G, VARIABLE, Arithmetic::exchangeAdd));
         two(0xC7, group(null, new ByMod(op("cmpxchg8b", E, VARIABLE, Arithmetic::compareExchangeDouble), null),
@@ -375,7 +382,7 @@ public final class OpcodeMap {
     }
 
     private static Opcode x87(String mnemonic, int opcode, Operation operation, int extra, int traits) {
-        return new Opcode(mnemonic, E, VARIABLE, Immediate.NONE, operation, (opcode & 7) | extra << 3, traits);
+        return new Opcode(mnemonic, E, VARIABLE, Immediate.NONE, operation, (opcode & 7) | extra << 3, traits, Translation.NONE);
     }
 
     private static Opcode x87Control(String mnemonic, int opcode, Operation operation, int extra) {
@@ -511,7 +518,7 @@ public final class OpcodeMap {
     }
 
     private static Opcode sse(String mnemonic, Form form, Operation operation, int argument) {
-        return new Opcode(mnemonic, form, SIMD, Immediate.NONE, operation, argument, Traits.SSE);
+        return new Opcode(mnemonic, form, SIMD, Immediate.NONE, operation, argument, Traits.SSE, Translation.NONE);
     }
 
     /** An SSE instruction whose 128-bit memory operand must be aligned. */
@@ -520,12 +527,12 @@ public final class OpcodeMap {
     }
 
     private static Opcode mmx(String mnemonic, Form form, Operation operation, int argument) {
-        return new Opcode(mnemonic, form, SIMD, Immediate.NONE, operation, argument, Traits.MMX);
+        return new Opcode(mnemonic, form, SIMD, Immediate.NONE, operation, argument, Traits.MMX, Translation.NONE);
     }
 
     private static Opcode withImmediate(Opcode opcode) {
         return new Opcode(opcode.mnemonic(), opcode.form(), opcode.size(), Immediate.BYTE, opcode.operation(),
-                opcode.argument(), opcode.traits());
+                opcode.argument(), opcode.traits(), opcode.translation());
     }
 
     private static ByMod memoryOnly(Slot slot) {

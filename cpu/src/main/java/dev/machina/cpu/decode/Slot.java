@@ -11,16 +11,20 @@ public sealed interface Slot {
     /**
      * An instruction: its mnemonic (for diagnostics), operand layout and size, immediate, the
      * family method that executes it, an argument (a condition code or segment number; -1: the
-     * opcode's low nibble) and {@link Traits}.
+     * opcode's low nibble), {@link Traits} and how the translator renders it.
      */
     record Opcode(String mnemonic, Form form, Size size, Immediate immediate, Operation operation,
-                  int argument, int traits) implements Slot {
+                  int argument, int traits, Translation translation) implements Slot {
         public Opcode with(int moreTraits) {
-            return new Opcode(mnemonic, form, size, immediate, operation, argument, traits | moreTraits);
+            return new Opcode(mnemonic, form, size, immediate, operation, argument, traits | moreTraits, translation);
         }
 
         public Opcode withArgument(int value) {
-            return new Opcode(mnemonic, form, size, immediate, operation, value, traits);
+            return new Opcode(mnemonic, form, size, immediate, operation, value, traits, translation);
+        }
+
+        public Opcode translated(Translation rendering) {
+            return new Opcode(mnemonic, form, size, immediate, operation, argument, traits, rendering);
         }
     }
 

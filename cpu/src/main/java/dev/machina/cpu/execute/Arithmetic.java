@@ -210,12 +210,22 @@ public final class Arithmetic {
 
     private static void truncatedProduct(Processor cpu, Instruction i, long left, long right) {
         int size = i.operandSize();
+        cpu.writeReg(i, truncatedProduct(size, left, right));
+        cpu.state.flags.setArithmetic(truncatedProductFlags(size, left, right));
+    }
+
+    /** The signed product of two {@code size}-byte values, as the two- and three-operand IMUL keep it (and translated code computes it). */
+    public static long truncatedProduct(int size, long left, long right) {
+        return signExtend(left, size) * signExtend(right, size);
+    }
+
+    /** The flags of {@link #truncatedProduct}: CF and OF when the product does not fit, SF, ZF and PF of the kept part. */
+    public static long truncatedProductFlags(int size, long left, long right) {
         long a = signExtend(left, size);
         long b = signExtend(right, size);
         long product = a * b;
         boolean overflow = size == 8 ? Math.multiplyHigh(a, b) != (product >> 63) : product != signExtend(product, size);
-        cpu.writeReg(i, product);
-        cpu.state.flags.setArithmetic(Flags.signZeroParity(product, size) | (overflow ? Flags.CF | Flags.OF : 0));
+        return Flags.signZeroParity(product, size) | (overflow ? Flags.CF | Flags.OF : 0);
     }
 
     public static void div(Processor cpu, Instruction i) {
@@ -338,11 +348,11 @@ public final class Arithmetic {
         cpu.state.write(CpuState.RDX, size, sign);
     }
 
-    static long mask(int size) {
+    public static long mask(int size) {
         return size == 8 ? -1L : (1L << (size * 8)) - 1;
     }
 
-    static long signExtend(long value, int size) {
+    public static long signExtend(long value, int size) {
         int shift = 64 - size * 8;
         return shift == 0 ? value : (value << shift) >> shift;
     }

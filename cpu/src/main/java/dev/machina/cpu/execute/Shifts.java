@@ -11,6 +11,11 @@ import dev.machina.cpu.state.Flags;
  * Where the SDM leaves OF undefined for counts above one, OF follows the one-bit rule.
  */
 public final class Shifts {
+    /** The flags SHL, SHR and SAR write (AF reads as clear after them). */
+    public static final long SHIFTED = Flags.ARITHMETIC;
+    /** The flags the rotates write. */
+    public static final long ROTATED = Flags.CF | Flags.OF;
+
     private Shifts() {
     }
 
@@ -43,65 +48,118 @@ public final class Shifts {
     /** Rotates change only CF and OF. */
     private static void finishRotate(Processor cpu, Instruction i, long result, boolean carry, boolean overflow) {
         cpu.writeDestination(i, result);
-        cpu.state.flags.setArithmetic(Flags.CF | Flags.OF, (carry ? Flags.CF : 0) | (overflow ? Flags.OF : 0));
+        cpu.state.flags.setArithmetic(ROTATED, (carry ? Flags.CF : 0) | (overflow ? Flags.OF : 0));
+    }
+
+    /**
+     * One of SHL, SHR, SAR, ROL, ROR on plain values: {@code xxxResult} is the {@code size}-byte
+     * result of shifting {@code a} by a nonzero count already masked to 5 (6) bits, and
+     * {@code xxxFlags} the bits of {@link #SHIFTED} or {@link #ROTATED} it sets. The family
+     * methods below and translated code both compute through them.
+     */
+    public static long shlResult(int size, long a, int count) {
+        return count >= 64 ? 0 : (a << count) & Arithmetic.mask(size);
+    }
+
+    public static long shlFlags(int size, long a, int count, long r) {
+        int bits = size * 8;
+        boolean carry = count <= bits && ((a >>> (bits - count)) & 1) != 0;
+        return Flags.signZeroParity(r, size) | (carry ? Flags.CF : 0) | ((msb(r, size) != 0) != carry ? Flags.OF : 0);
+    }
+
+    public static long shrResult(int size, long a, int count) {
+        return (a & Arithmetic.mask(size)) >>> count;
+    }
+
+    public static long shrFlags(int size, long a, int count, long r) {
+        long value = a & Arithmetic.mask(size);
+        return Flags.signZeroParity(r, size) | (((value >>> (count - 1)) & 1) != 0 ? Flags.CF : 0)
+                | (msb(value, size) != 0 ? Flags.OF : 0);
+    }
+
+    public static long sarResult(int size, long a, int count) {
+        return (Arithmetic.signExtend(a, size) >> count) & Arithmetic.mask(size);
+    }
+
+    public static long sarFlags(int size, long a, int count, long r) {
+        return Flags.signZeroParity(r, size) | (((Arithmetic.signExtend(a, size) >> (count - 1)) & 1) != 0 ? Flags.CF : 0);
+    }
+
+    public static long rolResult(int size, long a, int count) {
+        return switch (size) {
+            case 8 -> Long.rotateLeft(a, count);
+            case 4 -> Integer.rotateLeft((int) a, count) & 0xFFFF_FFFFL;
+            default -> {
+                int bits = size * 8;
+                long value = a & Arithmetic.mask(size);
+                int by = count % bits;
+                yield by == 0 ? value : ((value << by) | (value >>> (bits - by))) & Arithmetic.mask(size);
+            }
+        };
+    }
+
+    public static long rolFlags(int size, long a, int count, long r) {
+        boolean carry = (r & 1) != 0;
+        return (carry ? Flags.CF : 0) | ((msb(r, size) != 0) != carry ? Flags.OF : 0);
+    }
+
+    public static long rorResult(int size, long a, int count) {
+        return switch (size) {
+            case 8 -> Long.rotateRight(a, count);
+            case 4 -> Integer.rotateRight((int) a, count) & 0xFFFF_FFFFL;
+            default -> {
+                int bits = size * 8;
+                long value = a & Arithmetic.mask(size);
+                int by = count % bits;
+                yield by == 0 ? value : ((value >>> by) | (value << (bits - by))) & Arithmetic.mask(size);
+            }
+        };
+    }
+
+    public static long rorFlags(int size, long a, int count, long r) {
+        boolean carry = msb(r, size) != 0;
+        return (carry ? Flags.CF : 0) | (carry != (((r >>> (size * 8 - 2)) & 1) != 0) ? Flags.OF : 0);
+    }
+
+    /** An operation of the family on plain values, as above. */
+    private interface OnValues {
+        long apply(int size, long a, int count);
+    }
+
+    private interface FlagsOf {
+        long apply(int size, long a, int count, long r);
+    }
+
+    private static void shift(Processor cpu, Instruction i, OnValues result, FlagsOf flags, long changed) {
+        int count = count(cpu, i);
+        if (count == 0) {
+            return;
+        }
+        int size = i.operandSize();
+        long a = cpu.readDestination(i);
+        long r = result.apply(size, a, count);
+        cpu.writeDestination(i, r);
+        cpu.state.flags.setArithmetic(changed, flags.apply(size, a, count, r));
     }
 
     public static void shl(Processor cpu, Instruction i) {
-        int count = count(cpu, i);
-        if (count == 0) {
-            return;
-        }
-        int bits = i.operandSize() * 8;
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
-        long r = count >= 64 ? 0 : a << count;
-        boolean carry = count <= bits && ((a >>> (bits - count)) & 1) != 0;
-        finish(cpu, i, r, carry, (msb(r, i.operandSize()) != 0) != carry);
+        shift(cpu, i, Shifts::shlResult, Shifts::shlFlags, SHIFTED);
     }
 
     public static void shr(Processor cpu, Instruction i) {
-        int count = count(cpu, i);
-        if (count == 0) {
-            return;
-        }
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
-        long r = a >>> count;
-        finish(cpu, i, r, ((a >>> (count - 1)) & 1) != 0, msb(a, i.operandSize()) != 0);
+        shift(cpu, i, Shifts::shrResult, Shifts::shrFlags, SHIFTED);
     }
 
     public static void sar(Processor cpu, Instruction i) {
-        int count = count(cpu, i);
-        if (count == 0) {
-            return;
-        }
-        long a = Arithmetic.signExtend(cpu.readDestination(i), i.operandSize());
-        long r = a >> count;
-        finish(cpu, i, r, ((a >> (count - 1)) & 1) != 0, false);
+        shift(cpu, i, Shifts::sarResult, Shifts::sarFlags, SHIFTED);
     }
 
     public static void rol(Processor cpu, Instruction i) {
-        int count = count(cpu, i);
-        if (count == 0) {
-            return;
-        }
-        int bits = i.operandSize() * 8;
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
-        int by = count % bits;
-        long r = by == 0 ? a : ((a << by) | (a >>> (bits - by))) & Arithmetic.mask(i.operandSize());
-        boolean carry = (r & 1) != 0;
-        finishRotate(cpu, i, r, carry, (msb(r, i.operandSize()) != 0) != carry);
+        shift(cpu, i, Shifts::rolResult, Shifts::rolFlags, ROTATED);
     }
 
     public static void ror(Processor cpu, Instruction i) {
-        int count = count(cpu, i);
-        if (count == 0) {
-            return;
-        }
-        int bits = i.operandSize() * 8;
-        long a = cpu.readDestination(i) & Arithmetic.mask(i.operandSize());
-        int by = count % bits;
-        long r = by == 0 ? a : ((a >>> by) | (a << (bits - by))) & Arithmetic.mask(i.operandSize());
-        boolean carry = msb(r, i.operandSize()) != 0;
-        finishRotate(cpu, i, r, carry, carry != (((r >>> (bits - 2)) & 1) != 0));
+        shift(cpu, i, Shifts::rorResult, Shifts::rorFlags, ROTATED);
     }
 
     public static void rcl(Processor cpu, Instruction i) {

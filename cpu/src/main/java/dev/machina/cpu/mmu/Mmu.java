@@ -23,7 +23,10 @@ public final class Mmu {
     public static final int WRITE = 1;
     public static final int FETCH = 2;
 
-    private static final int ENTRIES = 512;
+    /** TLB entries; an address's entry is its page number modulo this. */
+    public static final int ENTRIES = 512;
+    /** Set in the tags of a page that is not RAM: they match {@link #tag} only with it masked off. */
+    private static final long NOT_RAM = 1L << 63;
     private static final long PTE_PRESENT = 1;
     private static final long PTE_WRITABLE = 1L << 1;
     private static final long PTE_USER = 1L << 2;
@@ -52,6 +55,21 @@ public final class Mmu {
 
     public PhysicalBus bus() {
         return bus;
+    }
+
+    /**
+     * The TLB's tags for {@code access} ({@link #READ}, {@link #WRITE}, {@link #FETCH}), indexed
+     * like {@link #hostPages()}: an entry equal to {@link #tag} of an address and the user bit
+     * allows that access to RAM without a walk (a page that is not RAM has {@link #NOT_RAM} set
+     * in its tags, so only the walk's cache matches it). Translated code reads these arrays inline.
+     */
+    public long[] tags(int access) {
+        return tags[access];
+    }
+
+    /** The host offset of each TLB entry's page in the RAM mapping, or -1 where it is not RAM. */
+    public long[] hostPages() {
+        return hostPage;
     }
 
     /**
@@ -92,18 +110,15 @@ public final class Mmu {
         }
     }
 
-    private static long tag(long linear, boolean user) {
+    /** The tag of {@code linear}'s page for an access at CPL 3 ({@code user}) or below. */
+    public static long tag(long linear, boolean user) {
         return (linear >>> 12) << 1 | (user ? 1 : 0);
     }
 
     /** The host offset of RAM for an access that a TLB entry covers, or -1 (miss or not RAM). */
     private long hostFor(long linear, int access, boolean user) {
         int index = (int) (linear >>> 12) & (ENTRIES - 1);
-        if (tags[access][index] == tag(linear, user)) {
-            long host = hostPage[index];
-            return host < 0 ? -1 : host + (linear & PhysicalBus.PAGE_MASK);
-        }
-        return -1;
+        return tags[access][index] == tag(linear, user) ? hostPage[index] + (linear & PhysicalBus.PAGE_MASK) : -1;
     }
 
     public long read(long linear, int size, boolean user) {
@@ -175,7 +190,7 @@ public final class Mmu {
     /** Translates {@code linear} for {@code access}, walking the page tables on a TLB miss. */
     public long translate(long linear, int access, boolean user) {
         int index = (int) (linear >>> 12) & (ENTRIES - 1);
-        if (tags[access][index] == tag(linear, user)) {
+        if ((tags[access][index] & ~NOT_RAM) == tag(linear, user)) {
             return physicalPage[index] | (linear & PhysicalBus.PAGE_MASK);
         }
         return walk(linear, access, user, index);
@@ -298,8 +313,8 @@ public final class Mmu {
 
     private void fill(int index, long linear, boolean user, long physical, boolean write, boolean fetch,
                       boolean read, boolean isGlobal) {
-        long tag = tag(linear, user);
         long host = bus.hostPage(physical);
+        long tag = tag(linear, user) | (host < 0 ? NOT_RAM : 0);
         physicalPage[index] = physical;
         hostPage[index] = host;
         global[index] = isGlobal;

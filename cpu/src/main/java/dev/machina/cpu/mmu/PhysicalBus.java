@@ -54,6 +54,11 @@ public final class PhysicalBus {
         return code;
     }
 
+    /** The mapping of all guest RAM that {@link #hostPage} offsets index. */
+    public MemorySegment ram() {
+        return ram;
+    }
+
     /** The offset in the RAM mapping of the page holding {@code physical}, or -1 if it is not RAM. */
     public long hostPage(long physical) {
         long page = physical & ~PAGE_MASK;
@@ -67,21 +72,56 @@ public final class PhysicalBus {
 
     public long readRam(long host, int size) {
         return switch (size) {
-            case 1 -> ram.get(ValueLayout.JAVA_BYTE, host) & 0xFFL;
-            case 2 -> ram.get(SHORT, host) & 0xFFFFL;
-            case 4 -> ram.get(INT, host) & 0xFFFF_FFFFL;
-            default -> ram.get(LONG, host);
+            case 1 -> load8(ram, host);
+            case 2 -> load16(ram, host);
+            case 4 -> load32(ram, host);
+            default -> load64(ram, host);
         };
     }
 
     public void writeRam(long host, int size, long value) {
         switch (size) {
-            case 1 -> ram.set(ValueLayout.JAVA_BYTE, host, (byte) value);
-            case 2 -> ram.set(SHORT, host, (short) value);
-            case 4 -> ram.set(INT, host, (int) value);
-            default -> ram.set(LONG, host, value);
+            case 1 -> store8(ram, host, value);
+            case 2 -> store16(ram, host, value);
+            case 4 -> store32(ram, host, value);
+            default -> store64(ram, host, value);
         }
         code.written(host);
+    }
+
+    // Little-endian RAM access by size, zero-extended: the one definition, which translated code
+    // calls directly with the bus's mapping (no code-cache check: it makes that itself).
+
+    public static long load8(MemorySegment ram, long host) {
+        return ram.get(ValueLayout.JAVA_BYTE, host) & 0xFFL;
+    }
+
+    public static long load16(MemorySegment ram, long host) {
+        return ram.get(SHORT, host) & 0xFFFFL;
+    }
+
+    public static long load32(MemorySegment ram, long host) {
+        return ram.get(INT, host) & 0xFFFF_FFFFL;
+    }
+
+    public static long load64(MemorySegment ram, long host) {
+        return ram.get(LONG, host);
+    }
+
+    public static void store8(MemorySegment ram, long host, long value) {
+        ram.set(ValueLayout.JAVA_BYTE, host, (byte) value);
+    }
+
+    public static void store16(MemorySegment ram, long host, long value) {
+        ram.set(SHORT, host, (short) value);
+    }
+
+    public static void store32(MemorySegment ram, long host, long value) {
+        ram.set(INT, host, (int) value);
+    }
+
+    public static void store64(MemorySegment ram, long host, long value) {
+        ram.set(LONG, host, value);
     }
 
     /**

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Random;
 import java.util.logging.Level;
@@ -27,6 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with a host exception. In ring 0 (64-bit, 32-bit protected and real mode) the random code may
  * wreck its own page tables and descriptor tables; in ring 3, under handlers that step over the
  * faulting byte, it runs on for thousands of instructions through every decoder path and fault.
+ * Each case runs interpreted and, fewer times (a region is a class of its own), with the
+ * translating tier taking code at every branch target it reaches.
  */
 class RandomCodeTest {
     private static final long IDT = 0x30000;
@@ -39,6 +43,9 @@ class RandomCodeTest {
     private static final long ERROR_CODE_VECTORS = 1L << 8 | 0x7CL << 8 | 1L << 17;
 
     private static Level logLevel;
+    /** How many runs the translated form of a case makes for each of the interpreted form's. */
+    private static final int TRANSLATED_SHARE = 10;
+
     private final LongModeMachine machine = new LongModeMachine();
     private final Random random = new Random(20261203);
 
@@ -73,11 +80,22 @@ class RandomCodeTest {
         return state;
     }
 
-    @Test
-    void randomKernelCodeEndsOnlyInArchitecturalWays() {
+    /** Runs for {@code interpreted} runs of the interpreter, with the translating tier on if {@code translated}. */
+    private int runs(boolean translated, int interpreted) {
+        if (!translated) {
+            return interpreted;
+        }
+        machine.runner.translate(1);
+        return interpreted / TRANSLATED_SHARE;
+    }
+
+    @ParameterizedTest(name = "translated: {0}")
+    @ValueSource(booleans = {false, true})
+    void randomKernelCodeEndsOnlyInArchitecturalWays(boolean translated) {
         X86State start = machine.start().withIdt(new DescriptorTable(IDT, 256 * 16 - 1));
         int completed = 0;
-        for (int n = 0; n < 20_000; n++) {
+        int runs = runs(translated, 20_000);
+        for (int n = 0; n < runs; n++) {
             if (n % 500 == 0) {
                 fillRandomly(RANDOM_KERNEL_CODE, 0x30000);
                 for (int vector = 0; vector < 256; vector++) {
@@ -95,6 +113,7 @@ class RandomCodeTest {
 
     @Test
     void randomRealAndProtectedModeCodeEndsOnlyInArchitecturalWays() {
+        // Translation takes only 64-bit code: this one runs on the interpreter alone.
         // 0x18: flat 32-bit code, 0x20: flat data, beside the machine's 64-bit descriptors.
         machine.memory.writeLong(LongModeMachine.GDT + 0x18, 0x00CF_9B00_0000_FFFFL);
         machine.memory.writeLong(LongModeMachine.GDT + 0x20, 0x00CF_9300_0000_FFFFL);
@@ -121,8 +140,9 @@ class RandomCodeTest {
         }
     }
 
-    @Test
-    void randomUserCodeRunsOnUnderHandlersThatStepOverEachFault() {
+    @ParameterizedTest(name = "translated: {0}")
+    @ValueSource(booleans = {false, true})
+    void randomUserCodeRunsOnUnderHandlersThatStepOverEachFault(boolean translated) {
         machine.memory.writeLong(0x3000, 0x0 | 0x83); // the first 2 MiB (tables, handlers) for the kernel only
         machine.memory.writeLong(LongModeMachine.GDT + 0x20, 0x00CF_F300_0000_FFFFL); // 0x23: user data
         machine.memory.writeLong(LongModeMachine.GDT + 0x28, 0x00AF_FB00_0000_FFFFL); // 0x2B: user code
@@ -154,7 +174,8 @@ class RandomCodeTest {
         SegmentRegisters user = new SegmentRegisters(userCode, userData, userData, userData, userData, userData,
                 Segment.taskState(0x30, TSS, 0x67), kernel.ldtr());
         long executed = 0;
-        for (int n = 0; n < 40; n++) {
+        int runs = runs(translated, 40);
+        for (int n = 0; n < runs; n++) {
             fillRandomly(USER_REGION, USER_REGION_SIZE);
             machine.runner.forgetCode();
             X86State start = withRandomRegisters(machine.start())
@@ -167,6 +188,7 @@ class RandomCodeTest {
             assertThat(outcome).isInstanceOf(Completed.class);
             executed += outcome.executed();
         }
-        assertThat(executed).as("instructions and deliveries").isEqualTo(40 * 5_000L);
+        assertThat(executed).as("steps (instructions, regions and deliveries)").isEqualTo(runs * 5_000L);
+        assertThat(machine.runner.translatedRegions() > 0).as("regions translated").isEqualTo(translated);
     }
 }

@@ -22,11 +22,13 @@ final class Differential implements AutoCloseable {
     private static final long GOLDEN = 0x9E37_79B9_7F4A_7C15L;
 
     private final HostCpu host = new HostCpu(DATA_SIZE);
-    private final SimulatedCpu java = new SimulatedCpu(host.instructionAddress(), host.dataAddress(), DATA_SIZE);
+    private final SimulatedCpu java;
     private final Generator generator;
     private final long seed;
 
-    Differential(List<Family> families, long seed) {
+    /** Cases of {@code families} from {@code seed}, run on the Java CPU's interpreter or, {@code translated}, its translating tier. */
+    Differential(List<Family> families, long seed, boolean translated) {
+        this.java = new SimulatedCpu(host.instructionAddress(), host.dataAddress(), DATA_SIZE, translated);
         this.generator = new Generator(families, hostFeatures(),
                 new CaseBuilder.Layout(host.instructionAddress(), host.dataAddress(), DATA_SIZE));
         this.seed = seed;

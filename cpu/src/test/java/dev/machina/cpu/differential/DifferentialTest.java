@@ -1,6 +1,7 @@
 package dev.machina.cpu.differential;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -61,8 +62,14 @@ class DifferentialTest {
     private record Mismatch(long index, String description, long count) {
     }
 
-    @Test
-    void javaCpuAgreesWithTheHost() throws IOException {
+    /** The Java CPU's two ways of running code: both must agree with the host on every case. */
+    enum Tier {
+        INTERPRETER, TRANSLATOR
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Tier.class)
+    void javaCpuAgreesWithTheHost(Tier tier) throws IOException {
         assumeTrue(HostCpu.supported(), "the differential test runs instructions on the host: it needs Linux on x86-64");
         long seed = Long.getLong("machina.fuzz.seed", DEFAULT_SEED);
         long cases = Long.getLong("machina.fuzz.cases", DEFAULT_CASES);
@@ -70,7 +77,7 @@ class DifferentialTest {
         List<Family> families = Families.named(System.getProperty("machina.fuzz.families"));
         Map<String, Mismatch> byTemplate = new LinkedHashMap<>();
         long failures = 0;
-        try (Differential differential = new Differential(families, seed);
+        try (Differential differential = new Differential(families, seed, tier == Tier.TRANSLATOR);
              FileOutputStream trace = TRACE == null ? null : new FileOutputStream(TRACE)) {
             for (long index = first; index < first + cases; index++) {
                 TestCase c = differential.generate(index);
@@ -91,8 +98,8 @@ class DifferentialTest {
             }
         }
         if (failures > 0) {
-            StringBuilder report = new StringBuilder(String.format("%d of %d cases differ, in %d templates (seed 0x%x):%n",
-                    failures, cases, byTemplate.size(), seed));
+            StringBuilder report = new StringBuilder(String.format("%s: %d of %d cases differ, in %d templates (seed 0x%x):%n",
+                    tier, failures, cases, byTemplate.size(), seed));
             byTemplate.entrySet().stream().limit(REPORTED_TEMPLATES).forEach(e -> report.append(String.format(
                     "%n%s: %d cases; %s%n  replay: -Dmachina.fuzz.seed=0x%x -Dmachina.fuzz.first=%d -Dmachina.fuzz.cases=1%n",
                     e.getKey(), e.getValue().count(), e.getValue().description(), seed, e.getValue().index())));

@@ -25,7 +25,7 @@ class GeneratorTest {
         Generator generator = new Generator(Families.DEFAULT, everyFeature, layout);
         Set<String> drawn = new HashSet<>();
         SplittableRandom random = new SplittableRandom(42);
-        try (SimulatedCpu cpu = new SimulatedCpu(layout.instructionAddress(), DATA, Differential.DATA_SIZE)) {
+        try (SimulatedCpu cpu = new SimulatedCpu(layout.instructionAddress(), DATA, Differential.DATA_SIZE, false)) {
             for (int i = 0; i < 40_000; i++) {
                 TestCase c = generator.next(random);
                 drawn.add(c.template().key());

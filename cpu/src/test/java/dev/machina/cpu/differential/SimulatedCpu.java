@@ -9,6 +9,7 @@ import dev.machina.hypervisor.x86.Segment;
 import dev.machina.hypervisor.x86.SegmentRegisters;
 import dev.machina.hypervisor.x86.X86State;
 
+import java.io.ByteArrayOutputStream;
 import java.util.List;
 
 /**
@@ -27,6 +28,10 @@ final class SimulatedCpu implements AutoCloseable {
     /** The length of FXSAVE64 or FXRSTOR64 with a RIP-relative operand: REX.W 0F AE ModRM disp32. */
     private static final int FXSAVE_LENGTH = 8;
     private static final long DATA = 0x10000;
+    /** SALC, which 64-bit mode does not have. */
+    private static final byte UNDECODABLE = (byte) 0xD6;
+    /** Where the translated tier's warm-up keeps RAX: in the state page, past the FXSAVE image. */
+    private static final int SCRATCH = 0xF00;
     private static final long PRESENT = 1;
     private static final long WRITABLE = 1 << 1;
     private static final long USER = 1 << 2;
@@ -51,13 +56,21 @@ final class SimulatedCpu implements AutoCloseable {
 
     private final GuestMemory memory;
     private final InstructionRunner runner;
+    private final boolean translated;
+    private final byte[] warmUp;
+    private final int warmUpInstructions;
     private final long codePage;
     private final long instructionAddress;
     private final long fpuImage;
     private final int dataSize;
     private long nextTable = PML4 + HostCpu.PAGE;
 
-    SimulatedCpu(long instructionAddress, long dataAddress, int dataSize) {
+    /**
+     * A Java CPU for cases at {@code instructionAddress} with their data buffer; with
+     * {@code translated}, each case runs as a region of the translating tier instead of one
+     * instruction at a time.
+     */
+    SimulatedCpu(long instructionAddress, long dataAddress, int dataSize, boolean translated) {
         this.instructionAddress = instructionAddress;
         this.codePage = instructionAddress & -HostCpu.PAGE;
         this.dataSize = dataSize;
@@ -70,15 +83,33 @@ final class SimulatedCpu implements AutoCloseable {
             map(dataAddress + (long) page * HostCpu.PAGE, DATA + (long) page * HostCpu.PAGE, PRESENT | WRITABLE | USER | NO_EXECUTE);
         }
         runner = new InstructionRunner(memory);
+        this.translated = translated;
+        this.warmUp = warmUp(instructionAddress, dataAddress, dataSize);
+        this.warmUpInstructions = 2 + 2 * dataSize / HostCpu.PAGE + 2;
+        if (translated) {
+            runner.translate(1);
+        }
     }
 
-    /** Runs {@code code}, placed at the host's instruction address, until execution falls off its end. */
+    /**
+     * Runs {@code code}, placed at the host's instruction address, until execution falls off its
+     * end. Translated, a warm-up comes between FXRSTOR and the code: it reads and writes back a
+     * quadword of each data page, RAX saved and restored around that (so the TLB holds the pages,
+     * and translated code reaches them inline rather than leaving the region at its first access),
+     * then jumps, so that the code starts at a branch target, where a region is entered. The
+     * region ends before the FXSAVE, which it does not render.
+     */
     Outcome run(byte[] code, MachineState initial) {
-        long start = instructionAddress - FXSAVE_LENGTH;
+        long start = instructionAddress - FXSAVE_LENGTH - (translated ? warmUp.length : 0);
         long end = instructionAddress + code.length;
         memory.write(CODE + (start - codePage), fxsave(1, start), 0, FXSAVE_LENGTH);
+        if (translated) {
+            memory.write(CODE + (start + FXSAVE_LENGTH - codePage), warmUp, 0, warmUp.length);
+        }
         memory.write(CODE + (instructionAddress - codePage), code, 0, code.length);
         memory.write(CODE + (end - codePage), fxsave(0, end), 0, FXSAVE_LENGTH);
+        // A byte that does not decode ends a translated region where the interpreter stops.
+        memory.writeByte(CODE + (end + FXSAVE_LENGTH - codePage), UNDECODABLE);
         memory.write(DATA, initial.memory(), 0, dataSize);
         memory.write(STATE + HostCpu.FPU_OFFSET, initial.fpu(), 0, FpuImage.SIZE);
         runner.forgetCode();
@@ -88,7 +119,7 @@ final class SimulatedCpu implements AutoCloseable {
         }
         state = state.with(Register.RFLAGS, initial.flags());
         long stop = end + FXSAVE_LENGTH;
-        InstructionRunner.Outcome outcome = runner.run(state, code.length + 2, stop);
+        InstructionRunner.Outcome outcome = runner.run(state, code.length + 2 + (translated ? warmUpInstructions : 0), stop);
         return switch (outcome) {
             case InstructionRunner.Faulted fault -> new Faulted(fault.vector(), fault.errorCode(), fault.faultAddress());
             case InstructionRunner.Completed done when done.state().get(Register.RIP) != stop ->
@@ -117,6 +148,41 @@ final class SimulatedCpu implements AutoCloseable {
         byte[] fpu = new byte[FpuImage.SIZE];
         memory.read(STATE + HostCpu.FPU_OFFSET, fpu, 0, FpuImage.SIZE);
         return new MachineState(registers, state.get(Register.RFLAGS), data, fpu);
+    }
+
+    /**
+     * The translated tier's warm-up, to end at {@code instructionAddress}: save RAX, load and
+     * store back a quadword of each data page, restore RAX, JMP over a NOP.
+     */
+    private static byte[] warmUp(long instructionAddress, long dataAddress, int dataSize) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int pages = dataSize / HostCpu.PAGE;
+        int length = 7 + 16 * pages + 7 + 3;
+        long at = instructionAddress - length;
+        long scratch = (instructionAddress & -HostCpu.PAGE) + HostCpu.PAGE + SCRATCH;
+        ripRelative(out, 0x89, scratch - (at + 7)); // mov [scratch], rax
+        for (int page = 0; page < pages; page++) {
+            long quadword = dataAddress + (long) page * HostCpu.PAGE;
+            absolute(out, 0x8B, quadword); // mov rax, [page]
+            absolute(out, 0x89, quadword); // mov [page], rax
+        }
+        ripRelative(out, 0x8B, scratch - (instructionAddress - 3)); // mov rax, [scratch]
+        out.writeBytes(new byte[] {(byte) 0xEB, 0x01, (byte) 0x90}); // jmp over a nop
+        return out.toByteArray();
+    }
+
+    private static void ripRelative(ByteArrayOutputStream out, int opcode, long displacement) {
+        out.writeBytes(new byte[] {0x48, (byte) opcode, 0x05});
+        writeInt(out, displacement);
+    }
+
+    private static void absolute(ByteArrayOutputStream out, int opcode, long address) {
+        out.writeBytes(new byte[] {0x48, (byte) opcode, 0x04, 0x25});
+        writeInt(out, address);
+    }
+
+    private static void writeInt(ByteArrayOutputStream out, long value) {
+        out.writeBytes(new byte[] {(byte) value, (byte) (value >> 8), (byte) (value >> 16), (byte) (value >> 24)});
     }
 
     /** FXSAVE64 (extension 0) or FXRSTOR64 (1) of the image, placed at {@code address}. */

@@ -1,4 +1,4 @@
-package dev.machina.cpu.compile;
+package dev.machina.cpu.translate;
 
 import dev.machina.cpu.InstructionRunner;
 import dev.machina.cpu.LongModeMachine;
@@ -10,22 +10,24 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Hot loops run with the compiler tier on end exactly as interpreted, instruction counts
- * included: branches in the middle of a block, stack and memory operands, code rewritten inside
- * a running block, and a fault in a compiled block.
+ * Hot loops run through the translating tier end exactly as interpreted, instruction counts
+ * included: branches inside a region, calls and returns, stack and memory operands, code
+ * rewritten inside a running region, and a fault in translated code.
  */
-class BlockCompilerTest {
-    private static final long ITERATIONS = 4L * BlockCompiler.HOT;
+class TranslatorTest {
+    private static final long ITERATIONS = 1_000;
 
-    /** Runs {@code code} from {@code start} on an interpreting and on a compiling machine; both outcomes. */
+    /** Runs {@code code} from {@code start} on an interpreting and on a translating machine; both outcomes. */
     private static InstructionRunner.Outcome[] runBoth(X86State start, int... code) {
         InstructionRunner.Outcome[] outcomes = new InstructionRunner.Outcome[2];
         for (int tier = 0; tier < 2; tier++) {
-            boolean compiling = tier == 1;
+            boolean translating = tier == 1;
             try (LongModeMachine machine = new LongModeMachine()) {
-                machine.runner.compileHotCode(compiling);
+                if (translating) {
+                    machine.runner.translate(2);
+                }
                 outcomes[tier] = machine.run(start, Long.MAX_VALUE, code);
-                assertThat(machine.runner.compiledBlocks() > 0).as("blocks compiled").isEqualTo(compiling);
+                assertThat(machine.runner.translatedRegions() > 0).as("regions translated").isEqualTo(translating);
             }
         }
         return outcomes;
@@ -67,7 +69,7 @@ class BlockCompilerTest {
     }
 
     @Test
-    void codeRewrittenByTheBlockItselfTakesEffectAtOnce() {
+    void codeRewrittenByTheRegionItselfTakesEffectAtOnce() {
         int[] code = {
             0x31, 0xC9, 0x31, 0xDB,                   //          xor ecx, ecx; xor ebx, ebx
             0x89, 0x0D, 0x01, 0x00, 0x00, 0x00,       // loop:    mov [rip + patched + 1], ecx
@@ -81,13 +83,13 @@ class BlockCompilerTest {
         X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4).with(Register.RSI, ITERATIONS);
         InstructionRunner.Outcome[] outcomes = runBoth(start, code);
 
-        assertThat(outcomes[1]).isInstanceOfSatisfying(InstructionRunner.Completed.class, compiled ->
-                assertThat(compiled.state().get(Register.RBX)).isEqualTo(ITERATIONS * (ITERATIONS - 1) / 2));
+        assertThat(outcomes[1]).isInstanceOfSatisfying(InstructionRunner.Completed.class, translated ->
+                assertThat(translated.state().get(Register.RBX)).isEqualTo(ITERATIONS * (ITERATIONS - 1) / 2));
         assertThat(outcomes[1]).isEqualTo(outcomes[0]);
     }
 
     @Test
-    void aFaultInACompiledBlockLeavesTheStateBeforeTheFaultingInstruction() {
+    void aFaultInTranslatedCodeLeavesTheStateBeforeTheFaultingInstruction() {
         int[] code = {
             0x48, 0x8B, 0x07,                         // loop: mov rax, [rdi]
             0x48, 0x01, 0xC3,                         //       add rbx, rax
