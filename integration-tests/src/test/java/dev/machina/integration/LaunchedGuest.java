@@ -20,8 +20,7 @@ final class LaunchedGuest {
     static GuestConsole launch(Path repository, String packageName, List<String> flags) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow",
+                "@" + repository.resolve("scripts/jvm.options"),
                 "-Dmachina.home=" + repository,
                 "-cp", System.getProperty("java.class.path"),
                 "dev.machina.cli.GuestCommand", "launch", packageName));
