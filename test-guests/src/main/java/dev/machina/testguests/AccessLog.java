@@ -12,8 +12,8 @@ import java.util.function.Predicate;
 public final class AccessLog {
     public enum Direction { READ, WRITE }
 
-    /** One access: for a read, {@code value} is what the handler returned. */
-    public record Access(Direction direction, long offset, int size, long value, Thread thread) {
+    /** One access, made at {@code nanoTime} ({@link System#nanoTime()}): for a read, {@code value} is what the handler returned. */
+    public record Access(Direction direction, long offset, int size, long value, Thread thread, long nanoTime) {
         public boolean isWrite() {
             return direction == Direction.WRITE;
         }
@@ -23,7 +23,7 @@ public final class AccessLog {
 
     /** Records an access made by the calling thread. */
     public synchronized void add(Direction direction, long offset, int size, long value) {
-        accesses.add(new Access(direction, offset, size, value, Thread.currentThread()));
+        accesses.add(new Access(direction, offset, size, value, Thread.currentThread(), System.nanoTime()));
         notifyAll();
     }
 

@@ -38,6 +38,11 @@ public enum TestGuest {
     INTERRUPTS("interrupts"),
     /** The local APIC timer one-shot then periodic, then the PIT through the IOAPIC, each waking HLT. */
     TIMERS("timers"),
+    /**
+     * Its own GDT and IDT, then a loop with interrupts enabled that counts its iterations at
+     * {@link #PROGRESS} and reports the count each time it sees an interrupt taken; exits after two.
+     */
+    BUSY("busy"),
     /** Three page faults (not present on read and on write, write-protected with CR0.WP), each reported by its handler. */
     PAGE_FAULTS("page-faults"),
     /** Every vCPU reports its id and exits. */
@@ -60,6 +65,8 @@ public enum TestGuest {
     public static final long STACKS_TOP = 0x80000;
     public static final long STACK_BYTES = 0x4000;
     public static final long LOAD_ADDRESS = 0x100000;
+    /** Where the busy guest keeps its iteration count (a 64-bit value). */
+    public static final long PROGRESS = 0x90000;
 
     private final String fileName;
 
