@@ -638,6 +638,11 @@ public final class Processor {
         return busLock.beginAtomic() ? host : -1;
     }
 
+    /** The host offset of {@code linear}'s RAM for {@code access} at the current privilege, if the TLB holds it, else -1. */
+    public long cachedHost(long linear, int access) {
+        return mmu.hostFor(linear, access, state.cpl() == 3);
+    }
+
     public long readHost(long host, int size) {
         return bus.readRam(host, size);
     }

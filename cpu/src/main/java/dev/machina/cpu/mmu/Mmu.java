@@ -115,8 +115,11 @@ public final class Mmu {
         return (linear >>> 12) << 1 | (user ? 1 : 0);
     }
 
-    /** The host offset of RAM for an access that a TLB entry covers, or -1 (miss or not RAM). */
-    private long hostFor(long linear, int access, boolean user) {
+    /**
+     * The host offset of the RAM at {@code linear} for {@code access} if the TLB holds it (no
+     * walk, no fault), else -1 (a miss, a page that is not RAM, or one a data breakpoint watches).
+     */
+    public long hostFor(long linear, int access, boolean user) {
         int index = (int) (linear >>> 12) & (ENTRIES - 1);
         return tags[access][index] == tag(linear, user) ? hostPage[index] + (linear & PhysicalBus.PAGE_MASK) : -1;
     }

@@ -89,6 +89,30 @@ public final class PhysicalBus {
         code.written(host);
     }
 
+    /** Copies {@code bytes} of RAM within one page (destination page {@code to}'s), as if byte by byte going up where they do not overlap. */
+    public void copyRam(long from, long to, long bytes) {
+        MemorySegment.copy(ram, from, ram, to, bytes);
+        code.written(to);
+    }
+
+    /** Stores {@code count} copies of the {@code size}-byte {@code value} from {@code to}, within one page. */
+    public void fillRam(long to, long count, int size, long value) {
+        long element = size == 8 ? value : value & ((1L << (size * 8)) - 1);
+        long bytePattern = (value & 0xFF) * 0x0101_0101_0101_0101L;
+        if (size == 1 || (element == (bytePattern & (size == 8 ? -1L : (1L << (size * 8)) - 1)))) {
+            ram.asSlice(to, count * size).fill((byte) value);
+        } else {
+            for (long at = to; at < to + count * size; at += size) {
+                switch (size) {
+                    case 2 -> store16(ram, at, value);
+                    case 4 -> store32(ram, at, value);
+                    default -> store64(ram, at, value);
+                }
+            }
+        }
+        code.written(to);
+    }
+
     // Little-endian RAM access by size, zero-extended: the one definition, which translated code
     // calls directly with the bus's mapping (no code-cache check: it makes that itself).
 
