@@ -357,6 +357,31 @@ public final class Processor {
 
     // ---- what translated code calls -----------------------------------------------------------
 
+    /** {@link #interpretInPlace}: the region goes on. */
+    public static final int GO_ON = 0;
+    /** {@link #interpretInPlace}: the instruction ran; the region leaves after it, for RIP. */
+    public static final int LEAVE_AFTER = 1;
+    /** {@link #interpretInPlace}: the instruction faulted; the region leaves before it, where the interpreter runs it again to raise the fault. */
+    public static final int LEAVE_BEFORE = 2;
+
+    /**
+     * Runs {@code instruction}, decoded at {@code start}, for translated code that does not write it
+     * out: the region's registers and flags are in the core, and what it does to them the region
+     * sees. A fault leaves the state as it was before the instruction, as for the interpreter; the
+     * region leaves too when the instruction did not go on to the next (a long REP yields to run
+     * again) or decodings were dropped (it may have rewritten the region's own code).
+     */
+    public int interpretInPlace(Instruction instruction, long start) {
+        int codeEpoch = code.epoch();
+        try {
+            executeDecoded(instruction, start);
+        } catch (CpuException fault) {
+            state.rip = start;
+            return LEAVE_BEFORE;
+        }
+        return state.rip == start + instruction.length() && code.epoch() == codeEpoch ? GO_ON : LEAVE_AFTER;
+    }
+
     /** Translated code retired {@code count} more instructions. */
     public void retire(int count) {
         retired += count;

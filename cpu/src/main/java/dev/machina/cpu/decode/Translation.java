@@ -3,8 +3,9 @@ package dev.machina.cpu.decode;
 /**
  * How the translator ({@link dev.machina.cpu.translate}) renders an instruction in the code it
  * generates: the common integer instructions it writes out itself, with their operands in JVM
- * locals; {@link #NONE}, everything else, it runs by calling the instruction's family method, as
- * the interpreter does. The opcode map tags each instruction once, beside its family method.
+ * locals; {@link #NONE}, everything else, the translated code has the interpreter run in place,
+ * unless the instruction ends a block. The opcode map tags each instruction once, beside its
+ * family method.
  */
 public enum Translation {
     NONE,

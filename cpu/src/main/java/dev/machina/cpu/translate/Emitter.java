@@ -12,21 +12,26 @@ import dev.machina.cpu.state.SegmentRegister;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
 import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.lang.constant.DynamicConstantDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
+import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
 /**
  * The machine as translated code sees it: the guest registers in the core's register array,
  * memory through an inline look-up of the core's TLB, and the arithmetic flags deferred in locals
- * ({@link DeferredFlags}). Translated code calls nothing the JIT does not inline: whatever it cannot do
- * inline (a TLB miss, a page that is not RAM or holds code, an access that crosses a page) leaves
- * the region before the instruction, and the interpreter takes it from there. The registers live
- * in memory rather than in locals so that no value stays live across the region: leaving is a
- * jump, and the JIT's register allocator has little more than one instruction's temporaries to
- * place. {@link InstructionWriter} renders instructions with these pieces and
+ * ({@link DeferredFlags}). Whatever a written-out instruction cannot do inline (a TLB miss, a page
+ * that is not RAM or holds code, an access that crosses a page) leaves the region before the
+ * instruction, and the interpreter takes it from there; an instruction that is not written out
+ * the interpreter runs in place, called from the region. The registers live in memory rather than
+ * in locals so that no value stays live across the region: leaving is a jump, calling the
+ * interpreter needs no hand-over, and the JIT's register allocator has little more than one
+ * instruction's temporaries to place. {@link InstructionWriter} renders instructions with these pieces and
  * {@link RegionCompiler} lays out the method around them.
  *
  * <p>An instruction writes registers, flags and memory only after its last memory access that
@@ -75,16 +80,22 @@ final class Emitter {
     private static final MethodTypeDesc LOAD = MethodTypeDesc.of(CD_long, MEMORY, CD_long);
     private static final MethodTypeDesc STORE = MethodTypeDesc.of(CD_void, MEMORY, CD_long, CD_long);
 
+    private static final ClassDesc INSTRUCTION = desc(Instruction.class);
+    private static final MethodTypeDesc INTERPRET = MethodTypeDesc.of(CD_int, INSTRUCTION, CD_long);
+
     final CodeBuilder code;
     final DeferredFlags flags;
     private final boolean user;
+    /** The hidden class's class data: the instructions the region runs through the interpreter. */
+    private final List<Instruction> interpreted;
     /** Where every run ends: RIP to {@link #NEXT}, the instructions counted. */
     final Label exit;
 
-    Emitter(CodeBuilder code, boolean user) {
+    Emitter(CodeBuilder code, boolean user, List<Instruction> interpreted) {
         this.code = code;
         this.flags = new DeferredFlags(code);
         this.user = user;
+        this.interpreted = interpreted;
         this.exit = code.newLabel();
     }
 
@@ -215,6 +226,30 @@ final class Emitter {
     /** Stores local {@code value} as {@code size} bytes where {@link #prepareStore} looked. */
     void store(int size, int value) {
         code.aload(RAM).lload(HOST).lload(value).invokestatic(BUS, "store" + size * 8, STORE);
+    }
+
+    // ---- the interpreter, in place ----------------------------------------------------------------
+
+    /**
+     * Runs {@code i}, at page offset {@code offset} with {@code after} instructions after it in
+     * its block, through the interpreter ({@link Processor#interpretInPlace}), the flags handed to
+     * the core first; the region goes on unless the interpreter says to leave, after the
+     * instruction or (it faulted) before it.
+     */
+    void interpretInPlace(Instruction i, int offset, int after) {
+        flags.materialize();
+        interpreted.add(i);
+        Label goOn = code.newLabel();
+        code.aload(CPU)
+                .ldc(DynamicConstantDesc.ofNamed(ConstantDescs.BSM_CLASS_DATA_AT, ConstantDescs.DEFAULT_NAME, INSTRUCTION,
+                        interpreted.size() - 1))
+                .lload(PAGE_BASE).loadConstant((long) offset).ladd()
+                .invokevirtual(PROCESSOR, "interpretInPlace", INTERPRET);
+        code.dup().istore(COUNT).ifeq(goOn);
+        // Leaving after it skips the rest of the block; leaving before it (COUNT is one more) skips it too.
+        code.iload(EXECUTED).iload(COUNT).isub().loadConstant(Processor.LEAVE_AFTER - after).iadd().istore(EXECUTED);
+        code.aload(STATE).getfield(CPU_STATE, "rip", CD_long).lstore(NEXT).goto_(exit);
+        code.labelBinding(goOn);
     }
 
     // ---- leaving ----------------------------------------------------------------------------------

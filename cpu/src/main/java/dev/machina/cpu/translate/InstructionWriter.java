@@ -24,7 +24,9 @@ import static java.lang.constant.ConstantDescs.CD_long;
 /**
  * Renders one instruction into translated code: the instructions the opcode map tags with a
  * {@link Translation}, in their common 64-bit forms, are written out with their values in
- * locals; a region ends before any other instruction, which the interpreter then runs.
+ * locals; any other instruction the region calls the interpreter for, in place, unless it ends
+ * a block (it changes what the code after it means, or control leaves), and then the region
+ * ends before it.
  *
  * <p>The rendered semantics mirror the family methods in {@code execute/} and compute through the
  * same functions where there is more to them than an operator (every flag, the shifts, the
@@ -44,7 +46,24 @@ final class InstructionWriter {
         this.code = emit.code;
     }
 
-    /** Whether {@code i} is written out (else a region ends before it). */
+    /** Whether a region takes {@code i} in: it is written out, or run by the interpreter in place. */
+    static boolean translates(Instruction i) {
+        return renders(i) || runsInPlace(i);
+    }
+
+    /**
+     * Whether a region runs {@code i} through the interpreter: any 64-bit instruction not written
+     * out after which the region's assumptions hold (privilege, mode, paging, interrupt shadow,
+     * no debug traps) and control goes on to the next instruction.
+     */
+    static boolean runsInPlace(Instruction i) {
+        return i.mode() == 64 && !i.endsBlock() && !renders(i) && switch (i.translation()) {
+            case JMP, JCC, CALL, CALL_INDIRECT, JMP_INDIRECT, RET, LOOP, LOOPE, LOOPNE, JRCXZ -> false;
+            default -> true;
+        };
+    }
+
+    /** Whether {@code i} is written out. */
     static boolean renders(Instruction i) {
         if (i.mode() != 64 || i.checks() != 0) {
             return false;
@@ -81,6 +100,10 @@ final class InstructionWriter {
      * region leave it here.
      */
     void write(Instruction i, int offset, int after) {
+        if (!renders(i)) {
+            emit.interpretInPlace(i, offset, after);
+            return;
+        }
         int next = offset + i.length();
         miss = null;
         DeferredFlags.Form flagsBefore = emit.flags.form();

@@ -23,6 +23,7 @@ import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,17 +73,18 @@ final class RegionCompiler {
 
     /** The translated method of {@code plan}, for CPL 3 or not ({@code user}); null if it would be too long for the JIT. */
     Region.Code compile(RegionPlan plan, boolean user) {
+        List<Instruction> interpreted = new ArrayList<>();
         byte[] bytes = classFile.build(REGION, type -> type
                 .withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC)
                 .withInterfaceSymbols(CODE_INTERFACE)
                 .withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
                         init -> init.aload(0).invokespecial(CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_())
-                .withMethodBody("run", RUN, ClassFile.ACC_PUBLIC, code -> body(code, plan, user)));
+                .withMethodBody("run", RUN, ClassFile.ACC_PUBLIC, code -> body(code, plan, user, interpreted)));
         if (bytecodeLength(bytes) > BYTECODE_LIMIT) {
             return null;
         }
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
+            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClassWithClassData(bytes, List.copyOf(interpreted), true);
             return (Region.Code) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
         } catch (Throwable e) {
             throw new IllegalStateException("the region at offset " + plan.entry() + " could not be defined", e);
@@ -98,8 +100,9 @@ final class RegionCompiler {
         return 0;
     }
 
-    private static void body(CodeBuilder code, RegionPlan plan, boolean user) {
-        Emitter emitter = new Emitter(code, user);
+    private static void body(CodeBuilder code, RegionPlan plan, boolean user, List<Instruction> interpreted) {
+        interpreted.clear(); // the class-file builder may run a method body's handler again
+        Emitter emitter = new Emitter(code, user, interpreted);
         InstructionWriter writer = new InstructionWriter(emitter);
         Map<Integer, Label> labels = new HashMap<>();
         for (Block block : plan.blocks()) {

@@ -51,7 +51,7 @@ record RegionPlan(int entry, List<Block> blocks) {
 
     /**
      * The scan stopped before the instruction at {@code offset}: one the translator does not
-     * render, one that crosses the page or does not decode, or the region is full. Control
+     * take in, one that crosses the page or does not decode, or the region is full. Control
      * leaves there and the interpreter takes over.
      */
     record StopBefore(int offset) implements End {

@@ -23,8 +23,8 @@ import java.util.function.IntFunction;
 /**
  * Finds a region: the instructions of one page reachable from an entry point through direct
  * jumps and conditional branches that stay in the page, cut into basic blocks. Calls, returns and
- * indirect jumps leave the region; it also ends before an instruction the translator does not
- * render, before one that crosses the page or does not decode, and where it is full.
+ * indirect jumps leave the region, and so do the instructions that end a block; it also ends
+ * before one that crosses the page or does not decode, and where it is full.
  */
 final class RegionScanner {
     static final int PAGE_SIZE = 4096;
@@ -35,7 +35,7 @@ final class RegionScanner {
     /**
      * The region entered at {@code entry}, of at most {@code limit} instructions, decoding through
      * {@code decodeAt} (null where no instruction lies wholly in the page); null if the first
-     * instruction is not one the translator renders.
+     * instruction is not one the translator takes in.
      */
     static RegionPlan scan(int entry, int limit, IntFunction<Instruction> decodeAt) {
         TreeMap<Integer, Instruction> found = new TreeMap<>();
@@ -51,7 +51,7 @@ final class RegionScanner {
                     break;
                 }
                 Instruction instruction = decodeAt.apply(position);
-                if (instruction == null || !InstructionWriter.renders(instruction)) {
+                if (instruction == null || !InstructionWriter.translates(instruction)) {
                     break;
                 }
                 found.put(position, instruction);

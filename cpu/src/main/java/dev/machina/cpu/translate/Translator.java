@@ -118,11 +118,10 @@ public final class Translator implements AutoCloseable {
         }
     }
 
-    /** Translates and installs; the entry's heat then counts afresh, for when the region is dropped or could not be made. */
     /**
      * Translates and installs; the entry's heat then counts afresh, for when the region is
      * dropped or could not be made. A region that ends before an instruction the translator does
-     * not render is followed by one from the instruction after that, translated next: the
+     * not take in (one that ends a block) is followed by one from the instruction after that, translated next: the
      * interpreter runs the one instruction between them.
      */
     private void serve(Request request) {
@@ -155,7 +154,7 @@ public final class Translator implements AutoCloseable {
             if (block.end() instanceof RegionPlan.StopBefore(int offset)) {
                 Instruction skipped = offset < RegionScanner.PAGE_SIZE ? decodeAt(request, offset) : null;
                 int after = skipped == null ? RegionScanner.PAGE_SIZE : offset + skipped.length();
-                if (after < RegionScanner.PAGE_SIZE && !InstructionWriter.renders(skipped) && !code.hasRegion(request.hostPage() + after)) {
+                if (after < RegionScanner.PAGE_SIZE && !InstructionWriter.translates(skipped) && !code.hasRegion(request.hostPage() + after)) {
                     translate(request.hostPage(), after, request.user(), request.page());
                 }
             }

@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Hot loops run through the translating tier end exactly as interpreted, instruction counts
  * included: branches inside a region, calls and returns, stack and memory operands, code
- * rewritten inside a running region, and a fault in translated code.
+ * rewritten inside a running region, a fault in translated code, and instructions a region has
+ * the interpreter run in place (a long REP that yields, a faulting DIV).
  */
 class TranslatorTest {
     private static final long ITERATIONS = 1_000;
@@ -107,6 +108,54 @@ class TranslatorTest {
             assertThat(fault.state().get(Register.RIP)).isEqualTo(LongModeMachine.CODE);
             assertThat(fault.state().get(Register.RCX)).isEqualTo(ITERATIONS);
             assertThat(fault.executed()).isEqualTo(5 * ITERATIONS);
+        });
+        assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+    }
+
+    @Test
+    void aLongRepRunInPlaceCompletesBeforeTheCodeAfterItRuns() {
+        int[] code = {
+            0x31, 0xDB, 0x45, 0x31, 0xC0,             //       xor ebx, ebx; xor r8d, r8d
+            0x48, 0x89, 0xD7,                         // loop: mov rdi, rdx
+            0xB9, 0x88, 0x13, 0x00, 0x00,             //       mov ecx, 5000 (more elements than a REP runs before it yields)
+            0x4C, 0x89, 0xC0,                         //       mov rax, r8
+            0xF3, 0x48, 0xAB,                         //       rep stosq
+            0x48, 0x03, 0x9A, 0x38, 0x9C, 0x00, 0x00, //       add rbx, [rdx + 4999 * 8]
+            0x49, 0xFF, 0xC0,                         //       inc r8
+            0x4C, 0x39, 0xC6,                         //       cmp rsi, r8
+            0x75, 0xE3,                               //       jne loop
+            0xF4,                                     //       hlt
+        };
+        X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4)
+                .with(Register.RDX, LongModeMachine.DATA).with(Register.RSI, ITERATIONS);
+        InstructionRunner.Outcome[] outcomes = runBoth(start, code);
+
+        assertThat(outcomes[1]).isInstanceOfSatisfying(InstructionRunner.Completed.class, translated ->
+                assertThat(translated.state().get(Register.RBX)).isEqualTo(ITERATIONS * (ITERATIONS - 1) / 2));
+        assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+    }
+
+    @Test
+    void aFaultOfAnInstructionRunInPlaceLeavesTheStateBeforeIt() {
+        int[] code = {
+            0x45, 0x31, 0xC0,                         //       xor r8d, r8d
+            0x41, 0xB9, 0xBC, 0x02, 0x00, 0x00,       // loop: mov r9d, 700
+            0x4D, 0x29, 0xC1,                         //       sub r9, r8
+            0x4C, 0x89, 0xC0,                         //       mov rax, r8
+            0x31, 0xD2,                               //       xor edx, edx
+            0x49, 0xF7, 0xF1,                         //       div r9 (by zero when r8 reaches 700)
+            0x48, 0x01, 0xC3,                         //       add rbx, rax
+            0x49, 0xFF, 0xC0,                         //       inc r8
+            0xEB, 0xE7,                               //       jmp loop
+        };
+        X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4);
+        InstructionRunner.Outcome[] outcomes = runBoth(start, code);
+
+        assertThat(outcomes[1]).isInstanceOfSatisfying(InstructionRunner.Faulted.class, fault -> {
+            assertThat(fault.vector()).isEqualTo(Vector.DE);
+            assertThat(fault.state().get(Register.RIP)).isEqualTo(LongModeMachine.CODE + 17);
+            assertThat(fault.state().get(Register.R8)).isEqualTo(700);
+            assertThat(fault.executed()).isEqualTo(1 + 700 * 8 + 4);
         });
         assertThat(outcomes[1]).isEqualTo(outcomes[0]);
     }
