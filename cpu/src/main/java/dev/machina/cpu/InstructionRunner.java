@@ -30,6 +30,7 @@ public final class InstructionRunner {
     private final CodeCache code;
     private final Processor processor;
     private Translator translator;
+    private long dispatches;
 
     public InstructionRunner(GuestMemory memory) {
         this(memory, new BusLock());
@@ -96,6 +97,14 @@ public final class InstructionRunner {
     }
 
     /**
+     * How many times the last {@link #run(X86State, long, long)} went through the core's
+     * dispatch: once per interpreted instruction, once per translated region entered.
+     */
+    public long dispatches() {
+        return dispatches;
+    }
+
+    /**
      * Runs from {@code initial} until {@code count} instructions have completed, RIP equals
      * {@code stopAt} (-1: no address), HLT, or an exception.
      */
@@ -105,8 +114,10 @@ public final class InstructionRunner {
         processor.setHalted(false);
         long first = processor.retired();
         processor.limitRetired(count == Long.MAX_VALUE ? Long.MAX_VALUE : first + count);
+        dispatches = 0;
         while (processor.retired() - first < count && processor.state.rip != stopAt && !processor.halted()) {
             try {
+                dispatches++;
                 processor.execute();
             } catch (CpuException e) {
                 long address = e instanceof PageFault fault ? fault.address() : 0;

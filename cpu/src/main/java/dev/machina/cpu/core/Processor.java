@@ -382,6 +382,26 @@ public final class Processor {
         return state.rip == start + instruction.length() && code.epoch() == codeEpoch ? GO_ON : LEAVE_AFTER;
     }
 
+    /**
+     * The host offset of the {@code size} bytes at {@code linear} for a translated region's
+     * access ({@link Mmu#READ} or {@link Mmu#WRITE}) that missed the TLB: the page tables are
+     * walked and the TLB filled as for the interpreter. -1 where the region must leave for the
+     * interpreter to make the access: it faults, crosses a page, reaches what is not RAM or a
+     * watched page, or stores into a page that holds code.
+     */
+    public long hostForRegion(long linear, int size, int access, boolean user) {
+        if ((linear & PhysicalBus.PAGE_MASK) + size > PhysicalBus.PAGE_MASK + 1) {
+            return -1;
+        }
+        try {
+            mmu.translate(linear, access, user);
+        } catch (CpuException fault) {
+            return -1;
+        }
+        long host = mmu.hostFor(linear, access, user);
+        return host >= 0 && (access != Mmu.WRITE || !code.holdsCode(host)) ? host : -1;
+    }
+
     /** Translated code retired {@code count} more instructions. */
     public void retire(int count) {
         retired += count;

@@ -110,11 +110,16 @@ public final class CodeCache {
         Arrays.fill(regions, null);
     }
 
+    /** Whether decodings are kept for the page of RAM at {@code host}: a store there must drop them. */
+    public boolean holdsCode(long host) {
+        int pageNumber = (int) (host >>> PAGE_SHIFT);
+        return (codeBits[pageNumber >>> 6] & (1L << pageNumber)) != 0;
+    }
+
     /** RAM at {@code host} was written: forget the page's decodings if it holds code. */
     public void written(long host) {
-        int pageNumber = (int) (host >>> PAGE_SHIFT);
-        if ((codeBits[pageNumber >>> 6] & (1L << pageNumber)) != 0) {
-            drop(pageNumber);
+        if (holdsCode(host)) {
+            drop((int) (host >>> PAGE_SHIFT));
         }
     }
 

@@ -18,6 +18,7 @@ import java.lang.constant.MethodTypeDesc;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
+import static java.lang.constant.ConstantDescs.CD_boolean;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
@@ -25,9 +26,10 @@ import static java.lang.constant.ConstantDescs.CD_void;
 /**
  * The machine as translated code sees it: the guest registers in the core's register array,
  * memory through an inline look-up of the core's TLB, and the arithmetic flags deferred in locals
- * ({@link DeferredFlags}). Whatever a written-out instruction cannot do inline (a TLB miss, a page
- * that is not RAM or holds code, an access that crosses a page) leaves the region before the
- * instruction, and the interpreter takes it from there; an instruction that is not written out
+ * ({@link DeferredFlags}); a TLB miss has the core walk the page tables and the region goes on.
+ * Whatever a written-out instruction cannot do inline (a page fault, a page that is not RAM or
+ * holds code, an access that crosses a page) leaves the region before the instruction, and the
+ * interpreter takes it from there; an instruction that is not written out
  * the interpreter runs in place, called from the region. The registers live in memory rather than
  * in locals so that no value stays live across the region: leaving is a jump, calling the
  * interpreter needs no hand-over, and the JIT's register allocator has little more than one
@@ -81,6 +83,7 @@ final class Emitter {
     private static final MethodTypeDesc STORE = MethodTypeDesc.of(CD_void, MEMORY, CD_long, CD_long);
 
     private static final ClassDesc INSTRUCTION = desc(Instruction.class);
+    private static final MethodTypeDesc HOST_FOR_REGION = MethodTypeDesc.of(CD_long, CD_long, CD_int, CD_int, CD_boolean);
     private static final MethodTypeDesc INTERPRET = MethodTypeDesc.of(CD_int, INSTRUCTION, CD_long);
 
     final CodeBuilder code;
@@ -188,11 +191,19 @@ final class Emitter {
 
     /**
      * Looks {@link #ADDRESS} up in the TLB's {@code tags} as the {@link Mmu} does first, leaving
-     * the host offset of the bytes in {@link #HOST}, or jumps to {@code miss}. The entry of the
-     * first byte's page is compared with the tag of the last byte's: one comparison catches a
-     * miss and an access that crosses the page, and a page that is not RAM never matches.
+     * the host offset of the bytes in {@link #HOST}. The entry of the first byte's page is
+     * compared with the tag of the last byte's: one comparison catches a miss and an access that
+     * crosses the page, and a page that is not RAM never matches. On a miss the core walks the
+     * page tables and fills the TLB ({@link Processor#hostForRegion}), as the interpreter would,
+     * and the region goes on: after a CR3 write flushes the TLB, which a guest switching between
+     * processes does thousands of times a second, every page a loop touches misses once, and
+     * leaving for the interpreter there would run the rest of the block interpreted. Only where
+     * the access cannot be made inline (a fault, a page that is not RAM, an access across pages,
+     * a store into code) does it jump to {@code miss}.
      */
-    private void lookUp(int tags, int size, Label miss) {
+    private void lookUp(int tags, int access, int size, Label miss) {
+        Label slow = code.newLabel();
+        Label found = code.newLabel();
         code.lload(ADDRESS).bipush(12).lushr().l2i().loadConstant(Mmu.ENTRIES - 1).iand().istore(INDEX);
         code.aload(tags).iload(INDEX).laload().lload(ADDRESS);
         if (size > 1) {
@@ -202,13 +213,23 @@ final class Emitter {
         if (user) {
             code.lconst_1().lor();
         }
-        code.lcmp().ifne(miss);
+        code.lcmp().ifne(slow);
         code.aload(HOST_PAGES).iload(INDEX).laload().lload(ADDRESS).loadConstant(PhysicalBus.PAGE_MASK).land().ladd().lstore(HOST);
+        if (access == Mmu.WRITE) {
+            code.aload(CODE_BITS).lload(HOST).bipush(18).lushr().l2i().laload()
+                    .lconst_1().lload(HOST).bipush(12).lushr().l2i().lshl().land().lconst_0().lcmp().ifne(miss);
+        }
+        code.goto_(found);
+        code.labelBinding(slow);
+        code.aload(CPU).lload(ADDRESS).loadConstant(size).loadConstant(access).loadConstant(user ? 1 : 0)
+                .invokevirtual(PROCESSOR, "hostForRegion", HOST_FOR_REGION);
+        code.dup2().lstore(HOST).lconst_0().lcmp().iflt(miss);
+        code.labelBinding(found);
     }
 
     /** Pushes the {@code size} bytes at the linear address in {@link #ADDRESS}, zero-extended, or goes to {@code miss}. */
     void load(int size, Label miss) {
-        lookUp(READ_TAGS, size, miss);
+        lookUp(READ_TAGS, Mmu.READ, size, miss);
         code.aload(RAM).lload(HOST).invokestatic(BUS, "load" + size * 8, LOAD);
     }
 
@@ -218,9 +239,7 @@ final class Emitter {
      * and drops the page's decodings and regions. {@link #store} then makes it.
      */
     void prepareStore(int size, Label miss) {
-        lookUp(WRITE_TAGS, size, miss);
-        code.aload(CODE_BITS).lload(HOST).bipush(18).lushr().l2i().laload()
-                .lconst_1().lload(HOST).bipush(12).lushr().l2i().lshl().land().lconst_0().lcmp().ifne(miss);
+        lookUp(WRITE_TAGS, Mmu.WRITE, size, miss);
     }
 
     /** Stores local {@code value} as {@code size} bytes where {@link #prepareStore} looked. */

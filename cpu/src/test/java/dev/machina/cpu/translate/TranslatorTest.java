@@ -12,8 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Hot loops run through the translating tier end exactly as interpreted, instruction counts
  * included: branches inside a region, calls and returns, stack and memory operands, code
- * rewritten inside a running region, a fault in translated code, and instructions a region has
- * the interpreter run in place (a long REP that yields, a faulting DIV).
+ * rewritten inside a running region, a fault in translated code, accesses that miss the TLB, and
+ * instructions a region has the interpreter run in place (a long REP that yields, a faulting DIV).
  */
 class TranslatorTest {
     private static final long ITERATIONS = 1_000;
@@ -110,6 +110,32 @@ class TranslatorTest {
             assertThat(fault.executed()).isEqualTo(5 * ITERATIONS);
         });
         assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+    }
+
+    @Test
+    void accessesThatMissTheTlbWalkThePageTablesAndTheRegionGoesOn() {
+        int[] code = {
+            0x48, 0x8B, 0x07,                         // loop: mov rax, [rdi]
+            0x48, 0x01, 0xC3,                         //       add rbx, rax
+            0x48, 0x89, 0x8F, 0x00, 0x00, 0x20, 0x00, //       mov [rdi + 2 MiB], rcx (the same TLB entry as [rdi]: each access misses)
+            0x48, 0x03, 0x9F, 0x00, 0x00, 0x20, 0x00, //       add rbx, [rdi + 2 MiB]
+            0x48, 0xFF, 0xC1,                         //       inc rcx
+            0x48, 0x39, 0xF1,                         //       cmp rcx, rsi
+            0x75, 0xE4,                               //       jne loop
+            0xF4,                                     //       hlt
+        };
+        X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4)
+                .with(Register.RDI, LongModeMachine.DATA).with(Register.RSI, ITERATIONS);
+        try (LongModeMachine machine = new LongModeMachine()) {
+            machine.memory.writeLong(LongModeMachine.DATA, 3);
+            machine.runner.translate(2);
+            InstructionRunner.Outcome outcome = machine.run(start, Long.MAX_VALUE, code);
+
+            assertThat(outcome).isInstanceOfSatisfying(InstructionRunner.Completed.class, translated ->
+                    assertThat(translated.state().get(Register.RBX)).isEqualTo(3 * ITERATIONS + ITERATIONS * (ITERATIONS - 1) / 2));
+            // Leaving the region at each miss would take the interpreter through every iteration's tail.
+            assertThat(machine.runner.dispatches()).isLessThan(ITERATIONS / 10);
+        }
     }
 
     @Test
