@@ -7,12 +7,20 @@ import dev.machina.vmm.config.ConfigSource;
 import dev.machina.vmm.config.ConfigValues;
 import dev.machina.vmm.config.GuestConfig;
 import dev.machina.vmm.packages.GuestPackage;
+import dev.machina.vmm.profile.KernelSymbols;
+import dev.machina.vmm.profile.ProfileReport;
+import dev.machina.vmm.profile.Sampler;
+import dev.machina.vmm.profile.Samples;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
@@ -33,6 +41,10 @@ final class LaunchCommand implements Callable<Integer> {
             description = "a package under the repository's packages/, or a directory with a guest.cfg")
     private String target;
 
+    @Option(names = "--profile", paramLabel = "FILE",
+            description = "Java backend only: samples the guest's RIP every millisecond and writes where its time went to FILE at exit")
+    private Path profile;
+
     LaunchCommand(Environment environment) {
         this.environment = environment;
     }
@@ -45,23 +57,45 @@ final class LaunchCommand implements Callable<Integer> {
         guestPackage.build(environment.messages()::println, false);
         GuestConfig config = values.resolve();
         GuestOutcome outcome;
+        Samples samples = null;
         try (VirtualMachine machine = VirtualMachine.create(config, environment.backends(),
                 environment.consoleOutput(), environment.messages()::println)) {
+            Sampler sampler = profile == null ? null : Sampler.start(machine.positions(), Sampler.PERIOD);
             EscapeFilter input = new EscapeFilter(environment.consoleInput(), machine::stop);
-            if (environment.terminal()) {
-                environment.messages().println(EscapeFilter.HELP);
-                try (RawTerminal raw = RawTerminal.enter()) {
+            try {
+                if (environment.terminal()) {
+                    environment.messages().println(EscapeFilter.HELP);
+                    try (RawTerminal raw = RawTerminal.enter()) {
+                        outcome = machine.run(input);
+                    }
+                } else {
                     outcome = machine.run(input);
                 }
-            } else {
-                outcome = machine.run(input);
+            } finally {
+                if (sampler != null) {
+                    samples = sampler.stop();
+                }
             }
         }
         if (environment.terminal()) {
             environment.messages().println(); // the guest may have left the cursor mid-line
         }
+        if (samples != null && config.kernel() instanceof GuestConfig.Kernel.Linux linux) {
+            writeProfile(samples, KernelSymbols.forKernel(linux.path()));
+        }
         environment.messages().println("guest: " + outcome.describe());
         return outcome.exitStatus();
+    }
+
+    /** Writes the report after the guest has ended, so that reading the kernel's symbols costs it nothing. */
+    private void writeProfile(Samples samples, KernelSymbols symbols) {
+        Path file = environment.workingDirectory().resolve(profile);
+        try {
+            Files.writeString(file, ProfileReport.format(samples, symbols, ProfileReport.TOP));
+            environment.messages().printf("guest: profile of %,d samples written to %s%n", samples.total(), file);
+        } catch (IOException e) {
+            environment.messages().println("guest: cannot write the profile to " + file + ": " + e);
+        }
     }
 
     private void applyFlags(ConfigValues values, ParseResult flags) {

@@ -170,6 +170,25 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
         chipset.interrupt(id(), vector);
     }
 
+    /**
+     * Where this vCPU is now, for a sampling profiler on another thread. The vCPU publishes
+     * nothing for it, so that profiling costs its loop nothing: this reads the core's RIP, CS and
+     * halt flag as it left them, without synchronisation (a racy read, which on a 64-bit JVM
+     * cannot tear a long). The interpreter stores RIP before it executes each instruction, ahead
+     * of calls the JIT cannot see through, so a sample sees the instruction executing or the one
+     * just done. A translated region keeps RIP in a local and stores it only on its way out: while
+     * it runs, RIP holds its entry (or the last instruction it had the interpreter run in place),
+     * which attributes its time to the code where it starts, on the same page. A sample taken
+     * across a change of mode may pair the new RIP with the old CPL; that is noise.
+     */
+    public GuestPosition position() {
+        if (!runnable || processor.halted()) {
+            return GuestPosition.IDLE;
+        }
+        CpuState state = processor.state;
+        return new GuestPosition.Executing(state.rip, state.cpl());
+    }
+
     @Override
     public OptionalLong instructionsRetired() {
         return OptionalLong.of(processor.retired());

@@ -24,12 +24,17 @@ public final class LongModeMachine implements AutoCloseable {
     public final InstructionRunner runner;
 
     public LongModeMachine() {
+        writePageTables(memory);
+        writeGdt(memory);
+        runner = new InstructionRunner(memory);
+    }
+
+    /** Writes the page tables at {@link #PML4} that identity-map the first 4 MiB with 2 MiB pages. */
+    public static void writePageTables(GuestMemory memory) {
         memory.writeLong(PML4, 0x2000 | 0x7);
         memory.writeLong(0x2000, 0x3000 | 0x7);
         memory.writeLong(0x3000, 0x0 | 0x87);
         memory.writeLong(0x3008, 0x20_0000 | 0x87);
-        writeGdt(memory);
-        runner = new InstructionRunner(memory);
     }
 
     /** Writes the flat 64-bit code (0x8) and data (0x10) descriptors at {@link #GDT}. */

@@ -106,6 +106,11 @@ public final class ElfImage {
         return file;
     }
 
+    /** The whole ELF as read, for what looks beyond its segments (a stripped kernel's kallsyms tables). */
+    public MemorySegment contents() {
+        return contents.asReadOnly();
+    }
+
     /** e_entry; for Linux's vmlinux and Machina's test guests, a physical address. */
     public long entry() {
         return entry;

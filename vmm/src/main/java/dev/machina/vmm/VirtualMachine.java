@@ -1,5 +1,7 @@
 package dev.machina.vmm;
 
+import dev.machina.cpu.GuestPosition;
+import dev.machina.cpu.JavaVcpu;
 import dev.machina.hypervisor.Backends;
 import dev.machina.hypervisor.Guest;
 import dev.machina.hypervisor.Hypervisor;
@@ -21,6 +23,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -29,6 +33,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 
 /**
  * One guest machine: the backend, the guest with its platform devices and kernel, its vCPUs, and
@@ -148,6 +153,24 @@ public final class VirtualMachine implements AutoCloseable {
             total += count.getAsLong();
         }
         return OptionalLong.of(total);
+    }
+
+    /**
+     * Where each vCPU is, read without stopping it, for a sampling profiler
+     * ({@link JavaVcpu#position()}): only the Java CPU's registers can be read while it runs.
+     *
+     * @throws ConfigException if the guest runs on another backend
+     */
+    public List<Supplier<GuestPosition>> positions() {
+        List<Supplier<GuestPosition>> positions = new ArrayList<>();
+        for (Vcpu vcpu : guest.vcpus()) {
+            if (!(vcpu instanceof JavaVcpu javaVcpu)) {
+                throw new ConfigException("--profile samples the Java CPU; the " + guest.backend()
+                        + " backend runs the guest where its registers cannot be read while it runs (use --backend=java)");
+            }
+            positions.add(javaVcpu::position);
+        }
+        return positions;
     }
 
     /** How long after launch the guest first wrote the boot-time marker, if it has. */

@@ -81,6 +81,15 @@ public final class LinuxBoot {
                 : bzImage(memory, BzImage.read(kernel), arguments);
     }
 
+    /**
+     * The kernel's vmlinux ELF: the file itself, or a bzImage's payload unpacked.
+     *
+     * @throws ImageException naming the file and what is wrong with it
+     */
+    public static ElfImage vmlinuxOf(Path kernel) {
+        return isElf(kernel) ? ElfImage.read(kernel) : BzImage.read(kernel).unpack();
+    }
+
     private static boolean isElf(Path file) {
         byte[] magic = new byte[ELF_MAGIC.length];
         try (var in = Files.newInputStream(file)) {
