@@ -284,7 +284,10 @@ public final class Processor {
                 sequentialNext = -1;
                 return;
             }
-            sequentialNext = nextAddress(instruction, instructionStart);
+            // Code reached by running over a page's end counts as entered, as a branch target does:
+            // a region covers one page, and such code would otherwise stay interpreted however hot.
+            long next = nextAddress(instruction, instructionStart);
+            sequentialNext = (next ^ instructionStart) >>> 12 == 0 ? next : -1;
             executeDecoded(instruction, instructionStart);
             retired++;
         } catch (CpuException e) {

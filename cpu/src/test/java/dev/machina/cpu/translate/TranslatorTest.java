@@ -7,13 +7,16 @@ import dev.machina.hypervisor.x86.Register;
 import dev.machina.hypervisor.x86.X86State;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Hot loops run through the translating tier end exactly as interpreted, instruction counts
  * included: branches inside a region, calls and returns, stack and memory operands, code
- * rewritten inside a running region, a fault in translated code, accesses that miss the TLB, and
- * instructions a region has the interpreter run in place (a long REP that yields, a faulting DIV).
+ * rewritten inside a running region, a fault in translated code, accesses that miss the TLB, code
+ * after an instruction across a page boundary, and instructions a region has the interpreter run
+ * in place (a long REP that yields, a faulting DIV).
  */
 class TranslatorTest {
     private static final long ITERATIONS = 1_000;
@@ -135,6 +138,37 @@ class TranslatorTest {
                     assertThat(translated.state().get(Register.RBX)).isEqualTo(3 * ITERATIONS + ITERATIONS * (ITERATIONS - 1) / 2));
             // Leaving the region at each miss would take the interpreter through every iteration's tail.
             assertThat(machine.runner.dispatches()).isLessThan(ITERATIONS / 10);
+        }
+    }
+
+    @Test
+    void codeAfterAnInstructionAcrossAPageBoundaryIsTranslatedToo() {
+        int[] loop = {
+            0x48, 0xFF, 0xC1,                         // loop: inc rcx (page offset 0xff8)
+            0x48, 0x01, 0xCB,                         //       add rbx, rcx
+            0x48, 0xB8, 0x88, 0x77, 0x66, 0x55,       //       mov rax, 0x1122334455667788 (across the page boundary)
+            0x44, 0x33, 0x22, 0x11,
+            0x48, 0x31, 0xC2,                         //       xor rdx, rax (the next page)
+            0x48, 0x01, 0xCA,                         //       add rdx, rcx
+            0x48, 0x39, 0xF1,                         //       cmp rcx, rsi
+            0x0F, 0x85, 0xE1, 0xFF, 0xFF, 0xFF,       //       jne loop
+            0xF4,                                     //       hlt
+        };
+        int loopOffset = 0xFF8;
+        int[] code = new int[loopOffset + loop.length];
+        Arrays.fill(code, 0xCC);
+        int[] jump = {0xE9, 0xF3, 0x0F, 0x00, 0x00};    // jmp loop
+        System.arraycopy(jump, 0, code, 0, jump.length);
+        System.arraycopy(loop, 0, code, loopOffset, loop.length);
+        X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4).with(Register.RSI, ITERATIONS);
+        InstructionRunner.Outcome[] outcomes = runBoth(start, code);
+        assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+
+        try (LongModeMachine machine = new LongModeMachine()) {
+            machine.runner.translate(2);
+            machine.run(start, Long.MAX_VALUE, code);
+            // Interpreted, the four instructions on the second page would take four dispatches each time round.
+            assertThat(machine.runner.dispatches()).isLessThan(4 * ITERATIONS);
         }
     }
 
