@@ -8,6 +8,7 @@ import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.x86.Msr;
 
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.function.IntSupplier;
 
 /**
@@ -25,8 +26,8 @@ public final class SystemRegisters {
     static final int MULTI_CORE_PACKAGE = bit(28);
     private static final int TOPOLOGY_SMT = 1;
     private static final int TOPOLOGY_CORE = 2;
-    /** CPUID leaf 1 ECX: CMPXCHG16B and POPCNT. */
-    static final int FEATURES_ECX = bit(13) | bit(23);
+    /** CPUID leaf 1 ECX: CMPXCHG16B, POPCNT and RDRAND. */
+    static final int FEATURES_ECX = bit(13) | bit(23) | bit(30);
     /** CPUID 0x80000001 EDX: SYSCALL, NX, 1 GiB pages, RDTSCP, long mode. */
     static final int EXTENDED_EDX = bit(11) | bit(20) | bit(26) | bit(27) | bit(29);
     /** CPUID 0x80000001 ECX: LAHF/SAHF in 64-bit mode, LZCNT. */
@@ -79,12 +80,24 @@ public final class SystemRegisters {
     /** The cores of the package this core is one of; a guest's vCPUs are all cores of one package. */
     private IntSupplier packageCores = () -> 1;
     private long apicBaseWithoutApic;
+    /**
+     * RDRAND's source: the host's, as a hardware generator's output comes from a physical noise
+     * source. A guest kernel seeds its random pool from RDRAND at boot; without it, Linux gathers
+     * entropy by timing its own scheduling (BLAKE2s over jitter until the timer has fired some
+     * hundreds of times), which on a software CPU took a tenth of linux_guest's boot.
+     */
+    private final SecureRandom randomSource = new SecureRandom();
 
     SystemRegisters(Processor cpu, int apicId) {
         this.cpu = cpu;
         this.state = cpu.state;
         this.apicId = apicId;
         this.apicBaseWithoutApic = APIC_BASE_DEFAULT | (apicId == 0 ? 1L << 8 : 0);
+    }
+
+    /** A random number for RDRAND, from the host's generator. */
+    public long randomNumber() {
+        return randomSource.nextLong();
     }
 
     private static int bit(int n) {

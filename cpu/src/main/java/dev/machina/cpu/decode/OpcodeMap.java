@@ -365,7 +365,8 @@ public final class OpcodeMap {
         two(0xC0, op("xadd", E_G, BYTE, Arithmetic::exchangeAdd));
         two(0xC1, op("xadd", E_G, VARIABLE, Arithmetic::exchangeAdd));
         two(0xC7, group(null, new ByMod(op("cmpxchg8b", E, VARIABLE, Arithmetic::compareExchangeDouble), null),
-                null, null, null, null, null, new ByMod(null, op("rdpid", E, STACK, SystemInstructions::readProcessorId))));
+                null, null, null, null, new ByMod(null, op("rdrand", E, VARIABLE, SystemInstructions::readRandom)),
+                new ByMod(null, op("rdpid", E, STACK, SystemInstructions::readProcessorId))));
         for (int r = 0; r < 8; r++) {
             two(0xC8 + r, op("bswap", Z, VARIABLE, Bits::byteSwap));
         }

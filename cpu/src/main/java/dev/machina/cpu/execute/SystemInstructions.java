@@ -128,6 +128,12 @@ public final class SystemInstructions {
         cpu.state.write(i.rm(), cpu.state.in64BitMode() ? 8 : 4, cpu.state.msrs.tscAux);
     }
 
+    /** RDRAND: a random number of the operand's size, which never runs out (CF set, the other arithmetic flags clear). */
+    public static void readRandom(Processor cpu, Instruction i) {
+        cpu.state.write(i.rm(), i.operandSize(), cpu.system().randomNumber());
+        cpu.state.flags.setArithmetic(Flags.CF);
+    }
+
     /** EDX:EAX = value, upper halves cleared. */
     private static void setPair(Processor cpu, long value) {
         cpu.state.registers[CpuState.RAX] = value & 0xFFFF_FFFFL;

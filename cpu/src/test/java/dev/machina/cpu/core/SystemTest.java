@@ -231,6 +231,21 @@ class SystemTest {
     }
 
     @Test
+    void rdrandIsAdvertisedAndGivesRandomNumbersOfTheOperandSizeWithOnlyCarrySet() {
+        X86State features = machine.completes(machine.start().with(Register.RAX, 1), 0x0F, 0xA2); // cpuid
+        assertThat(features.get(Register.RCX) & (1L << 30)).as("RDRAND").isNotZero();
+        X86State after = machine.completes(machine.start().with(Register.RCX, -1L),
+                0x48, 0x0F, 0xC7, 0xF0,                   // rdrand rax
+                0x48, 0x0F, 0xC7, 0xF3,                   // rdrand rbx
+                0x31, 0xF6,                               // xor esi, esi (ZF and PF set)
+                0x66, 0x0F, 0xC7, 0xF1,                   // rdrand cx
+                0x9C, 0x5A);                              // pushfq; pop rdx
+        assertThat(after.get(Register.RAX)).as("two 64-bit random numbers").isNotEqualTo(after.get(Register.RBX));
+        assertThat(after.get(Register.RCX) >>> 16).as("bits above CX").isEqualTo(0xFFFF_FFFF_FFFFL);
+        assertThat(after.get(Register.RDX) & 0x8D5).as("OF, SF, ZF, AF, PF, CF").isEqualTo(1);
+    }
+
+    @Test
     void verrAndVerwReportThroughZeroFlagWhetherTheGdtSegmentCouldBeReadOrWritten() {
         X86State after = machine.completes(machine.start(),
                 0x66, 0xB8, 0x08, 0x00,       // mov ax, 0x08 (code, readable)
