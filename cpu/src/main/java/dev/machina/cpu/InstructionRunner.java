@@ -84,7 +84,8 @@ public final class InstructionRunner {
      * Runs 64-bit code entered {@code threshold} times at a branch target (1: at once) through
      * the translating tier, translated on this thread (off by default: one instruction at a
      * time). Then {@link #run(X86State, long, long)} looks at the stop address only between
-     * regions, and at the count when a region's loop comes round: a region may run past either.
+     * dispatches (regions run one after another without the dispatcher), and at the count when a
+     * region's loop comes round or the next region begins: translated code may run past either.
      */
     public void translate(int threshold) {
         translator = Translator.immediate(memory.mapping(), code, threshold);
@@ -136,6 +137,7 @@ public final class InstructionRunner {
         processor.state.load(initial);
         processor.mmu().flushAll();
         processor.setHalted(false);
+        processor.limitRetired(count == Long.MAX_VALUE ? Long.MAX_VALUE : processor.retired() + count);
         long executed = 0;
         while (executed < count && processor.state.rip != stopAt && !processor.halted()) {
             try {

@@ -346,9 +346,49 @@ public final class Processor {
                 return false;
             }
         }
-        long budget = retireLimit - retired;
-        region.code().run(this, (int) Math.clamp(budget, 1, Integer.MAX_VALUE));
+        int budget = budget();
+        long end = retired + budget;
+        region.code().run(this, budget);
+        runFollowingRegions(user, end);
         return true;
+    }
+
+    /** The instructions translated code may retire before it stops at its next loop iteration. */
+    private int budget() {
+        return (int) Math.clamp(retireLimit - retired, 1, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Runs the regions that follow one another without going back through the dispatcher, as
+     * QEMU chains its translation blocks: a region leaves at a call, a return, an indirect jump or
+     * its page's end, and where a region begins at the address it left for, that region runs
+     * next. The instructions that would change what the dispatcher checks before an instruction
+     * (the privilege, the mode, the interrupt shadow, the debug state, HLT) all end regions and
+     * are not in them, so those checks still hold; the budget the first region was given bounds
+     * the chain as it bounds a region's loop, and an interrupt waits no longer than for a looping
+     * region. The chain stops
+     * where no region begins, where the code's page is not in the TLB (the dispatcher walks the
+     * page tables and raises the faults), and where a region retired nothing: it left before an
+     * instruction for the interpreter to run.
+     */
+    private void runFollowingRegions(boolean user, long end) {
+        while (retired < end) {
+            long host = mmu.hostFor(state.rip, Mmu.FETCH, user);
+            if (host < 0) {
+                return;
+            }
+            Region[] regions = code.regions(host);
+            Region next = regions == null ? null : regions[(int) (host & PhysicalBus.PAGE_MASK)];
+            if (next == null || next.user() != user) {
+                return;
+            }
+            long start = retired;
+            instructionStart = state.rip;
+            next.code().run(this, (int) (end - retired));
+            if (retired == start) {
+                return;
+            }
+        }
     }
 
     /** The region installed at the current fetch position for this privilege, or null. */

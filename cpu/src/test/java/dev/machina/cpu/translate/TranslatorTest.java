@@ -13,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Hot loops run through the translating tier end exactly as interpreted, instruction counts
- * included: branches inside a region, calls and returns, stack and memory operands, code
+ * included: branches inside a region, calls and returns (from region to region without the
+ * dispatcher), stack and memory operands, code
  * rewritten inside a running region, a fault in translated code, accesses that miss the TLB, code
  * after an instruction across a page boundary, and instructions a region has the interpreter run
  * in place (a long REP that yields, a faulting DIV).
@@ -70,6 +71,13 @@ class TranslatorTest {
             assertThat(interpreted.state().get(Register.RAX)).isEqualTo(ITERATIONS * (ITERATIONS - 1) / 2);
         });
         assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+
+        try (LongModeMachine machine = new LongModeMachine()) {
+            machine.runner.translate(2);
+            machine.run(start, Long.MAX_VALUE, code);
+            // The call and the return leave their regions; the next region runs without the dispatcher.
+            assertThat(machine.runner.dispatches()).isLessThan(ITERATIONS / 10);
+        }
     }
 
     @Test
