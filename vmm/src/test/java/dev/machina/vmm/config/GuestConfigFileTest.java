@@ -143,7 +143,27 @@ class GuestConfigFileTest {
     void tooLittleMemory() throws IOException {
         kernel("vmlinux");
         assertThatThrownBy(() -> resolve("{\"linux\": \"vmlinux\", \"memory\": \"1k\"}"))
-                .hasMessage("pkg/guest.cfg: key \"memory\": 1024 bytes is too little memory (at least 2M)");
+                .hasMessage("pkg/guest.cfg: key \"memory\": 1k is too little memory (at least 2M)");
+    }
+
+    @Test
+    void moreCpusThanApicIdsIsRefusedAtTheConfigCheck() throws IOException {
+        kernel("vmlinux");
+        assertThat(resolve("{\"linux\": \"vmlinux\", \"cpus\": 255}").cpus()).isEqualTo(255);
+        assertThatThrownBy(() -> resolve("{\"linux\": \"vmlinux\", \"cpus\": 256}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("pkg/guest.cfg: key \"cpus\": 256 vCPUs is more than x86's 8-bit APIC ids allow (at most 255)");
+        assertThat(resolve("{\"linux\": \"vmlinux\"}").cpus()).isBetween(1, 255);
+    }
+
+    @Test
+    void aResolvedConfigNamesWhereEachKeyWasSet(@TempDir Path workingDirectory) throws IOException {
+        kernel("vmlinux");
+        ConfigValues values = read("{\"linux\": \"vmlinux\", \"memory\": \"1G\"}");
+        assertThat(values.resolve().error(ConfigKey.MEMORY, "too much")).hasMessage("pkg/guest.cfg: key \"memory\": too much");
+        values.set(ConfigKey.MEMORY, "2G", ConfigSource.flags(workingDirectory));
+        assertThat(values.resolve().error(ConfigKey.MEMORY, "too much")).hasMessage("--memory: too much");
+        assertThat(values.resolve().error(ConfigKey.CPUS, "too many")).hasMessage("the default \"cpus\": too many");
     }
 
     @Test
