@@ -1,6 +1,9 @@
 package dev.machina.vmm.config;
 
+import dev.machina.hypervisor.os.FileErrors;
+
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -136,10 +139,26 @@ public final class ConfigValues {
         return found;
     }
 
+    /**
+     * The first candidate for {@code written} that is a readable regular file. One that exists but
+     * is something else (a directory, a FIFO, a device) or cannot be read is reported as what it
+     * is, not as missing.
+     */
     private static Path find(ConfigKey key, String written, ConfigSource source) {
-        Path path = Path.of(written);
-        List<Path> candidates = path.isAbsolute() ? List.of(path) : source.lookIn().stream().map(dir -> dir.resolve(written)).toList();
+        Path path;
+        List<Path> candidates;
+        try {
+            path = Path.of(written);
+            candidates = path.isAbsolute() ? List.of(path) : source.lookIn().stream().map(dir -> dir.resolve(written)).toList();
+        } catch (InvalidPathException e) {
+            throw source.error(key, "\"" + written + "\" " + FileErrors.reason(e));
+        }
         for (Path candidate : candidates) {
+            Optional<String> problem = FileErrors.unusableAsFile(candidate);
+            if (problem.isPresent()) {
+                throw source.error(key, "\"" + written + "\"" + (path.isAbsolute() ? "" : " (" + candidate + ")")
+                        + ": " + problem.get());
+            }
             if (Files.isRegularFile(candidate)) {
                 return candidate;
             }
