@@ -1,12 +1,8 @@
 package dev.machina.cli;
 
 import dev.machina.hypervisor.Backends;
-import dev.machina.hypervisor.HypervisorException;
-import dev.machina.loader.ImageException;
-import dev.machina.vmm.config.ConfigException;
 import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.packages.GuestPackages;
-import dev.machina.vmm.packages.PackageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.OptionSpec;
@@ -14,6 +10,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintWriter;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -40,7 +37,15 @@ public final class GuestCommand {
                 workingDirectory);
         Environment environment = new Environment(System.in, new FileOutputStream(FileDescriptor.out), System.err,
                 RawTerminal.stdinIsTerminal(), packages, Backends.installed());
-        System.exit(run(environment, args));
+        int status;
+        try {
+            status = run(environment, args);
+        } catch (OutOfMemoryError | InvalidPathException e) {
+            // Errors skip picocli's handler; a path the locale cannot encode fails before it runs.
+            ErrorLines.report(e, System.err);
+            status = ERROR_STATUS;
+        }
+        System.exit(status);
     }
 
     /** Runs the command line {@code args}; returns the exit status. */
@@ -58,13 +63,7 @@ public final class GuestCommand {
         commandLine.setOut(new PrintWriter(environment.messages(), true));
         commandLine.setErr(new PrintWriter(environment.messages(), true));
         commandLine.setExecutionExceptionHandler((exception, command, parseResult) -> {
-            if (exception instanceof ConfigException || exception instanceof PackageException
-                    || exception instanceof ImageException || exception instanceof HypervisorException) {
-                environment.messages().println("guest: " + exception.getMessage());
-            } else {
-                environment.messages().println("guest: internal error: " + exception);
-                exception.printStackTrace(environment.messages());
-            }
+            ErrorLines.report(exception, environment.messages());
             return ERROR_STATUS;
         });
         return commandLine;

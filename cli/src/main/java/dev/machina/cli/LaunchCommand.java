@@ -1,5 +1,6 @@
 package dev.machina.cli;
 
+import dev.machina.hypervisor.os.FileErrors;
 import dev.machina.vmm.GuestOutcome;
 import dev.machina.vmm.VirtualMachine;
 import dev.machina.vmm.config.ConfigKey;
@@ -43,7 +44,7 @@ final class LaunchCommand implements Callable<Integer> {
 
     @Option(names = "--profile", paramLabel = "FILE",
             description = "Java backend only: samples the guest's RIP every millisecond and writes where its time went to FILE at exit")
-    private Path profile;
+    private String profile; // a String, made a Path in call(): a name the locale cannot encode is then one line
 
     LaunchCommand(Environment environment) {
         this.environment = environment;
@@ -51,6 +52,7 @@ final class LaunchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path profileFile = profile == null ? null : environment.workingDirectory().resolve(profile);
         GuestPackage guestPackage = environment.packages().locate(target);
         ConfigValues values = guestPackage.readConfig();
         applyFlags(values, spec.commandLine().getParseResult());
@@ -81,20 +83,19 @@ final class LaunchCommand implements Callable<Integer> {
             environment.messages().println(); // the guest may have left the cursor mid-line
         }
         if (samples != null && config.kernel() instanceof GuestConfig.Kernel.Linux linux) {
-            writeProfile(samples, KernelSymbols.forKernel(linux.path()));
+            writeProfile(profileFile, samples, KernelSymbols.forKernel(linux.path()));
         }
         environment.messages().println("guest: " + outcome.describe());
         return outcome.exitStatus();
     }
 
     /** Writes the report after the guest has ended, so that reading the kernel's symbols costs it nothing. */
-    private void writeProfile(Samples samples, KernelSymbols symbols) {
-        Path file = environment.workingDirectory().resolve(profile);
+    private void writeProfile(Path file, Samples samples, KernelSymbols symbols) {
         try {
             Files.writeString(file, ProfileReport.format(samples, symbols, ProfileReport.TOP));
             environment.messages().printf("guest: profile of %,d samples written to %s%n", samples.total(), file);
         } catch (IOException e) {
-            environment.messages().println("guest: cannot write the profile to " + file + ": " + e);
+            environment.messages().println("guest: cannot write the profile: " + FileErrors.describe(file, e));
         }
     }
 

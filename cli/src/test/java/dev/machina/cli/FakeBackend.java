@@ -34,6 +34,12 @@ final class FakeBackend implements HypervisorProvider {
         return new Availability(true, false, "fake");
     }
 
+    /** A limit of 4 GiB, to see the command check it before opening. */
+    @Override
+    public MemoryLimit memoryLimit() {
+        return new MemoryLimit(4L << 30, "the fake's limit");
+    }
+
     @Override
     public Hypervisor open() {
         opened.incrementAndGet();

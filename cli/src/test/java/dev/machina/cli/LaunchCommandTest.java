@@ -109,4 +109,21 @@ class LaunchCommandTest {
         guest("launch", "pkg");
         assertThat(backend.memoryAskedFor).hasValue(3L << 20);
     }
+
+    @Test
+    void memoryBeyondTheBackendsLimitIsOneLineBeforeTheBackendOpens() throws IOException {
+        writePackage("{\"linux\": \"kernel.elf\", \"backend\": \"java\"}");
+        assertThat(guest("launch", "pkg", "--memory=16384G")).isEqualTo(1);
+        assertThat(messages()).isEqualTo("backend: java (fake)\n"
+                + "guest: --memory: 16384G is more than the java backend can give a guest here: at most 4G (the fake's limit)\n");
+        assertThat(backend.opened).hasValue(0);
+    }
+
+    @Test
+    void tooManyCpusIsOneLineNamingTheFlag() throws IOException {
+        writePackage("{\"linux\": \"kernel.elf\"}");
+        assertThat(guest("launch", "pkg", "--cpus=256")).isEqualTo(1);
+        assertThat(messages()).isEqualTo("guest: --cpus: 256 vCPUs is more than x86's 8-bit APIC ids allow (at most 255)\n");
+        assertThat(backend.opened).hasValue(0);
+    }
 }

@@ -13,6 +13,11 @@ class BackendsTest {
         public Hypervisor open() {
             throw new UnsupportedOperationException();
         }
+
+        @Override
+        public MemoryLimit memoryLimit() {
+            throw new UnsupportedOperationException();
+        }
     }
 
     private static final HypervisorProvider JAVA =

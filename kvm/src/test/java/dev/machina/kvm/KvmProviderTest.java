@@ -74,4 +74,18 @@ class KvmProviderTest {
         assertThat(choice.provider()).isInstanceOf(KvmProvider.class);
         assertThat(choice.explanation()).startsWith("backend: kvm (/dev/kvm");
     }
+
+    @Test
+    void memoryIsLimitedByTheHostsPhysicalAddressesAndKvmsLargestSlot(@TempDir Path directory) throws IOException {
+        Path narrow = Files.writeString(directory.resolve("narrow"), CPUINFO_HEAD + "address sizes\t: 39 bits physical, 48 bits virtual\n");
+        Path wide = Files.writeString(directory.resolve("wide"), CPUINFO_HEAD + "address sizes\t: 52 bits physical, 57 bits virtual\n");
+        Path silent = Files.writeString(directory.resolve("silent"), CPUINFO_HEAD);
+
+        assertThat(KvmProvider.memoryLimit(narrow).bytes()).isEqualTo(511L << 30);
+        assertThat(KvmProvider.memoryLimit(narrow).reason()).contains("39-bit physical addresses");
+        assertThat(KvmProvider.memoryLimit(wide).bytes()).isEqualTo(8194L << 30);
+        assertThat(KvmProvider.memoryLimit(wide).reason()).contains("memory slot");
+        assertThat(KvmProvider.memoryLimit(silent).bytes()).as("the x86-64 baseline, 36 bits").isEqualTo(63L << 30);
+        assertThat(KvmProvider.memoryLimit(directory.resolve("absent")).bytes()).isEqualTo(63L << 30);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.machina.loader;
 
+import dev.machina.hypervisor.os.FileErrors;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -52,14 +53,18 @@ public final class BzImage {
         try {
             return parse(file, Files.readAllBytes(file));
         } catch (IOException e) {
-            throw new ImageException(file, "cannot read the kernel: " + e.getMessage());
+            throw new ImageException(file, "cannot read the kernel: " + FileErrors.reason(e));
         }
     }
+
+    /** 2^52: x86-64's architectural limit on physical addresses. */
+    private static final long PHYSICAL_ADDRESS_LIMIT = 1L << 52;
 
     /**
      * Parses {@code bytes}, the contents of {@code file}.
      *
-     * @throws ImageException naming the file: truncated, bad magic, too old a protocol, no 64-bit entry
+     * @throws ImageException naming the file: truncated, bad magic, too old a protocol, no 64-bit entry,
+     *     a preferred address and size beyond the physical address space
      */
     public static BzImage parse(Path file, byte[] bytes) {
         MemorySegment image = MemorySegment.ofArray(bytes).asReadOnly();
@@ -83,6 +88,15 @@ public final class BzImage {
         if (kernelStart >= image.byteSize() || image.byteSize() - kernelStart < SYSSIZE.get(header) * 16) {
             throw new ImageException(file, "truncated: the header promises %d bytes of setup and %d of kernel, the file has %d"
                     .formatted(kernelStart, SYSSIZE.get(header) * 16, bytes.length));
+        }
+        // pref_address and init_size are unsigned 64-bit: a kernel that says it needs memory past
+        // what an x86-64 CPU can address (or past 2^64) is corrupt, whatever loads it.
+        long preferred = kernel.preferredAddress();
+        long initSize = kernel.initSize();
+        if (Long.compareUnsigned(preferred, PHYSICAL_ADDRESS_LIMIT) >= 0
+                || Long.compareUnsigned(initSize, PHYSICAL_ADDRESS_LIMIT - preferred) > 0) {
+            throw new ImageException(file, "pref_address 0x%x with init_size 0x%x lies beyond x86-64's 52-bit physical address space"
+                    .formatted(preferred, initSize));
         }
         if (kernel.payloadLength() == 0) {
             throw new ImageException(file, "the header declares no payload (payload_length 0): no compressed kernel to unpack");

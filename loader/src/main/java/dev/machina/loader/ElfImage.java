@@ -2,6 +2,7 @@ package dev.machina.loader;
 
 import dev.machina.hypervisor.memory.GuestMemory;
 
+import dev.machina.hypervisor.os.FileErrors;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -92,7 +93,7 @@ public final class ElfImage {
         } catch (NoSuchFileException e) {
             throw new ImageException(file, "no such file");
         } catch (IOException e) {
-            throw new ImageException(file, "cannot read: " + e.getMessage());
+            throw new ImageException(file, "cannot read: " + FileErrors.reason(e));
         }
         return new ElfImage(file, "", MemorySegment.ofArray(bytes));
     }

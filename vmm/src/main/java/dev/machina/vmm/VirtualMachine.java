@@ -5,6 +5,7 @@ import dev.machina.cpu.JavaVcpu;
 import dev.machina.hypervisor.Backends;
 import dev.machina.hypervisor.Guest;
 import dev.machina.hypervisor.Hypervisor;
+import dev.machina.hypervisor.HypervisorProvider;
 import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.VcpuExit;
 import dev.machina.hypervisor.x86.X86State;
@@ -15,7 +16,9 @@ import dev.machina.vmm.arch.x86.acpi.AcpiTables;
 import dev.machina.vmm.boot.linux.BootArguments;
 import dev.machina.vmm.boot.linux.E820Map;
 import dev.machina.vmm.boot.linux.LinuxBoot;
+import dev.machina.vmm.config.ByteSize;
 import dev.machina.vmm.config.ConfigException;
+import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.config.GuestConfig;
 import dev.machina.vmm.devices.serial.Uart16550;
 
@@ -98,6 +101,7 @@ public final class VirtualMachine implements AutoCloseable {
     public static VirtualMachine create(GuestConfig config, Backends backends, OutputStream consoleOutput, Consumer<String> messages) {
         Backends.Choice choice = backends.choose(config.backend());
         messages.accept(choice.explanation());
+        requireMemoryWithinLimit(config, choice.provider());
         warnAboutUnsupported(config, messages);
         Hypervisor hypervisor = choice.provider().open();
         Guest guest = null;
@@ -110,6 +114,16 @@ public final class VirtualMachine implements AutoCloseable {
             }
             hypervisor.close();
             throw e;
+        }
+    }
+
+    /** Refuses RAM beyond what the backend can give, before it maps any: one line, not a failure inside it. */
+    private static void requireMemoryWithinLimit(GuestConfig config, HypervisorProvider backend) {
+        HypervisorProvider.MemoryLimit limit = backend.memoryLimit();
+        if (config.memoryBytes() > limit.bytes()) {
+            throw config.error(ConfigKey.MEMORY, "%s is more than the %s backend can give a guest here: at most %s (%s)"
+                    .formatted(ByteSize.format(config.memoryBytes()), backend.name(), ByteSize.format(limit.bytes()),
+                            limit.reason()));
         }
     }
 

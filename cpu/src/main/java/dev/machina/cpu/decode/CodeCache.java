@@ -20,6 +20,8 @@ import java.util.Arrays;
 public final class CodeCache {
     private static final int PAGE_SHIFT = 12;
     private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
+    /** Page numbers are {@code int}s, and the tables arrays: this is the most pages they can index. */
+    public static final long MAX_PAGES = Integer.MAX_VALUE - 8;
 
     private final Instruction[][] pages;
     private final Region[][] regions;
@@ -27,11 +29,28 @@ public final class CodeCache {
     private int epoch;
     private int installed;
 
+    /** @throws IllegalArgumentException if {@code ramBytes} has more pages than an array can index */
     public CodeCache(long ramBytes) {
-        int pageCount = (int) ((ramBytes + PAGE_SIZE - 1) >>> PAGE_SHIFT);
+        long count = (ramBytes + PAGE_SIZE - 1) >>> PAGE_SHIFT;
+        if (ramBytes < 0 || count > MAX_PAGES) {
+            throw new IllegalArgumentException("%d bytes of RAM is more than %d pages the code cache can index"
+                    .formatted(ramBytes, MAX_PAGES));
+        }
+        int pageCount = (int) count;
         pages = new Instruction[pageCount][];
         regions = new Region[pageCount][];
         codeBits = new long[(pageCount + 63) >>> 6];
+    }
+
+    /**
+     * The most RAM whose tables fit in {@code heapBytes} of heap, where a reference takes
+     * {@code referenceBytes}. The tables are dense, a reference in each of two per page (and a
+     * bit), so that finding a page's decodings is one array load: their heap grows with RAM, not
+     * with the code that runs.
+     */
+    public static long maxRam(long heapBytes, int referenceBytes) {
+        long perPage = 2L * referenceBytes;
+        return Math.min(heapBytes / perPage, MAX_PAGES) << PAGE_SHIFT;
     }
 
     /**

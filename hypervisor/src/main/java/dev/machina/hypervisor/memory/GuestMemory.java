@@ -1,6 +1,8 @@
 package dev.machina.hypervisor.memory;
 
+import dev.machina.hypervisor.HypervisorException;
 import dev.machina.hypervisor.os.Posix;
+import dev.machina.hypervisor.os.PosixException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,6 +37,8 @@ public final class GuestMemory implements AutoCloseable {
     /**
      * Maps RAM for the given guest-physical ranges, in ascending address order and not
      * overlapping. Nothing is committed until the guest or the VMM touches it.
+     *
+     * @throws HypervisorException if the host will not reserve that much address space
      */
     public static GuestMemory allocate(List<AddressRange> ranges) {
         RamRegion[] regions = new RamRegion[ranges.size()];
@@ -51,8 +55,16 @@ public final class GuestMemory implements AutoCloseable {
             previousEnd = start + size;
         }
         Arena arena = Arena.ofShared();
-        MemorySegment raw = Posix.mmap(offset, Posix.PROT_READ | Posix.PROT_WRITE,
-                Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | Posix.MAP_NORESERVE, -1, 0);
+        MemorySegment raw;
+        try {
+            raw = Posix.mmap(offset, Posix.PROT_READ | Posix.PROT_WRITE,
+                    Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | Posix.MAP_NORESERVE, -1, 0);
+        } catch (PosixException e) {
+            // The backends' limits leave this to a host that overcommits less than they assume
+            // (vm.overcommit_memory=2, a ulimit -v): the user's fix is the size, so say it.
+            throw new HypervisorException("the host cannot reserve %d MiB of address space for the guest's RAM: %s"
+                    .formatted(offset >> 20, e.getMessage()), e);
+        }
         MemorySegment mapping = raw.reinterpret(offset, arena, Posix::munmap);
         return new GuestMemory(arena, mapping, regions);
     }

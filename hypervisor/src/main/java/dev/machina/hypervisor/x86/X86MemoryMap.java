@@ -19,6 +19,15 @@ public final class X86MemoryMap {
     private X86MemoryMap() {
     }
 
+    /**
+     * The most RAM whose every byte has an address below {@code 2^physicalAddressBits}: RAM past
+     * the MMIO hole continues at 4 GiB, so the hole's gigabyte is address space RAM cannot use.
+     */
+    public static long maxRam(int physicalAddressBits) {
+        long top = 1L << physicalAddressBits;
+        return top <= MMIO_HOLE_START ? top : top - (FOUR_GIB - MMIO_HOLE_START);
+    }
+
     /** The RAM ranges for {@code bytes} of guest memory. */
     public static List<AddressRange> ram(long bytes) {
         if (bytes <= MMIO_HOLE_START) {

@@ -11,6 +11,22 @@ public final class ByteSize {
     }
 
     /**
+     * {@code bytes} as guest.cfg would write it, in the largest unit that divides it
+     * ({@code "96M"}, {@code "1023G"}, {@code "1536k"}, {@code "100b"}), so a limit read in a
+     * message can be written back as it stands.
+     */
+    public static String format(long bytes) {
+        String[] suffixes = {"G", "M", "k"};
+        for (int i = 0; i < suffixes.length; i++) {
+            int shift = 30 - 10 * i;
+            if (bytes != 0 && bytes % (1L << shift) == 0) {
+                return (bytes >> shift) + suffixes[i];
+            }
+        }
+        return bytes + "b";
+    }
+
+    /**
      * Parses {@code text}: no suffix or {@code b} is bytes, {@code k} KiB, {@code M} MiB, {@code G} GiB
      * (either case).
      *

@@ -25,7 +25,12 @@ public record ConfigSource(String name, boolean isFile, List<Path> lookIn) {
 
     /** An error about {@code key} set here. */
     ConfigException error(ConfigKey key, String problem) {
-        return new ConfigException((isFile ? name + ": key \"" + key.key() + "\"" : key.flag()) + ": " + problem);
+        return new ConfigException(where(key) + ": " + problem);
+    }
+
+    /** How errors name {@code key} set here: {@code pkg/guest.cfg: key "memory"}, or {@code --memory}. */
+    String where(ConfigKey key) {
+        return isFile ? name + ": key \"" + key.key() + "\"" : key.flag();
     }
 
     /** An error about the whole configuration. */

@@ -1,6 +1,9 @@
 package dev.machina.vmm.config;
 
+import dev.machina.hypervisor.os.FileErrors;
+
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -20,6 +23,11 @@ import java.util.stream.Collectors;
 public final class ConfigValues {
     /** Below this there is no room for the boot structures and a kernel. */
     private static final long MINIMUM_MEMORY = 2L << 20;
+    /**
+     * The most vCPUs: x86's xAPIC ids are 8 bits, and 255 is the broadcast id, which is also what
+     * the ACPI tables (MADT) can describe without x2APIC entries.
+     */
+    public static final int MAXIMUM_CPUS = 255;
 
     private record Setting(Object value, ConfigSource source) {
     }
@@ -82,11 +90,24 @@ public final class ConfigValues {
         for (ConfigKey key : ConfigKey.values()) {
             key.device().filter(device -> value(key).map(Boolean.class::cast).orElse(false)).ifPresent(devices::add);
         }
-        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), blocks, cmdline,
-                value(ConfigKey.CPUS).map(Integer.class::cast).orElse(Runtime.getRuntime().availableProcessors()),
-                memory(),
-                devices,
-                value(ConfigKey.BACKEND).map(String.class::cast).orElse(GuestConfig.DEFAULT_BACKEND));
+        Map<ConfigKey, String> setBy = new EnumMap<>(ConfigKey.class);
+        settings.forEach((key, list) -> setBy.put(key, list.getLast().source().where(key)));
+        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), blocks, cmdline, cpus(), memory(), devices,
+                value(ConfigKey.BACKEND).map(String.class::cast).orElse(GuestConfig.DEFAULT_BACKEND), setBy);
+    }
+
+    /** The vCPUs asked for, or as many as the host has up to the limit. */
+    private int cpus() {
+        List<Setting> cpus = all(ConfigKey.CPUS);
+        if (cpus.isEmpty()) {
+            return Math.min(Runtime.getRuntime().availableProcessors(), MAXIMUM_CPUS);
+        }
+        int count = (Integer) cpus.get(0).value();
+        if (count > MAXIMUM_CPUS) {
+            throw cpus.get(0).source().error(ConfigKey.CPUS, count + " vCPUs is more than x86's 8-bit APIC ids allow (at most "
+                    + MAXIMUM_CPUS + ")");
+        }
+        return count;
     }
 
     private long memory() {
@@ -96,7 +117,7 @@ public final class ConfigValues {
         }
         long bytes = (Long) memory.get(0).value();
         if (bytes < MINIMUM_MEMORY) {
-            throw memory.get(0).source().error(ConfigKey.MEMORY, bytes + " bytes is too little memory (at least 2M)");
+            throw memory.get(0).source().error(ConfigKey.MEMORY, ByteSize.format(bytes) + " is too little memory (at least " + ByteSize.format(MINIMUM_MEMORY) + ")");
         }
         return bytes;
     }
@@ -118,10 +139,26 @@ public final class ConfigValues {
         return found;
     }
 
+    /**
+     * The first candidate for {@code written} that is a readable regular file. One that exists but
+     * is something else (a directory, a FIFO, a device) or cannot be read is reported as what it
+     * is, not as missing.
+     */
     private static Path find(ConfigKey key, String written, ConfigSource source) {
-        Path path = Path.of(written);
-        List<Path> candidates = path.isAbsolute() ? List.of(path) : source.lookIn().stream().map(dir -> dir.resolve(written)).toList();
+        Path path;
+        List<Path> candidates;
+        try {
+            path = Path.of(written);
+            candidates = path.isAbsolute() ? List.of(path) : source.lookIn().stream().map(dir -> dir.resolve(written)).toList();
+        } catch (InvalidPathException e) {
+            throw source.error(key, "\"" + written + "\" " + FileErrors.reason(e));
+        }
         for (Path candidate : candidates) {
+            Optional<String> problem = FileErrors.unusableAsFile(candidate);
+            if (problem.isPresent()) {
+                throw source.error(key, "\"" + written + "\"" + (path.isAbsolute() ? "" : " (" + candidate + ")")
+                        + ": " + problem.get());
+            }
             if (Files.isRegularFile(candidate)) {
                 return candidate;
             }

@@ -42,7 +42,14 @@ enum ValueType {
                 }
                 yield text;
             }
-            case TEXT -> text;
+            case TEXT -> {
+                if (text.indexOf('\0') >= 0) {
+                    // The boot protocol hands the kernel a C string: it would stop reading there.
+                    throw new IllegalArgumentException("contains a NUL character at %d, where the kernel would stop reading"
+                            .formatted(text.indexOf('\0')));
+                }
+                yield text;
+            }
             case COUNT -> parseCount(text);
             case SIZE -> ByteSize.parse(text);
             case SWITCH -> switch (text.strip().toLowerCase(Locale.ROOT)) {

@@ -17,6 +17,18 @@ class ByteSizeTest {
     }
 
     @Test
+    void formatsInTheLargestUnitThatDividesSoTheTextParsesBack() {
+        assertThat(ByteSize.format(96L << 20)).isEqualTo("96M");
+        assertThat(ByteSize.format(1023L << 30)).isEqualTo("1023G");
+        assertThat(ByteSize.format(1536L << 10)).isEqualTo("1536k");
+        assertThat(ByteSize.format(100)).isEqualTo("100b");
+        assertThat(ByteSize.format(0)).isEqualTo("0b");
+        for (long bytes : new long[] {96L << 20, 1023L << 30, 1536L << 10, 100}) {
+            assertThat(ByteSize.parse(ByteSize.format(bytes))).isEqualTo(bytes);
+        }
+    }
+
+    @Test
     void rejectsWhatIsNotASize() {
         for (String text : new String[] {"", "M", "1.5G", "-1M", "12Q", "1 G"}) {
             assertThatThrownBy(() -> ByteSize.parse(text)).hasMessage('"' + text + "\" is not a size (use b, k, M or G)");

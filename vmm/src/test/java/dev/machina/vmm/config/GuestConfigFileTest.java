@@ -134,6 +134,38 @@ class GuestConfigFileTest {
     }
 
     @Test
+    void jsonProblemsAreOneLineInTheUsersWords() {
+        assertThatThrownBy(() -> read("{\"linux\": \"vmlinux\""))
+                .hasMessage("pkg/guest.cfg: malformed JSON: the file ends before the closing } of an object at line 1, column 20");
+        assertThatThrownBy(() -> read(""))
+                .hasMessage("pkg/guest.cfg: is empty: expected a JSON object of settings such as {\"linux\": \"vmlinuz\"}");
+        assertThatThrownBy(() -> read("// nothing but a comment\n"))
+                .hasMessageStartingWith("pkg/guest.cfg: is empty");
+        assertThatThrownBy(() -> read("{\"memory\": \"1G\"} {\"cpus\": 1000}"))
+                .hasMessage("pkg/guest.cfg: malformed JSON at line 1, column 18: text after the settings' closing }");
+    }
+
+    @Test
+    void aByteOrderMarkIsAccepted() throws IOException {
+        assertThat(read("\uFEFF{\"cpus\": 2}")).isNotNull();
+    }
+
+    @Test
+    void aNulInTheCommandLineIsRefusedNotTruncated() {
+        assertThatThrownBy(() -> read("{\"cmdline\": \"console=ttyS0\\u0000 quiet\"}"))
+                .hasMessage("pkg/guest.cfg: key \"cmdline\": contains a NUL character at 13, where the kernel would stop reading");
+    }
+
+    @Test
+    void aPathThatIsNotAFileSaysWhatItIs() throws IOException {
+        Files.createDirectory(directory.resolve("kernels"));
+        assertThatThrownBy(() -> resolve("{\"linux\": \"kernels\"}"))
+                .hasMessage("pkg/guest.cfg: key \"linux\": \"kernels\" (" + directory.resolve("kernels") + "): is a directory, not a file");
+        assertThatThrownBy(() -> resolve("{\"linux\": \"/dev/null\"}"))
+                .hasMessage("pkg/guest.cfg: key \"linux\": \"/dev/null\": is a character device, not a file");
+    }
+
+    @Test
     void sizeThatDoesNotParse() {
         assertThatThrownBy(() -> read("{\"memory\": \"12Q\"}"))
                 .hasMessage("pkg/guest.cfg: key \"memory\": \"12Q\" is not a size (use b, k, M or G)");
@@ -143,7 +175,27 @@ class GuestConfigFileTest {
     void tooLittleMemory() throws IOException {
         kernel("vmlinux");
         assertThatThrownBy(() -> resolve("{\"linux\": \"vmlinux\", \"memory\": \"1k\"}"))
-                .hasMessage("pkg/guest.cfg: key \"memory\": 1024 bytes is too little memory (at least 2M)");
+                .hasMessage("pkg/guest.cfg: key \"memory\": 1k is too little memory (at least 2M)");
+    }
+
+    @Test
+    void moreCpusThanApicIdsIsRefusedAtTheConfigCheck() throws IOException {
+        kernel("vmlinux");
+        assertThat(resolve("{\"linux\": \"vmlinux\", \"cpus\": 255}").cpus()).isEqualTo(255);
+        assertThatThrownBy(() -> resolve("{\"linux\": \"vmlinux\", \"cpus\": 256}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("pkg/guest.cfg: key \"cpus\": 256 vCPUs is more than x86's 8-bit APIC ids allow (at most 255)");
+        assertThat(resolve("{\"linux\": \"vmlinux\"}").cpus()).isBetween(1, 255);
+    }
+
+    @Test
+    void aResolvedConfigNamesWhereEachKeyWasSet(@TempDir Path workingDirectory) throws IOException {
+        kernel("vmlinux");
+        ConfigValues values = read("{\"linux\": \"vmlinux\", \"memory\": \"1G\"}");
+        assertThat(values.resolve().error(ConfigKey.MEMORY, "too much")).hasMessage("pkg/guest.cfg: key \"memory\": too much");
+        values.set(ConfigKey.MEMORY, "2G", ConfigSource.flags(workingDirectory));
+        assertThat(values.resolve().error(ConfigKey.MEMORY, "too much")).hasMessage("--memory: too much");
+        assertThat(values.resolve().error(ConfigKey.CPUS, "too many")).hasMessage("the default \"cpus\": too many");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.machina.vmm.boot.linux;
 
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
+import dev.machina.hypervisor.os.FileErrors;
 import dev.machina.hypervisor.x86.ControlRegisters;
 import dev.machina.hypervisor.x86.DescriptorTable;
 import dev.machina.hypervisor.x86.GeneralRegisters;
@@ -15,6 +16,7 @@ import dev.machina.loader.BzImage;
 import dev.machina.loader.ElfImage;
 import dev.machina.loader.ImageException;
 import dev.machina.loader.SetupHeader;
+import dev.machina.loader.Sizes;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -97,7 +99,7 @@ public final class LinuxBoot {
         } catch (NoSuchFileException e) {
             throw new ImageException(file, "no such file");
         } catch (IOException e) {
-            throw new ImageException(file, "cannot read the kernel: " + e.getMessage());
+            throw new ImageException(file, "cannot read the kernel: " + FileErrors.reason(e));
         }
     }
 
@@ -215,6 +217,8 @@ public final class LinuxBoot {
             }
             long limit = Math.min(addressMax + 1, X86MemoryMap.FOUR_GIB);
             List<E820Map.Entry> ram = arguments.memoryMap().ram();
+            long ramTop = ram.stream().filter(entry -> entry.address() < limit)
+                    .mapToLong(entry -> Math.min(entry.end(), limit)).max().orElse(0);
             for (int i = ram.size() - 1; i >= 0; i--) {
                 E820Map.Entry entry = ram.get(i);
                 long address = (Math.min(entry.end(), limit) - size) & -PAGE;
@@ -228,10 +232,14 @@ public final class LinuxBoot {
                     return Optional.of(new AddressRange(address, size));
                 }
             }
-            throw new ImageException(file, "the initrd (%s) does not fit in guest RAM between the kernel's end at 0x%x and 0x%x"
-                    .formatted(mebibytes(size), lowest, limit));
+            // Name where RAM ends, not the kernel's limit, when RAM ends first: that is what to raise.
+            throw new ImageException(file, "the initrd (%s) does not fit in guest RAM between the kernel's end at 0x%x and %s"
+                    .formatted(Sizes.describe(size), lowest, ramTop < limit
+                            ? "the end of RAM at 0x%x (%s)".formatted(ramTop, Sizes.describe(ramTop))
+                            : "0x%x, the highest address %s allows".formatted(limit,
+                                    limit == X86MemoryMap.FOUR_GIB ? "below 4 GiB" : "this kernel's initrd_addr_max")));
         } catch (IOException e) {
-            throw new ImageException(file, "cannot read the initrd: " + e.getMessage());
+            throw new ImageException(file, "cannot read the initrd: " + FileErrors.reason(e));
         }
     }
 
@@ -247,10 +255,6 @@ public final class LinuxBoot {
             }
         }
         throw new ImageException(file, "the kernel needs %s of RAM at %s, which the guest's memory does not cover"
-                .formatted(mebibytes(range.size()), range));
-    }
-
-    private static String mebibytes(long bytes) {
-        return "%.1f MiB".formatted(bytes / (1024.0 * 1024.0));
+                .formatted(Sizes.describe(range.size()), range));
     }
 }

@@ -50,6 +50,10 @@ class LinuxBootTest {
      * init_size 51 MiB, cmdline_size 64 (characters, without the NUL).
      */
     private BzImage kernel() throws Exception {
+        return kernel(0x100_0000);
+    }
+
+    private BzImage kernel(long preferredAddress) throws Exception {
         ByteArrayOutputStream payload = new ByteArrayOutputStream();
         try (OutputStream gzip = new GZIPOutputStream(payload)) {
             gzip.write(Files.readAllBytes(vmlinux(false).file()));
@@ -60,7 +64,7 @@ class LinuxBootTest {
         image.put(0x200, (byte) 0xEB).put(0x201, (byte) 0x6A).putInt(0x202, 0x5372_6448).putShort(0x206, (short) 0x20F);
         image.put(0x211, (byte) 3).putInt(0x22C, 0x7FFF_FFFF).putInt(0x230, 0x20_0000).put(0x234, (byte) 1);
         image.putShort(0x236, (short) 0x7F).putInt(0x238, 64).putInt(0x248, 0x2CC).putInt(0x24C, payload.size());
-        image.putLong(0x258, 0x100_0000).putInt(0x260, 0x337_8000);
+        image.putLong(0x258, preferredAddress).putInt(0x260, 0x337_8000);
         image.put(0x400 + 0x2CC, payload.toByteArray());
         return BzImage.parse(KERNEL, image.array());
     }
@@ -173,10 +177,18 @@ class LinuxBootTest {
 
         assertThatThrownBy(() -> LinuxBoot.bzImage(memory, kernel(), arguments("", Optional.of(big))))
                 .isInstanceOf(ImageException.class)
-                .hasMessageMatching(Pattern.quote(big + ": the initrd (120.0 MiB) does not fit in guest RAM between the kernel's end at")
-                        + " 0x10000[0-9a-f]+ and 0x80000000");
+                .hasMessageMatching(Pattern.quote(big + ": the initrd (120 MiB) does not fit in guest RAM between the kernel's end at")
+                        + " 0x10000[0-9a-f]+ and the end of RAM at 0x8000000 \\(128 MiB\\)");
         assertThatThrownBy(() -> LinuxBoot.bzImage(memory, kernel(), arguments("", Optional.of(directory.resolve("absent")))))
                 .hasMessageStartingWith(directory.resolve("absent") + ": cannot read the initrd");
+    }
+
+    @Test
+    void refusesAPreferredAddressBeyondThePhysicalAddressSpace() {
+        assertThatThrownBy(() -> LinuxBoot.bzImage(memory, kernel(0xFFFF_FFFF_FFFF_F000L), arguments("", Optional.empty())))
+                .isInstanceOf(ImageException.class)
+                .hasMessage("vmlinuz-test: pref_address 0xfffffffffffff000 with init_size 0x3378000 lies beyond x86-64's"
+                        + " 52-bit physical address space");
     }
 
     @Test
