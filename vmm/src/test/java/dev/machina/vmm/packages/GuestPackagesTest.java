@@ -71,6 +71,13 @@ class GuestPackagesTest {
         }
     }
 
+    /** The package "tiny" of the repository, assembled by binutils (the test is skipped without them). */
+    private GuestPackage tinyPackage() throws IOException {
+        assumeBinutils();
+        writePackage(repository.resolve("packages/tiny"), RECIPE);
+        return packages.locate("tiny");
+    }
+
     @Test
     void aBareNameIsAPackageOfTheRepository() throws IOException {
         Path directory = writePackage(repository.resolve("packages/tiny"), RECIPE);
@@ -98,9 +105,7 @@ class GuestPackagesTest {
 
     @Test
     void buildsOnceAndAgainWhenAnInputChangesOrAnOutputIsMissing() throws IOException {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
 
         assertThat(tiny.build(progress::add, false)).isTrue();
         Path elf = cache.resolve("tiny/tiny.elf");
@@ -129,9 +134,7 @@ class GuestPackagesTest {
 
     @Test
     void anOutputWithGarbageInItOrTruncatedIsBuiltAgain() throws IOException {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
         tiny.build(progress::add, false);
         Path elf = cache.resolve("tiny/tiny.elf");
         byte[] built = Files.readAllBytes(elf);
@@ -152,9 +155,7 @@ class GuestPackagesTest {
 
     @Test
     void garbageBehindAnUnchangedTimeIsFoundByGuestBuildWhichHashesEveryOutput() throws IOException {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
         tiny.build(progress::add, false);
         Path elf = cache.resolve("tiny/tiny.elf");
         FileTime time = Files.getLastModifiedTime(elf);
@@ -168,9 +169,7 @@ class GuestPackagesTest {
 
     @Test
     void aBuildRecordThatIsGarbageMeansBuildAgain() throws IOException {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
         tiny.build(progress::add, false);
         Files.writeString(cache.resolve("tiny/.build.json"), "{\"inputs\": ");
         assertThat(tiny.build(progress::add, false)).isTrue();
@@ -179,9 +178,7 @@ class GuestPackagesTest {
 
     @Test
     void directoriesLeftByKilledBuildsAreRemoved() throws IOException {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
         tiny.build(progress::add, false);
         Path leftover = Files.createDirectories(cache.resolve("tiny.building-12345/deep"));
         Files.writeString(leftover.resolve("half-written"), "x");
@@ -196,9 +193,7 @@ class GuestPackagesTest {
 
     @Test
     void aSecondBuilderWaitsForTheLockThenBuilds() throws Exception {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
         CountDownLatch waited = new CountDownLatch(1);
         List<String> seen = new CopyOnWriteArrayList<>();
         CompletableFuture<Boolean> second;
@@ -220,9 +215,7 @@ class GuestPackagesTest {
 
     @Test
     void configPathsAreFoundInTheBuildOutput() throws IOException {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
         assertThatThrownBy(() -> tiny.readConfig().resolve()).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("key \"linux\": file \"tiny.elf\" does not exist");
         tiny.build(progress::add, false);
