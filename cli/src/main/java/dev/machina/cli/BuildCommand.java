@@ -7,7 +7,10 @@ import picocli.CommandLine.Parameters;
 
 import java.util.concurrent.Callable;
 
-/** {@code guest build PACKAGE}: runs the package's recipe if its inputs changed (or with --force). */
+/**
+ * {@code guest build PACKAGE}: runs the package's recipe if its inputs changed or an output is not
+ * as built, hashing every output (or always, with --force).
+ */
 @Command(name = "build", description = "Builds a package's artifacts into the build cache.")
 final class BuildCommand implements Callable<Integer> {
     private final Environment environment;
@@ -27,8 +30,10 @@ final class BuildCommand implements Callable<Integer> {
         GuestPackage guestPackage = environment.packages().locate(target);
         if (guestPackage.recipe().isEmpty()) {
             environment.messages().println(guestPackage.name() + ": no recipe, nothing to build");
-        } else if (!guestPackage.build(environment.messages()::println, force)) {
-            environment.messages().println(guestPackage.name() + ": up to date in " + guestPackage.outputDirectory());
+        } else if (!guestPackage.build(environment.messages()::println,
+                force ? GuestPackage.Rebuild.ALWAYS : GuestPackage.Rebuild.WHEN_STALE_OR_CORRUPT)) {
+            environment.messages().println(guestPackage.name() + ": up to date in " + guestPackage.outputDirectory()
+                    + " (every output's SHA-256 as built)");
         }
         return 0;
     }

@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  * A Linux guest made from Debian's packages: the kernel of a {@code linux-image-*} meta-package,
  * and an initramfs written by Machina holding the package's init script, chosen files of userland
  * packages and the kernel modules the guest's devices need, loaded by init in the order listed.
- * Packages are fetched with {@code apt-get download} into the shared cache's "debian" directory.
+ * Packages are fetched with {@code apt-get download} into the shared cache's "debian" directory,
+ * and their exact versions go into the build record.
  * <pre>{@code
  * {"kind": "debian-linux", "kernel": "linux-image-cloud-amd64",
  *  "userland": {"busybox-static": ["bin/busybox"]}, "modules": ["virtio_blk"], "init": "init"}
@@ -69,7 +70,7 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
         try {
             tools.report("looking up " + kernel + " in the package lists");
             String kernelPackage = archive.resolve(kernel, KERNEL_PACKAGE_PREFIX);
-            DebPackage kernelDeb = DebPackage.open(download(archive, kernelPackage, downloads, tools));
+            DebPackage kernelDeb = DebPackage.open(download(archive, kernel, kernelPackage, downloads, tools));
             tools.report("unpacking the kernel from " + kernelDeb.file().getFileName());
             List<Path> images = kernelDeb.extract(DebPackage.glob("boot/vmlinuz-*"), unpacked);
             if (images.size() != 1) {
@@ -81,7 +82,7 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
                     .file("init", 0755, packageDirectory.resolve(init))
                     .characterDevice("dev/console", 0600, 5, 1);
             for (Map.Entry<String, List<String>> entry : userland.entrySet()) {
-                DebPackage deb = DebPackage.open(download(archive, entry.getKey(), downloads, tools));
+                DebPackage deb = DebPackage.open(download(archive, entry.getKey(), entry.getKey(), downloads, tools));
                 tools.report("unpacking " + String.join(", ", entry.getValue()) + " from " + deb.file().getFileName());
                 Path root = unpacked.resolve(entry.getKey());
                 List<Path> extracted = deb.extract(DebPackage.glob(entry.getValue().toArray(String[]::new)), root);
@@ -106,12 +107,12 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
         }
     }
 
-    private static Path download(DebianArchive archive, String name, Path downloads, Tools tools) throws DebianException {
+    /** The package's {@code .deb}, fetched unless cached and intact, and recorded as used for {@code request}. */
+    private static Path download(DebianArchive archive, String request, String name, Path downloads, Tools tools) throws DebianException {
         DebianArchive.Candidate candidate = archive.candidate(name);
-        if (!Files.isRegularFile(downloads.resolve(candidate.fileName()))) {
-            tools.report("downloading " + name + " " + candidate.version());
-        }
-        return archive.download(candidate, downloads);
+        Path deb = archive.download(candidate, downloads, tools::report);
+        tools.used(request, name, candidate.version(), deb);
+        return deb;
     }
 
     /** Adds the extracted files and symbolic links under {@code root}; directories follow from their contents. */

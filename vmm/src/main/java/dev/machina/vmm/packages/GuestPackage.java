@@ -8,6 +8,8 @@ import dev.machina.vmm.config.ConfigSource;
 import dev.machina.vmm.config.ConfigValues;
 import dev.machina.vmm.config.GuestConfigFile;
 
+import dev.machina.vmm.packages.debian.Problems;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -16,9 +18,11 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -31,8 +35,8 @@ import java.util.stream.Stream;
  */
 public record GuestPackage(String name, Path directory, Path outputDirectory, Path shownAs) {
     public static final String RECIPE_FILE = "recipe.json";
-    /** Written last into a finished output directory: the hash of the recipe and its inputs. */
-    static final String STAMP_FILE = ".inputs.sha256";
+    /** Ends the name of the directory a build writes into beside its output directory, before a random suffix. */
+    static final String BUILDING = ".building-";
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -53,42 +57,131 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         try {
             return Optional.of(JSON.readValue(file.toFile(), Recipe.class));
         } catch (IOException e) {
-            String problem = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.toString();
+            String problem = e instanceof JsonProcessingException json ? json.getOriginalMessage() : Problems.describe(e);
             throw new PackageException(shownAs.resolve(RECIPE_FILE) + ": " + problem);
         }
     }
 
-    /**
-     * Builds the package's artifacts unless the output directory already holds a build of the same
-     * recipe and inputs with all its outputs (or {@code force}). Returns whether it built.
-     */
+    /** When {@link #build} builds. */
+    public enum Rebuild {
+        /** When the recipe or its inputs changed, or an output is missing or its size or time is not as built (a launch). */
+        WHEN_STALE,
+        /** As {@link #WHEN_STALE}, and when an output's content differs from what was built ({@code guest build}). */
+        WHEN_STALE_OR_CORRUPT,
+        /** Always ({@code guest build --force}). */
+        ALWAYS
+    }
+
+    /** {@link #build(Consumer, Rebuild)}: always if {@code force}, else when stale. */
     public boolean build(Consumer<String> progress, boolean force) {
+        return build(progress, force ? Rebuild.ALWAYS : Rebuild.WHEN_STALE);
+    }
+
+    /**
+     * Builds the package's artifacts unless the output directory holds a build of the same recipe
+     * and inputs whose outputs are as that build wrote them (see {@link Rebuild}). Returns whether it
+     * built. Building holds the cache's {@link CacheLock}: a second launch waits for the first's
+     * build, then uses it.
+     */
+    public boolean build(Consumer<String> progress, Rebuild when) {
         Optional<Recipe> recipe = recipe();
         if (recipe.isEmpty()) {
             return false;
         }
         String hash = inputHash(recipe.get());
-        Path stamp = outputDirectory.resolve(STAMP_FILE);
-        try {
-            if (!force && Files.exists(stamp) && Files.readString(stamp).strip().equals(hash)
-                    && recipe.get().outputs().stream().allMatch(output -> Files.exists(outputDirectory.resolve(output)))) {
+        Path cache = outputDirectory.getParent();
+        // Checked first without the lock, so that launches of a built package never wait for a build of another.
+        if (when != Rebuild.ALWAYS && leftovers(cache).isEmpty() && whyBuild(recipe.get(), hash, when).isEmpty()) {
+            return false;
+        }
+        try (CacheLock lock = CacheLock.acquire(cache, line -> progress.accept(name + ": " + line))) {
+            removeLeftovers(cache, progress);
+            Optional<String> why = when == Rebuild.ALWAYS ? Optional.of("") : whyBuild(recipe.get(), hash, when);
+            if (why.isEmpty()) {
                 return false;
             }
-            progress.accept(name + ": building into " + outputDirectory);
-            Files.createDirectories(outputDirectory.getParent());
-            Path building = Files.createTempDirectory(outputDirectory.getParent(), name + ".building-");
-            try {
-                recipe.get().build(directory, building, new Tools(name, directory, progress, outputDirectory.getParent()));
-                Files.writeString(building.resolve(STAMP_FILE), hash + "\n");
-                deleteTree(outputDirectory);
-                Files.move(building, outputDirectory);
-            } finally {
-                deleteTree(building);
+            if (!why.get().isEmpty()) {
+                progress.accept(name + ": " + why.get() + ", building again");
             }
-            progress.accept(name + ": built");
+            buildAnew(recipe.get(), hash, cache, progress);
             return true;
         } catch (IOException e) {
-            throw new PackageException(name + ": cannot build into " + outputDirectory + ": " + e);
+            throw new PackageException(name + ": cannot build into " + outputDirectory + ": " + Problems.describe(e));
+        }
+    }
+
+    /**
+     * Why the cached build cannot be used: empty if it can, "" if there is none of this recipe and
+     * these inputs, else how an output differs from what was built.
+     */
+    private Optional<String> whyBuild(Recipe recipe, String hash, Rebuild when) {
+        Optional<BuildRecord> record = BuildRecord.read(outputDirectory).filter(built -> built.inputs().equals(hash));
+        if (record.isEmpty()) {
+            return Optional.of("");
+        }
+        return record.get().damage(outputDirectory, recipe.outputs(), when == Rebuild.WHEN_STALE_OR_CORRUPT);
+    }
+
+    /** Builds into a fresh directory beside the output directory, which takes its place once recorded. */
+    private void buildAnew(Recipe recipe, String hash, Path cache, Consumer<String> progress) throws IOException {
+        progress.accept(name + ": building into " + outputDirectory);
+        Optional<BuildRecord> previous = BuildRecord.read(outputDirectory);
+        Path building = Files.createTempDirectory(cache, name + BUILDING);
+        BuildRecord built;
+        try {
+            Tools tools = new Tools(name, directory, progress, cache);
+            recipe.build(directory, building, tools);
+            built = BuildRecord.of(hash, building, recipe.outputs(), tools.used());
+            built.write(building);
+            deleteTree(outputDirectory);
+            Files.move(building, outputDirectory);
+        } finally {
+            deleteTree(building);
+        }
+        if (previous.isPresent()) {
+            built.changesSince(previous.get()).forEach(change -> progress.accept(name + ": " + change));
+            prune(built.filesDroppedSince(previous.get()), cache, progress);
+        }
+        progress.accept(name + ": built");
+    }
+
+    /** Deletes the downloads an earlier build of this package used and no build in the cache uses now. */
+    private void prune(List<String> dropped, Path cache, Consumer<String> progress) throws IOException {
+        if (dropped.isEmpty()) {
+            return;
+        }
+        Set<String> used = new HashSet<>();
+        try (Stream<Path> builds = Files.list(cache)) {
+            builds.filter(Files::isDirectory).filter(build -> !build.equals(outputDirectory))
+                    .flatMap(build -> BuildRecord.read(build).stream())
+                    .forEach(record -> record.ingredients().forEach(ingredient -> used.add(ingredient.file())));
+        }
+        Path root = cache.toAbsolutePath().normalize();
+        for (String file : dropped) {
+            Path path = root.resolve(file).normalize();
+            // A record is a file in the cache anyone could edit: never delete outside the cache.
+            if (!used.contains(file) && path.startsWith(root) && !path.equals(root) && Files.deleteIfExists(path)) {
+                progress.accept(name + ": removed " + file + " from the cache, no longer used");
+            }
+        }
+    }
+
+    /** Directories of builds that were killed: the build in progress holds the lock, so under it every one is a leftover. */
+    private List<Path> leftovers(Path cache) {
+        if (!Files.isDirectory(cache)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(cache)) {
+            return entries.filter(path -> path.getFileName().toString().startsWith(name + BUILDING)).toList();
+        } catch (IOException e) {
+            throw new PackageException("cannot read the build cache " + cache + ": " + Problems.describe(e));
+        }
+    }
+
+    private void removeLeftovers(Path cache, Consumer<String> progress) throws IOException {
+        for (Path leftover : leftovers(cache)) {
+            deleteTree(leftover);
+            progress.accept(name + ": removed " + leftover.getFileName() + ", left by a build that did not finish");
         }
     }
 
@@ -107,7 +200,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
             }
             return HexFormat.of().formatHex(digest.digest());
         } catch (IOException e) {
-            throw new PackageException(name + ": cannot read the recipe's inputs: " + e);
+            throw new PackageException(name + ": cannot read the recipe's inputs: " + Problems.describe(e));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }

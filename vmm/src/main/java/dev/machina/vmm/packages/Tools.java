@@ -3,19 +3,22 @@ package dev.machina.vmm.packages;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * What a recipe builds with: external tools run in the package directory, each step announced to
  * {@code progress} (a failing tool's output goes into the error, not onto the terminal), and the
- * build cache that downloads shared between packages live in.
+ * build cache that downloads shared between packages live in. It keeps the packages the recipe
+ * says it used, for the build record.
  */
 public final class Tools {
     private final String packageName;
     private final Path workingDirectory;
     private final Consumer<String> progress;
     private final Path cache;
+    private final List<BuildRecord.Ingredient> used = new ArrayList<>();
 
     Tools(String packageName, Path workingDirectory, Consumer<String> progress, Path cache) {
         this.packageName = packageName;
@@ -32,6 +35,18 @@ public final class Tools {
     /** A directory in the build cache for what several packages share, e.g. "debian" for downloads. */
     public Path sharedCache(String name) {
         return cache.resolve(name);
+    }
+
+    /**
+     * Records that the build used {@code version} of package {@code name}, kept in {@code file} in
+     * the build cache, for what the recipe calls {@code request}.
+     */
+    public void used(String request, String name, String version, Path file) {
+        used.add(new BuildRecord.Ingredient(request, name, version, cache.relativize(file).toString()));
+    }
+
+    List<BuildRecord.Ingredient> used() {
+        return List.copyOf(used);
     }
 
     /** Runs {@code command} as the step {@code step}. */

@@ -6,12 +6,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -64,6 +71,13 @@ class GuestPackagesTest {
         }
     }
 
+    /** The package "tiny" of the repository, assembled by binutils (the test is skipped without them). */
+    private GuestPackage tinyPackage() throws IOException {
+        assumeBinutils();
+        writePackage(repository.resolve("packages/tiny"), RECIPE);
+        return packages.locate("tiny");
+    }
+
     @Test
     void aBareNameIsAPackageOfTheRepository() throws IOException {
         Path directory = writePackage(repository.resolve("packages/tiny"), RECIPE);
@@ -91,9 +105,7 @@ class GuestPackagesTest {
 
     @Test
     void buildsOnceAndAgainWhenAnInputChangesOrAnOutputIsMissing() throws IOException {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
 
         assertThat(tiny.build(progress::add, false)).isTrue();
         Path elf = cache.resolve("tiny/tiny.elf");
@@ -112,11 +124,98 @@ class GuestPackagesTest {
         assertThat(elf).exists();
     }
 
+    /** Writes garbage over bytes in the middle of {@code file}, keeping its size (as dd conv=notrunc does). */
+    private static void corrupt(Path file) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(raf.length() / 2);
+            raf.write(new byte[] {(byte) 0xDE, (byte) 0xAD, (byte) 0xBE, (byte) 0xEF});
+        }
+    }
+
+    @Test
+    void anOutputWithGarbageInItOrTruncatedIsBuiltAgain() throws IOException {
+        GuestPackage tiny = tinyPackage();
+        tiny.build(progress::add, false);
+        Path elf = cache.resolve("tiny/tiny.elf");
+        byte[] built = Files.readAllBytes(elf);
+
+        corrupt(elf);
+        progress.clear();
+        assertThat(tiny.build(progress::add, false)).isTrue();
+        assertThat(progress).contains("tiny: tiny.elf is corrupt: its SHA-256 differs from the one recorded when it was built, building again");
+        assertThat(Files.readAllBytes(elf)).isEqualTo(built);
+
+        Files.write(elf, Arrays.copyOf(built, built.length / 2));
+        progress.clear();
+        assertThat(tiny.build(progress::add, false)).isTrue();
+        assertThat(progress).contains("tiny: tiny.elf is corrupt: " + built.length / 2 + " bytes where the build wrote "
+                + built.length + ", building again");
+        assertThat(Files.readAllBytes(elf)).isEqualTo(built);
+    }
+
+    @Test
+    void garbageBehindAnUnchangedTimeIsFoundByGuestBuildWhichHashesEveryOutput() throws IOException {
+        GuestPackage tiny = tinyPackage();
+        tiny.build(progress::add, false);
+        Path elf = cache.resolve("tiny/tiny.elf");
+        FileTime time = Files.getLastModifiedTime(elf);
+        corrupt(elf);
+        Files.setLastModifiedTime(elf, time);
+
+        assertThat(tiny.build(progress::add, GuestPackage.Rebuild.WHEN_STALE)).as("a launch trusts size and time").isFalse();
+        assertThat(tiny.build(progress::add, GuestPackage.Rebuild.WHEN_STALE_OR_CORRUPT)).isTrue();
+        assertThat(tiny.build(progress::add, GuestPackage.Rebuild.WHEN_STALE_OR_CORRUPT)).isFalse();
+    }
+
+    @Test
+    void aBuildRecordThatIsGarbageMeansBuildAgain() throws IOException {
+        GuestPackage tiny = tinyPackage();
+        tiny.build(progress::add, false);
+        Files.writeString(cache.resolve("tiny/.build.json"), "{\"inputs\": ");
+        assertThat(tiny.build(progress::add, false)).isTrue();
+        assertThat(tiny.build(progress::add, false)).isFalse();
+    }
+
+    @Test
+    void directoriesLeftByKilledBuildsAreRemoved() throws IOException {
+        GuestPackage tiny = tinyPackage();
+        tiny.build(progress::add, false);
+        Path leftover = Files.createDirectories(cache.resolve("tiny.building-12345/deep"));
+        Files.writeString(leftover.resolve("half-written"), "x");
+        Path other = Files.createDirectories(cache.resolve("tiny2.building-1"));
+
+        progress.clear();
+        assertThat(tiny.build(progress::add, false)).as("the build itself is current").isFalse();
+        assertThat(cache.resolve("tiny.building-12345")).doesNotExist();
+        assertThat(other).as("another package's").exists();
+        assertThat(progress).containsExactly("tiny: removed tiny.building-12345, left by a build that did not finish");
+    }
+
+    @Test
+    void aSecondBuilderWaitsForTheLockThenBuilds() throws Exception {
+        GuestPackage tiny = tinyPackage();
+        CountDownLatch waited = new CountDownLatch(1);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CompletableFuture<Boolean> second;
+        try (CacheLock first = CacheLock.acquire(cache, line -> { })) {
+            second = CompletableFuture.supplyAsync(() -> tiny.build(line -> {
+                seen.add(line);
+                if (line.contains("waiting for another build")) {
+                    waited.countDown();
+                }
+            }, false));
+            assertThat(waited.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(cache.resolve("tiny")).as("nothing built while the lock is held").doesNotExist();
+        }
+        assertThat(second.get(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(seen.getFirst()).isEqualTo("tiny: waiting for another build to finish with the build cache ("
+                + cache.resolve(".lock") + " is locked)");
+        assertThat(seen).contains("tiny: built");
+    }
+
     @Test
     void configPathsAreFoundInTheBuildOutput() throws IOException {
-        assumeBinutils();
-        writePackage(repository.resolve("packages/tiny"), RECIPE);
-        GuestPackage tiny = packages.locate("tiny");
+        GuestPackage tiny = tinyPackage();
         assertThatThrownBy(() -> tiny.readConfig().resolve()).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("key \"linux\": file \"tiny.elf\" does not exist");
         tiny.build(progress::add, false);

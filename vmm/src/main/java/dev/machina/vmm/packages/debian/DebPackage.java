@@ -70,7 +70,8 @@ public final class DebPackage {
             }
             throw problem("no data.tar member: not a Debian binary package");
         } catch (IOException e) {
-            throw problem("cannot read the package: " + e.getMessage());
+            // A truncated archive ends its stream early, which the libraries report without a message.
+            throw problem("cannot read the package: " + (e.getMessage() != null ? e.getMessage() : "it is truncated or corrupt"));
         }
     }
 

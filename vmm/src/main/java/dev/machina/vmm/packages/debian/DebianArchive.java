@@ -5,21 +5,29 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
  * Debian's package archive, reached through the host's own apt: {@code apt-cache} to look
  * packages up in the package lists, {@code apt-get download} to fetch a {@code .deb} into a
  * directory (no root needed, nothing installed). Downloads are cached: a package whose candidate
- * version is already in the directory is not fetched again.
+ * version is already in the directory, with the SHA-256 the package lists give it, is not fetched
+ * again. A download lands in a directory of its own and takes its final name only once its SHA-256
+ * is the archive's, so a download that is killed or runs out of disk leaves no {@code .deb} behind
+ * that a later build would take for a good one.
  */
 public final class DebianArchive {
     private static final Path DEFAULT_LISTS = Path.of("/var/lib/apt/lists");
     private static final long TIMEOUT_MINUTES = 10;
+    /** Starts the name of the directory a download is fetched into, beside the cached packages. */
+    static final String PARTIAL = ".partial-";
 
     private final Path aptGet;
     private final Path aptCache;
@@ -36,8 +44,12 @@ public final class DebianArchive {
         return new DebianArchive(onPath("apt-get"), onPath("apt-cache"), DEFAULT_LISTS);
     }
 
-    /** A package's candidate: the version {@code apt-get download} would fetch. */
-    public record Candidate(String name, String version, String architecture) {
+    /**
+     * A package's candidate: the version {@code apt-get download} would fetch.
+     *
+     * @param sha256 the digest of its {@code .deb} in the archive's package lists
+     */
+    public record Candidate(String name, String version, String architecture, String sha256) {
         /** The file name {@code apt-get download} gives the package (":" of an epoch written as "%3a"). */
         public String fileName() {
             return name + "_" + version.replace(":", "%3a") + "_" + architecture + ".deb";
@@ -47,7 +59,8 @@ public final class DebianArchive {
     /** The candidate version of package {@code name}. */
     public Candidate candidate(String name) throws DebianException {
         String stanza = run(List.of(aptCache.toString(), "show", "--no-all-versions", name), Optional.empty(), name);
-        return new Candidate(name, field(stanza, "Version", name), field(stanza, "Architecture", name));
+        return new Candidate(name, field(stanza, "Version", name), field(stanza, "Architecture", name),
+                field(stanza, "SHA256", name).toLowerCase(Locale.ROOT));
     }
 
     /**
@@ -68,27 +81,81 @@ public final class DebianArchive {
     }
 
     /** The {@code .deb} of package {@code name}'s candidate version in {@code directory}, downloaded unless already there. */
-    public Path download(String name, Path directory) throws DebianException {
-        return download(candidate(name), directory);
+    public Path download(String name, Path directory, Consumer<String> progress) throws DebianException {
+        return download(candidate(name), directory, progress);
     }
 
-    /** The {@code .deb} of {@code candidate} in {@code directory}, downloaded unless already there. */
-    public Path download(Candidate candidate, Path directory) throws DebianException {
+    /**
+     * The {@code .deb} of {@code candidate} in {@code directory}, downloaded unless it is there with
+     * the archive's SHA-256; each download, and a cached file found corrupt, is said to
+     * {@code progress}. The caller holds the build cache's lock: directories of downloads that did
+     * not finish are removed.
+     */
+    public Path download(Candidate candidate, Path directory, Consumer<String> progress) throws DebianException {
         String name = candidate.name();
         Path deb = directory.resolve(candidate.fileName());
-        if (Files.isRegularFile(deb)) {
-            return deb;
+        if (Files.exists(deb)) {
+            if (hasDigest(deb, candidate)) {
+                return deb;
+            }
+            progress.accept(deb + " is corrupt (its SHA-256 is not the archive's): downloading " + name + " " + candidate.version() + " again");
+        } else {
+            progress.accept("downloading " + name + " " + candidate.version());
         }
+        Path partial;
         try {
             Files.createDirectories(directory);
+            removePartials(directory);
+            partial = Files.createTempDirectory(directory, PARTIAL);
         } catch (IOException e) {
-            throw new DebianException("cannot create the download directory " + directory + ": " + e.getMessage());
+            throw new DebianException("cannot create the download directory " + directory + ": " + Problems.describe(e));
         }
-        run(List.of(aptGet.toString(), "download", name + "=" + candidate.version()), Optional.of(directory), name);
-        if (!Files.isRegularFile(deb)) {
-            throw new DebianException("apt-get download %s reported success but %s is missing".formatted(name, deb));
+        try {
+            run(List.of(aptGet.toString(), "download", name + "=" + candidate.version()), Optional.of(partial), name);
+            Path fetched = partial.resolve(candidate.fileName());
+            if (!Files.isRegularFile(fetched)) {
+                throw new DebianException("apt-get download %s reported success but wrote no %s".formatted(name, candidate.fileName()));
+            }
+            if (!hasDigest(fetched, candidate)) {
+                throw new DebianException("apt-get download %s gave a %s whose SHA-256 is not the archive's %s"
+                        .formatted(name, candidate.fileName(), candidate.sha256()));
+            }
+            Files.move(fetched, deb, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return deb;
+        } catch (IOException e) {
+            throw new DebianException("cannot store " + deb + ": " + Problems.describe(e));
+        } finally {
+            removeQuietly(partial);
         }
-        return deb;
+    }
+
+    private static boolean hasDigest(Path file, Candidate candidate) throws DebianException {
+        try {
+            return Sha256.of(file).equals(candidate.sha256());
+        } catch (IOException e) {
+            throw new DebianException("cannot read " + file + ": " + Problems.describe(e));
+        }
+    }
+
+    /** Removes what downloads that were killed left: no download is in progress while the caller holds the lock. */
+    private static void removePartials(Path directory) throws IOException {
+        try (Stream<Path> entries = Files.list(directory)) {
+            for (Path entry : entries.filter(path -> path.getFileName().toString().startsWith(PARTIAL)).toList()) {
+                removeQuietly(entry);
+            }
+        }
+    }
+
+    /** Deletes a download's directory and the files apt-get left in it (it makes no subdirectories). */
+    private static void removeQuietly(Path partial) {
+        try (Stream<Path> files = Files.list(partial)) {
+            for (Path file : files.toList()) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(partial);
+        } catch (IOException ignored) {
+            // Left for the next download to remove, under the lock.
+        }
     }
 
     private String run(List<String> command, Optional<Path> directory, String packageName) throws DebianException {

@@ -163,4 +163,16 @@ class DebPackageTest {
         assertThatThrownBy(() -> DebPackage.open(zstd).extract(name -> true, directory.resolve("out")))
                 .hasMessage(zstd + ": data.tar.zst is compressed in a format Machina does not read (it reads xz and gzip)");
     }
+
+    @Test
+    void aTruncatedPackageIsSaidToBeTruncated() throws Exception {
+        Path whole = deb("data.tar.xz", tar(DebPackageTest::xz, busyboxStatic()));
+        byte[] bytes = Files.readAllBytes(whole);
+        Path truncated = Files.write(directory.resolve("truncated.deb"), java.util.Arrays.copyOf(bytes, bytes.length - 40));
+
+        assertThatThrownBy(() -> DebPackage.open(truncated).extract(name -> true, directory.resolve("out")))
+                .isInstanceOf(DebianException.class)
+                .hasMessageStartingWith(truncated + ": cannot read the package: ")
+                .hasMessageNotContaining("null");
+    }
 }

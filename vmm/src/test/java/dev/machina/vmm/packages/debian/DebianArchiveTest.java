@@ -3,9 +3,14 @@ package dev.machina.vmm.packages.debian;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,7 +24,7 @@ class DebianArchiveTest {
     void saysWhatToDoWithoutApt() {
         DebianArchive archive = new DebianArchive(Path.of("/nonexistent/apt-get"), Path.of("/nonexistent/apt-cache"), directory);
 
-        assertThatThrownBy(() -> archive.download("busybox-static", directory))
+        assertThatThrownBy(() -> archive.download("busybox-static", directory, line -> { }))
                 .isInstanceOf(DebianException.class)
                 .hasMessage("apt-get not found: Machina builds Linux guests from Debian packages; run on Debian or Ubuntu");
     }
@@ -31,6 +36,82 @@ class DebianArchiveTest {
 
         assertThatThrownBy(() -> archive.resolve("linux-image-cloud-amd64", "linux-image-"))
                 .hasMessage("the package lists are empty: run `apt-get update` (as root) first");
+    }
+
+    /**
+     * An archive whose apt is two shell scripts: apt-cache describes package "tiny" 1:1.0-1 with the
+     * SHA-256 of {@code good}, and apt-get download runs {@code fetch} in the directory it is given
+     * (logging each call to {@code downloads.log}), so no test needs the network.
+     */
+    private DebianArchive fakeArchive(byte[] good, String fetch) throws Exception {
+        Path bin = Files.createDirectories(directory.resolve("bin"));
+        Path lists = Files.createDirectories(directory.resolve("lists"));
+        Files.writeString(lists.resolve("deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"), "");
+        Files.write(directory.resolve("good.deb"), good);
+        Path aptCache = bin.resolve("apt-cache");
+        Files.writeString(aptCache, """
+                #!/bin/sh
+                printf 'Package: tiny\\nVersion: 1:1.0-1\\nArchitecture: amd64\\nSHA256: %s\\n\\n' "$(sha256sum '%s' | cut -d' ' -f1)"
+                """.formatted("%s", directory.resolve("good.deb")));
+        Path aptGet = bin.resolve("apt-get");
+        Files.writeString(aptGet, "#!/bin/sh\necho \"$@\" >> '" + directory.resolve("downloads.log") + "'\n"
+                + fetch.replace("GOOD", "'" + directory.resolve("good.deb") + "'") + "\n");
+        for (Path script : List.of(aptCache, aptGet)) {
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        return new DebianArchive(aptGet, aptCache, lists);
+    }
+
+    private int downloads() throws Exception {
+        Path log = directory.resolve("downloads.log");
+        return Files.exists(log) ? Files.readAllLines(log).size() : 0;
+    }
+
+    private static final String TINY_DEB = "tiny_1%3a1.0-1_amd64.deb";
+    private static final byte[] CONTENT = "!<arch>\nthe package's bytes\n".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void aTruncatedPackageUnderItsFinalNameIsFetchedAgain() throws Exception {
+        DebianArchive archive = fakeArchive(CONTENT, "cp GOOD tiny_1%3a1.0-1_amd64.deb");
+        Path cache = Files.createDirectories(directory.resolve("cache"));
+        Files.write(cache.resolve(TINY_DEB), Arrays.copyOf(CONTENT, 10));
+        List<String> said = new ArrayList<>();
+
+        Path deb = archive.download("tiny", cache, said::add);
+
+        assertThat(deb).isEqualTo(cache.resolve(TINY_DEB));
+        assertThat(Files.readAllBytes(deb)).isEqualTo(CONTENT);
+        assertThat(said).containsExactly(deb + " is corrupt (its SHA-256 is not the archive's): downloading tiny 1:1.0-1 again");
+        assertThat(downloads()).isEqualTo(1);
+        assertThat(archive.download("tiny", cache, said::add)).as("verified, not fetched again").isEqualTo(deb);
+        assertThat(downloads()).isEqualTo(1);
+    }
+
+    @Test
+    void aDownloadThatIsCutOffLeavesNothingUnderTheFinalName() throws Exception {
+        DebianArchive archive = fakeArchive(CONTENT, "head -c 10 GOOD > tiny_1%3a1.0-1_amd64.deb; echo 'E: killed' >&2; exit 100");
+        Path cache = Files.createDirectories(directory.resolve("cache"));
+        Files.createDirectories(cache.resolve(".partial-987"));
+        Files.writeString(cache.resolve(".partial-987/" + TINY_DEB), "left by a killed download");
+
+        assertThatThrownBy(() -> archive.download("tiny", cache, line -> { }))
+                .isInstanceOf(DebianException.class)
+                .hasMessageContaining("E: killed");
+        try (var left = Files.list(cache)) {
+            assertThat(left).as("neither a partial file nor a download directory").isEmpty();
+        }
+    }
+
+    @Test
+    void aDownloadWhoseDigestIsNotTheArchivesIsRefused() throws Exception {
+        DebianArchive archive = fakeArchive(CONTENT, "echo garbage > tiny_1%3a1.0-1_amd64.deb");
+        Path cache = Files.createDirectories(directory.resolve("cache"));
+
+        assertThatThrownBy(() -> archive.download("tiny", cache, line -> { }))
+                .hasMessageStartingWith("apt-get download tiny gave a " + TINY_DEB + " whose SHA-256 is not the archive's ");
+        try (var left = Files.list(cache)) {
+            assertThat(left).isEmpty();
+        }
     }
 
     /** The host's apt, or the test is skipped saying what is missing. */
@@ -55,7 +136,7 @@ class DebianArchiveTest {
     void namesAPackageThatDoesNotExist() {
         DebianArchive archive = systemArchive();
 
-        assertThatThrownBy(() -> archive.download("machina-no-such-package", directory))
+        assertThatThrownBy(() -> archive.download("machina-no-such-package", directory, line -> { }))
                 .hasMessage("package machina-no-such-package is not in the Debian archive's package lists");
         assertThatThrownBy(() -> archive.resolve("busybox-static", "linux-image-"))
                 .hasMessage("busybox-static has no dependency named linux-image-*: it is not the meta-package expected");
@@ -67,7 +148,7 @@ class DebianArchiveTest {
         DebianArchive.Candidate candidate = archive.candidate("busybox-static");
         Path deb;
         try {
-            deb = archive.download("busybox-static", directory.resolve("cache"));
+            deb = archive.download("busybox-static", directory.resolve("cache"), line -> { });
         } catch (DebianException e) {
             abort("the Debian archive is unreachable: " + e.getMessage());
             return;
@@ -77,7 +158,7 @@ class DebianArchiveTest {
                 .contains(candidate.version().replace(":", "%3a"));
         FileTime downloaded = Files.getLastModifiedTime(deb);
         Files.setLastModifiedTime(deb, FileTime.fromMillis(downloaded.toMillis() - 60_000));
-        assertThat(archive.download("busybox-static", directory.resolve("cache"))).isEqualTo(deb);
+        assertThat(archive.download("busybox-static", directory.resolve("cache"), line -> { })).isEqualTo(deb);
         assertThat(Files.getLastModifiedTime(deb).toMillis()).as("not fetched again").isEqualTo(downloaded.toMillis() - 60_000);
 
         DebPackage.open(deb).extract(DebPackage.glob("bin/busybox"), directory.resolve("root"));
