@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.machina.vmm.packages.debian.Sha256;
 
-import dev.machina.vmm.packages.debian.Problems;
+import dev.machina.hypervisor.os.FileErrors;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -119,7 +119,7 @@ record BuildRecord(String inputs, Map<String, Output> outputs, List<Ingredient> 
                     return Optional.of(name + " is corrupt: its SHA-256 differs from the one recorded when it was built");
                 }
             } catch (IOException e) {
-                return Optional.of(name + " cannot be read: " + Problems.describe(e));
+                return Optional.of(name + " cannot be read: " + FileErrors.reason(e));
             }
         }
         return Optional.empty();

@@ -1,6 +1,6 @@
 package dev.machina.vmm.packages;
 
-import dev.machina.vmm.packages.debian.Problems;
+import dev.machina.hypervisor.os.FileErrors;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -49,7 +49,7 @@ public final class CacheLock implements AutoCloseable {
         try {
             inProcess = IN_PROCESS.computeIfAbsent(Files.createDirectories(cache).toRealPath(), path -> new ReentrantLock());
         } catch (IOException e) {
-            throw new PackageException("cannot create the build cache " + cache + ": " + Problems.describe(e));
+            throw new PackageException("cannot create the build cache " + cache + ": " + FileErrors.reason(e));
         }
         if (inProcess.isHeldByCurrentThread()) {
             throw new IllegalStateException("the lock of " + cache + " is already held by this thread");
@@ -77,7 +77,7 @@ public final class CacheLock implements AutoCloseable {
             if (e instanceof RuntimeException runtime) {
                 throw runtime;
             }
-            throw new PackageException("cannot lock " + file + ": " + Problems.describe((IOException) e));
+            throw new PackageException("cannot lock " + file + ": " + FileErrors.reason((IOException) e));
         }
     }
 

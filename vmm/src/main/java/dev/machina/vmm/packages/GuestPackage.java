@@ -8,7 +8,7 @@ import dev.machina.vmm.config.ConfigSource;
 import dev.machina.vmm.config.ConfigValues;
 import dev.machina.vmm.config.GuestConfigFile;
 
-import dev.machina.vmm.packages.debian.Problems;
+import dev.machina.hypervisor.os.FileErrors;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -57,7 +57,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         try {
             return Optional.of(JSON.readValue(file.toFile(), Recipe.class));
         } catch (IOException e) {
-            String problem = e instanceof JsonProcessingException json ? json.getOriginalMessage() : Problems.describe(e);
+            String problem = e instanceof JsonProcessingException json ? json.getOriginalMessage() : FileErrors.reason(e);
             throw new PackageException(shownAs.resolve(RECIPE_FILE) + ": " + problem);
         }
     }
@@ -106,7 +106,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
             buildAnew(recipe.get(), hash, cache, progress);
             return true;
         } catch (IOException e) {
-            throw new PackageException(name + ": cannot build into " + outputDirectory + ": " + Problems.describe(e));
+            throw new PackageException(name + ": cannot build into " + outputDirectory + ": " + FileErrors.reason(e));
         }
     }
 
@@ -174,7 +174,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         try (Stream<Path> entries = Files.list(cache)) {
             return entries.filter(path -> path.getFileName().toString().startsWith(name + BUILDING)).toList();
         } catch (IOException e) {
-            throw new PackageException("cannot read the build cache " + cache + ": " + Problems.describe(e));
+            throw new PackageException("cannot read the build cache " + cache + ": " + FileErrors.reason(e));
         }
     }
 
@@ -200,7 +200,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
             }
             return HexFormat.of().formatHex(digest.digest());
         } catch (IOException e) {
-            throw new PackageException(name + ": cannot read the recipe's inputs: " + Problems.describe(e));
+            throw new PackageException(name + ": cannot read the recipe's inputs: " + FileErrors.reason(e));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }

@@ -1,5 +1,6 @@
 package dev.machina.vmm.packages.debian;
 
+import dev.machina.hypervisor.os.FileErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -108,7 +109,7 @@ public final class DebianArchive {
             removePartials(directory);
             partial = Files.createTempDirectory(directory, PARTIAL);
         } catch (IOException e) {
-            throw new DebianException("cannot create the download directory " + directory + ": " + Problems.describe(e));
+            throw new DebianException("cannot create the download directory " + directory + ": " + FileErrors.reason(e));
         }
         try {
             run(List.of(aptGet.toString(), "download", name + "=" + candidate.version()), Optional.of(partial), name);
@@ -123,7 +124,7 @@ public final class DebianArchive {
             Files.move(fetched, deb, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return deb;
         } catch (IOException e) {
-            throw new DebianException("cannot store " + deb + ": " + Problems.describe(e));
+            throw new DebianException("cannot store " + deb + ": " + FileErrors.reason(e));
         } finally {
             removeQuietly(partial);
         }
@@ -133,7 +134,7 @@ public final class DebianArchive {
         try {
             return Sha256.of(file).equals(candidate.sha256());
         } catch (IOException e) {
-            throw new DebianException("cannot read " + file + ": " + Problems.describe(e));
+            throw new DebianException("cannot read " + file + ": " + FileErrors.reason(e));
         }
     }
 
