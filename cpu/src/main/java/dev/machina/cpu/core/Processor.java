@@ -366,10 +366,9 @@ public final class Processor {
      * (the privilege, the mode, the interrupt shadow, the debug state, HLT) all end regions and
      * are not in them, so those checks still hold; the budget the first region was given bounds
      * the chain as it bounds a region's loop, and an interrupt waits no longer than for a looping
-     * region. The chain stops
-     * where no region begins, where the code's page is not in the TLB (the dispatcher walks the
-     * page tables and raises the faults), and where a region retired nothing: it left before an
-     * instruction for the interpreter to run.
+     * region. The chain stops where no region begins, where the code's page is not in the TLB (the
+     * dispatcher walks the page tables and raises the faults), and where a region retired
+     * nothing: it left before an instruction for the interpreter to run.
      */
     private void runFollowingRegions(boolean user, long end) {
         while (retired < end) {
