@@ -38,6 +38,15 @@ class TranslatorTest {
         return outcomes;
     }
 
+    /** Runs {@code code} from {@code start} through the translating tier; how many dispatches it took. */
+    private static long translatedDispatches(X86State start, int... code) {
+        try (LongModeMachine machine = new LongModeMachine()) {
+            machine.runner.translate(2);
+            machine.run(start, Long.MAX_VALUE, code);
+            return machine.runner.dispatches();
+        }
+    }
+
     @Test
     void aLoopWithBranchesCallsAndMemoryEndsAsInterpreted() {
         int[] code = {
@@ -71,13 +80,8 @@ class TranslatorTest {
             assertThat(interpreted.state().get(Register.RAX)).isEqualTo(ITERATIONS * (ITERATIONS - 1) / 2);
         });
         assertThat(outcomes[1]).isEqualTo(outcomes[0]);
-
-        try (LongModeMachine machine = new LongModeMachine()) {
-            machine.runner.translate(2);
-            machine.run(start, Long.MAX_VALUE, code);
-            // The call and the return leave their regions; the next region runs without the dispatcher.
-            assertThat(machine.runner.dispatches()).isLessThan(ITERATIONS / 10);
-        }
+        // The call and the return leave their regions; the next region runs without the dispatcher.
+        assertThat(translatedDispatches(start, code)).isLessThan(ITERATIONS / 10);
     }
 
     @Test
@@ -137,16 +141,13 @@ class TranslatorTest {
         };
         X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4)
                 .with(Register.RDI, LongModeMachine.DATA).with(Register.RSI, ITERATIONS);
-        try (LongModeMachine machine = new LongModeMachine()) {
-            machine.memory.writeLong(LongModeMachine.DATA, 3);
-            machine.runner.translate(2);
-            InstructionRunner.Outcome outcome = machine.run(start, Long.MAX_VALUE, code);
+        InstructionRunner.Outcome[] outcomes = runBoth(start, code);
 
-            assertThat(outcome).isInstanceOfSatisfying(InstructionRunner.Completed.class, translated ->
-                    assertThat(translated.state().get(Register.RBX)).isEqualTo(3 * ITERATIONS + ITERATIONS * (ITERATIONS - 1) / 2));
-            // Leaving the region at each miss would take the interpreter through every iteration's tail.
-            assertThat(machine.runner.dispatches()).isLessThan(ITERATIONS / 10);
-        }
+        assertThat(outcomes[1]).isInstanceOfSatisfying(InstructionRunner.Completed.class, translated ->
+                assertThat(translated.state().get(Register.RBX)).isEqualTo(ITERATIONS * (ITERATIONS - 1) / 2));
+        assertThat(outcomes[1]).isEqualTo(outcomes[0]);
+        // Leaving the region at each miss would take the interpreter through every iteration's tail.
+        assertThat(translatedDispatches(start, code)).isLessThan(ITERATIONS / 10);
     }
 
     @Test
@@ -171,13 +172,8 @@ class TranslatorTest {
         X86State start = LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4).with(Register.RSI, ITERATIONS);
         InstructionRunner.Outcome[] outcomes = runBoth(start, code);
         assertThat(outcomes[1]).isEqualTo(outcomes[0]);
-
-        try (LongModeMachine machine = new LongModeMachine()) {
-            machine.runner.translate(2);
-            machine.run(start, Long.MAX_VALUE, code);
-            // Interpreted, the four instructions on the second page would take four dispatches each time round.
-            assertThat(machine.runner.dispatches()).isLessThan(4 * ITERATIONS);
-        }
+        // Interpreted, the four instructions on the second page would take four dispatches each time round.
+        assertThat(translatedDispatches(start, code)).isLessThan(4 * ITERATIONS);
     }
 
     @Test
