@@ -11,8 +11,8 @@ import java.util.stream.Collectors;
 /**
  * {@code ./bench [PART...] [ROUNDS]}: the parts named, in their order below, or all of them. ROUNDS
  * is how many times each guest figure is measured, the median reported: boots of each VMM in
- * {@code boot} (default 3), runs of each workload in {@code workloads} and {@code smp} (default 1,
- * since Machina takes minutes for one run of the workloads).
+ * {@code boot} (default 3), runs of each workload in {@code workloads} and {@code smp} and boots of
+ * each kernel in {@code kernels} (default 1, since Machina takes minutes for one run of the workloads).
  */
 public final class Benchmarks {
     /** What {@code ./bench} can run, in the order it runs them. */
@@ -24,7 +24,9 @@ public final class Benchmarks {
         /** Real work in linux_guest's shell, Machina against QEMU, and both VMMs' resident memory. */
         WORKLOADS,
         /** Two SHA-256 jobs at once against one, with two vCPUs, Machina against QEMU. */
-        SMP;
+        SMP,
+        /** linux_guest's boot with each of the other Debian kernels the integration tests boot, Machina against QEMU. */
+        KERNELS;
 
         /** How the command line names it. */
         String argument() {
@@ -61,6 +63,7 @@ public final class Benchmarks {
                 case BOOT -> BootBenchmark.run(guest, rounds.orElse(3));
                 case WORKLOADS -> WorkloadBenchmark.run(guest, rounds.orElse(1));
                 case SMP -> SmpBenchmark.run(guest, rounds.orElse(1));
+                case KERNELS -> KernelsBenchmark.run(guest, rounds.orElse(1));
             }
         }
     }

@@ -17,7 +17,14 @@ final class BootBenchmark {
     private BootBenchmark() {
     }
 
-    static void run(LinuxGuest guest, int rounds) throws Exception {
+    /** The median boot times of one run. */
+    record Medians(Duration machina, Duration qemu) {
+        double ratio() {
+            return Figures.ratio(machina, qemu);
+        }
+    }
+
+    static Medians run(LinuxGuest guest, int rounds) throws Exception {
         System.out.println("boot: " + guest.describe(1));
         List<Duration> machinaTimes = new ArrayList<>();
         List<Duration> qemuTimes = new ArrayList<>();
@@ -33,6 +40,7 @@ final class BootBenchmark {
         Duration peer = Figures.median(qemuTimes);
         System.out.printf("median of %d: Machina %.2f s, QEMU %.2f s: Machina takes %.1fx QEMU's time%n",
                 rounds, seconds(ours), seconds(peer), Figures.ratio(ours, peer));
+        return new Medians(ours, peer);
     }
 
     private static Boot bootOnce(LinuxGuest guest, Vmm vmm) throws Exception {

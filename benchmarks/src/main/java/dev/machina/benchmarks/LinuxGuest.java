@@ -16,29 +16,42 @@ import java.util.Optional;
  * timer to fall back on when the PIT calibration of the TSC fails on a loaded host, and then the
  * guest may never boot.
  */
-record LinuxGuest(Path repository, Path kernel, Path ramdisk, String cmdline, long memoryBytes) {
+record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk, String cmdline, long memoryBytes) {
     static final String PACKAGE = "linux_guest";
     /** What init prints when the shell is about to start. */
     static final String READY = "linux_guest: ready";
 
     /** Builds linux_guest if needed (its progress on standard output) and checks that the peer is installed. */
     static LinuxGuest build() throws IOException, InterruptedException {
-        Path repository = Path.of(System.getProperty("machina.home", ".")).toAbsolutePath().normalize();
+        return build(PACKAGE);
+    }
+
+    /**
+     * Builds the package {@code packageName} (a name under packages/ or a directory), a variant of
+     * linux_guest, as {@link #build()} does.
+     */
+    static LinuxGuest build(String packageName) throws IOException, InterruptedException {
+        Path repository = home();
         GuestPackages packages = new GuestPackages(Optional.of(repository.resolve("packages")),
                 GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home"))), repository);
-        GuestPackage linux = packages.locate(PACKAGE);
+        GuestPackage linux = packages.locate(packageName);
         linux.build(System.out::println, false);
         GuestConfig config = linux.readConfig().resolve();
         requireQemu();
-        return new LinuxGuest(repository, ((Kernel.Linux) config.kernel()).path(), config.ramdisk().orElseThrow(),
+        return new LinuxGuest(repository, packageName, ((Kernel.Linux) config.kernel()).path(), config.ramdisk().orElseThrow(),
                 config.cmdline(), config.memoryBytes());
+    }
+
+    /** The repository ./bench runs from. */
+    static Path home() {
+        return Path.of(System.getProperty("machina.home", ".")).toAbsolutePath().normalize();
     }
 
     /** The command that boots this guest on {@code vmm} with {@code cpus} vCPUs, its serial console on standard input and output. */
     List<String> command(Vmm vmm, int cpus) {
         String memory = (memoryBytes >> 20) + "M";
         return switch (vmm) {
-            case MACHINA -> List.of(repository.resolve("guest").toString(), "launch", PACKAGE, "--backend=java",
+            case MACHINA -> List.of(repository.resolve("guest").toString(), "launch", packageName, "--backend=java",
                     "--cpus=" + cpus, "--memory=" + memory);
             case QEMU -> List.of("qemu-system-x86_64", "-accel", "tcg", "-M", "pc", "-cpu", "qemu64",
                     "-smp", Integer.toString(cpus), "-m", memory, "-nographic", "-no-reboot",

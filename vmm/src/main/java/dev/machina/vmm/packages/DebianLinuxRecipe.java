@@ -1,5 +1,7 @@
 package dev.machina.vmm.packages;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.machina.vmm.packages.debian.DebPackage;
 import dev.machina.vmm.packages.debian.DebianArchive;
 import dev.machina.vmm.packages.debian.DebianException;
@@ -43,6 +45,33 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
 
     private static final String KERNEL_PACKAGE_PREFIX = "linux-image-";
     private static final String DOWNLOADS = "debian";
+
+    /**
+     * Writes, as {@code parent}/{@code kernelPackage}, the debian-linux package in {@code base}
+     * with its recipe naming {@code kernelPackage} instead (e.g. {@code linux-image-6.12-amd64}):
+     * the same guest with another of Debian's kernels, the kernels users bring. The directory is
+     * named after the kernel so that its build is cached under that name from one run to the next;
+     * one that exists is left as it is. Returns the package's directory.
+     */
+    public static Path withKernel(Path base, String kernelPackage, Path parent) throws IOException {
+        Path directory = parent.resolve(kernelPackage);
+        if (Files.isDirectory(directory)) {
+            return directory;
+        }
+        Files.createDirectories(directory);
+        try (var files = Files.list(base)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                if (!file.getFileName().toString().equals(GuestPackage.RECIPE_FILE)) {
+                    Files.copy(file, directory.resolve(file.getFileName()));
+                }
+            }
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode recipe = (ObjectNode) json.readTree(base.resolve(GuestPackage.RECIPE_FILE).toFile());
+        recipe.put("kernel", kernelPackage);
+        json.writeValue(directory.resolve(GuestPackage.RECIPE_FILE).toFile(), recipe);
+        return directory;
+    }
 
     public DebianLinuxRecipe {
         if (kernel == null || init == null) {
