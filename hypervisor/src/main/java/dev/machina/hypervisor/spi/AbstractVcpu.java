@@ -87,6 +87,10 @@ public abstract class AbstractVcpu implements Vcpu {
         VcpuExit result;
         try {
             result = stopRequested ? new VcpuExit.Stopped() : run();
+        } catch (OutOfMemoryError e) {
+            // Not a bug to report with a stack trace: where the heap ran out says nothing of why.
+            result = new VcpuExit.Failed("vCPU " + id + " ran out of the VMM's Java heap ("
+                    + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB, the JVM's -Xmx)");
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, "vCPU " + id + " failed", e);
             result = new VcpuExit.Failed("vCPU " + id + ": " + e);
