@@ -20,6 +20,7 @@ import dev.machina.vmm.config.ByteSize;
 import dev.machina.vmm.config.ConfigException;
 import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.config.GuestConfig;
+import dev.machina.vmm.devices.serial.ConsoleWriter;
 import dev.machina.vmm.devices.serial.Uart16550;
 
 import java.io.IOException;
@@ -35,7 +36,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -50,6 +50,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final Hypervisor hypervisor;
     private final Guest guest;
     private final Uart16550 console;
+    private final ConsoleWriter consoleWriter;
     private final CompletableFuture<GuestOutcome> outcome = new CompletableFuture<>();
     private final AtomicReference<Duration> bootTime = new AtomicReference<>();
 
@@ -57,6 +58,7 @@ public final class VirtualMachine implements AutoCloseable {
                            Consumer<String> messages) {
         this.hypervisor = hypervisor;
         this.guest = guest;
+        this.consoleWriter = new ConsoleWriter(consoleOutput, "console-output");
         this.console = X86Platform.install(guest, new PlatformControl() {
             @Override
             public void powerOff() {
@@ -76,7 +78,7 @@ public final class VirtualMachine implements AutoCloseable {
                                 .mapToObj(count -> String.format(Locale.ROOT, ", %,d guest instructions", count))
                                 .findFirst().orElse("")));
             }
-        }, consoleOutput(consoleOutput)).console();
+        }, consoleWriter).console();
         X86State boot = switch (config.kernel()) {
             case GuestConfig.Kernel.Linux linux -> {
                 AcpiTables acpi = AcpiTables.write(guest.memory(), AcpiConfig.defaults(config.cpus()));
@@ -95,8 +97,9 @@ public final class VirtualMachine implements AutoCloseable {
 
     /**
      * Builds the machine {@code config} describes on the backend it names, printing which backend
-     * was chosen and why to {@code messages}. The console UART transmits to {@code consoleOutput},
-     * unbuffered. Nothing runs until {@link #run}.
+     * was chosen and why to {@code messages}. The console UART transmits to {@code consoleOutput}
+     * through a {@link ConsoleWriter}, written out by the time {@link #run} returns. Nothing runs
+     * until {@link #run}.
      */
     public static VirtualMachine create(GuestConfig config, Backends backends, OutputStream consoleOutput, Consumer<String> messages) {
         Backends.Choice choice = backends.choose(config.backend());
@@ -153,6 +156,7 @@ public final class VirtualMachine implements AutoCloseable {
             for (Vcpu vcpu : guest.vcpus()) {
                 vcpu.awaitExit(STOP_TIMEOUT);
             }
+            consoleWriter.close();
         }
     }
 
@@ -245,20 +249,9 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
-    /** Console bytes go out unbuffered, one by one, as a serial line delivers them. */
-    private static IntConsumer consoleOutput(OutputStream output) {
-        return value -> {
-            try {
-                output.write(value);
-                output.flush();
-            } catch (IOException e) {
-                // A closed terminal must not stop the guest; its output has nowhere to go.
-            }
-        };
-    }
-
     @Override
     public void close() {
+        consoleWriter.close();
         guest.close();
         hypervisor.close();
     }
