@@ -40,11 +40,9 @@ class ConsoleWriterTest {
         ConsoleWriter writer = new ConsoleWriter(output, "test-console");
         int count = 3 * ConsoleWriter.CAPACITY / 4;
         for (int i = 0; i < count; i++) {
-            writer.accept(i & 0xFF);
-            if (i == 0) {
-                output.released.countDown(); // bytes go on gathering while the first write finishes
-            }
+            writer.accept(i & 0xFF); // the queue holds them all while the first write waits
         }
+        output.released.countDown();
         writer.close();
 
         byte[] received = output.received.toByteArray();
@@ -52,7 +50,8 @@ class ConsoleWriterTest {
         for (int i = 0; i < count; i++) {
             assertThat(received[i] & 0xFF).as("byte %d", i).isEqualTo(i & 0xFF);
         }
-        assertThat(output.writes.get()).as("writes for %d bytes", count).isLessThan(count / 100);
+        // The first byte alone, if the writer took it before the rest came, then all the others at once.
+        assertThat(output.writes.get()).as("writes for %d bytes", count).isLessThanOrEqualTo(2);
     }
 
     @Test
