@@ -376,9 +376,8 @@ public final class Processor {
             if (host < 0) {
                 return;
             }
-            Region[] regions = code.regions(host);
-            Region next = regions == null ? null : regions[(int) (host & PhysicalBus.PAGE_MASK)];
-            if (next == null || next.user() != user) {
+            Region next = regionAt(host, user);
+            if (next == null) {
                 return;
             }
             long start = retired;
@@ -392,8 +391,13 @@ public final class Processor {
 
     /** The region installed at the current fetch position for this privilege, or null. */
     private Region region(boolean user) {
-        Region[] regions = code.regions(fetchHost);
-        Region region = regions == null ? null : regions[fetchOffset];
+        return regionAt(fetchHost + fetchOffset, user);
+    }
+
+    /** The region installed at RAM's host offset {@code host} for this privilege, or null. */
+    private Region regionAt(long host, boolean user) {
+        Region[] regions = code.regions(host);
+        Region region = regions == null ? null : regions[(int) (host & PhysicalBus.PAGE_MASK)];
         return region != null && region.user() == user ? region : null;
     }
 
