@@ -1,6 +1,7 @@
 package dev.machina.cpu;
 
 import dev.machina.cpu.decode.CodeCache;
+import dev.machina.cpu.mmu.Mmu;
 import dev.machina.hypervisor.Hypervisor;
 import dev.machina.hypervisor.HypervisorProvider;
 import dev.machina.hypervisor.x86.X86MemoryMap;
@@ -8,8 +9,6 @@ import dev.machina.hypervisor.x86.X86MemoryMap;
 /** The pure-Java backend as {@link java.util.ServiceLoader} finds it: always usable, never accelerated. */
 public final class JavaHypervisorProvider implements HypervisorProvider {
     public static final String NAME = "java";
-    /** MAXPHYADDR, as CPUID 0x80000008 reports it ({@code SystemRegisters}) and the page walk checks it ({@code Mmu}). */
-    public static final int PHYSICAL_ADDRESS_BITS = 40;
     /** The share of the heap the code cache's tables may take: the rest holds the decoded code, the translator's work and a kernel being loaded. */
     private static final int HEAP_SHARE = 4;
     /** HotSpot compresses references in heaps below 32 GiB, to 4 bytes. */
@@ -37,8 +36,8 @@ public final class JavaHypervisorProvider implements HypervisorProvider {
 
     /** The limit with a heap of at most {@code maxHeap} bytes. */
     static MemoryLimit memoryLimit(long maxHeap) {
-        MemoryLimit addressable = new MemoryLimit(X86MemoryMap.maxRam(PHYSICAL_ADDRESS_BITS),
-                "the Java CPU's %d-bit physical addresses, less the 1 GiB hole below 4 GiB".formatted(PHYSICAL_ADDRESS_BITS));
+        MemoryLimit addressable = new MemoryLimit(X86MemoryMap.maxRam(Mmu.PHYSICAL_ADDRESS_BITS),
+                "the Java CPU's %d-bit physical addresses, less the 1 GiB hole below 4 GiB".formatted(Mmu.PHYSICAL_ADDRESS_BITS));
         int referenceBytes = maxHeap < COMPRESSED_REFERENCES_BELOW ? 4 : 8;
         long tables = CodeCache.maxRam(maxHeap / HEAP_SHARE, referenceBytes) & -(1L << 30);
         return addressable.min(new MemoryLimit(tables, ("the Java CPU's code cache takes %d bytes of heap per 4 KiB of RAM, "

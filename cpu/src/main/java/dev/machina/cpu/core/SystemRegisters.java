@@ -2,6 +2,7 @@ package dev.machina.cpu.core;
 
 import dev.machina.cpu.chipset.Tsc;
 import dev.machina.cpu.fault.CpuException;
+import dev.machina.cpu.mmu.Mmu;
 import dev.machina.cpu.state.CpuState;
 import dev.machina.cpu.state.ModelSpecificRegisters;
 import dev.machina.hypervisor.x86.ControlRegisters;
@@ -34,6 +35,8 @@ public final class SystemRegisters {
     static final int EXTENDED_ECX = bit(0) | bit(5);
     /** CPUID leaf 1 ECX with a local APIC: its TSC-deadline timer. */
     static final int TSC_DEADLINE_FEATURE = bit(24);
+    /** CPUID 0x80000008 EAX[15:8]: 4-level paging's linear address bits. */
+    private static final int VIRTUAL_ADDRESS_BITS = 48;
     /** CPUID 0x80000007 EDX: the TSC is invariant. */
     static final int INVARIANT_TSC = bit(8);
     /** CPUID leaf 7 EBX: the IA32_TSC_ADJUST MSR. */
@@ -372,7 +375,7 @@ public final class SystemRegisters {
                 edx = word(BRAND, offset + 12);
             }
             case 0x8000_0007 -> edx = INVARIANT_TSC;
-            case 0x8000_0008 -> eax = 0x3028;
+            case 0x8000_0008 -> eax = VIRTUAL_ADDRESS_BITS << 8 | Mmu.PHYSICAL_ADDRESS_BITS;
             default -> {
                 // Unknown leaves read as zeros, as on hardware above the maximum leaf.
             }

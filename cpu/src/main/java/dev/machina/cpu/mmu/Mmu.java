@@ -36,6 +36,8 @@ public final class Mmu {
     private static final long PTE_GLOBAL = 1L << 8;
     private static final long PTE_NX = 1L << 63;
     private static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
+    /** MAXPHYADDR: the physical address bits this core has, as CPUID 0x80000008 reports them. */
+    public static final int PHYSICAL_ADDRESS_BITS = 40;
     /** Physical address bits 51:40, above the MAXPHYADDR of 40 that CPUID reports. */
     private static final long ABOVE_PHYSICAL_ADDRESS = 0x000F_F000_0000_0000L;
 
