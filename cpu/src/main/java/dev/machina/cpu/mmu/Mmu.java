@@ -38,8 +38,8 @@ public final class Mmu {
     private static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
     /** MAXPHYADDR: the physical address bits this core has, as CPUID 0x80000008 reports them. */
     public static final int PHYSICAL_ADDRESS_BITS = 40;
-    /** Physical address bits 51:40, above the MAXPHYADDR of 40 that CPUID reports. */
-    private static final long ABOVE_PHYSICAL_ADDRESS = 0x000F_F000_0000_0000L;
+    /** The address bits of a paging entry above MAXPHYADDR (51:40), which must be clear. */
+    private static final long ABOVE_PHYSICAL_ADDRESS = ADDRESS_MASK & -(1L << PHYSICAL_ADDRESS_BITS);
 
     private final CpuState state;
     private final PhysicalBus bus;
@@ -280,7 +280,7 @@ public final class Mmu {
 
     /**
      * The bits of a present paging entry that must be clear: in 8-byte entries the address bits
-     * above MAXPHYADDR (40, as CPUID 0x80000008 says), NX while EFER.NXE is off, PS in a PML4
+     * above MAXPHYADDR ({@link #PHYSICAL_ADDRESS_BITS}, as CPUID 0x80000008 says), NX while EFER.NXE is off, PS in a PML4
      * entry, and the address bits below a large page's alignment (PAT aside); in a 4 MiB 32-bit
      * entry bit 21.
      */

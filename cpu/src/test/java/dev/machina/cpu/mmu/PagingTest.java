@@ -119,6 +119,8 @@ class PagingTest {
     void reservedBitsInAPresentEntryFaultWithTheReservedBit() {
         machine.memory.writeLong(PAGE_TABLE, 0x5000 | 1L << 45 | 0x7); // an address bit above MAXPHYADDR (40)
         assertReservedFault(machine.run(machine.start(), 0x48, 0x8B, 0x04, 0x25, 0x08, 0x00, 0x20, 0x00)); // mov rax, [0x200008]
+        machine.memory.writeLong(PAGE_TABLE, 0x5000 | 1L << 40 | 0x7); // the lowest of them
+        assertReservedFault(machine.run(machine.start(), 0x48, 0x8B, 0x04, 0x25, 0x08, 0x00, 0x20, 0x00));
 
         machine.memory.writeLong(0x3008, 0x20_2000 | 0x80 | 0x7); // a 2 MiB page with address bit 13 set (bit 12 would be PAT)
         assertReservedFault(machine.run(machine.start(), 0x48, 0x8B, 0x04, 0x25, 0x08, 0x00, 0x20, 0x00));
