@@ -26,6 +26,7 @@ public final class JavaGuest extends AbstractGuest {
     JavaGuest(long memoryBytes) {
         super(GuestMemory.allocate(X86MemoryMap.ram(memoryBytes)));
         this.code = new CodeCache(memory.size());
+        memory.observeWrites(code::written);
         this.translator = Translator.inBackground(memory.mapping(), code);
         this.chipset = new Chipset(name, traps);
     }

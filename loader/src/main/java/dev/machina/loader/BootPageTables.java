@@ -42,7 +42,7 @@ public final class BootPageTables {
             throw new IllegalArgumentException("page tables at 0x%x..0x%x do not fit in %s of guest RAM"
                     .formatted(address, address + size, Sizes.describe(memory.size())));
         }
-        memory.slice(address, size).fill((byte) 0);
+        memory.fill(address, size, (byte) 0);
         long pml4 = address;
         long firstPdpt = pml4 + PAGE;
         long firstDirectory = firstPdpt + pdpts * PAGE;

@@ -138,9 +138,8 @@ public final class ElfImage {
         long lowest = Long.MAX_VALUE;
         long end = 0;
         for (LoadSegment segment : segments) {
-            MemorySegment target = memory.slice(segment.address(), segment.memorySize());
-            MemorySegment.copy(contents, segment.offset(), target, 0, segment.fileSize());
-            target.asSlice(segment.fileSize()).fill((byte) 0);
+            memory.write(segment.address(), contents, segment.offset(), segment.fileSize());
+            memory.fill(segment.address() + segment.fileSize(), segment.memorySize() - segment.fileSize(), (byte) 0);
             lowest = Math.min(lowest, segment.address());
             end = Math.max(end, segment.end());
         }

@@ -53,7 +53,7 @@ class ElfImageTest {
                 .load(0x100000, bytes(32, 1), 0x40)
                 .load(0x180000, bytes(8, 100), 8)
                 .writeTo(directory);
-        memory.slice(0x100000, 0x100).fill((byte) 0xFF);
+        memory.fill(0x100000, 0x100, (byte) 0xFF);
 
         ElfImage image = ElfImage.read(path);
         ElfImage.LoadedImage loaded = image.load(memory);

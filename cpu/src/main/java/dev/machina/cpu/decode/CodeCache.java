@@ -142,6 +142,19 @@ public final class CodeCache {
         }
     }
 
+    /**
+     * RAM {@code [host, host + length)} was written by something other than a vCPU (a device's
+     * DMA, the VMM): forget the decodings of every page in it that holds code.
+     */
+    public void written(long host, long length) {
+        if (length <= 0) {
+            return;
+        }
+        for (long page = host >>> PAGE_SHIFT, last = (host + length - 1) >>> PAGE_SHIFT; page <= last; page++) {
+            written(page << PAGE_SHIFT);
+        }
+    }
+
     private synchronized void drop(int pageNumber) {
         if ((codeBits[pageNumber >>> 6] & (1L << pageNumber)) != 0) {
             codeBits[pageNumber >>> 6] &= ~(1L << pageNumber);

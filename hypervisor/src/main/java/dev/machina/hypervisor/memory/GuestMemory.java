@@ -18,6 +18,11 @@ import java.util.List;
  * ({@link MemorySegment} checks), so no guest-physical address can reach host memory outside guest
  * RAM. The mapping belongs to a shared arena: closing the memory while a device thread still
  * uses it makes that thread's access fail with an exception, never a crash.
+ *
+ * <p>This object is the one door through which the VMM and its devices write guest RAM: every
+ * write through it is reported to the backend's {@link WriteObserver} once the bytes are in
+ * place, so that a backend that caches guest code (the Java CPU) drops what a DMA overwrote. Only
+ * a backend touches {@link #mapping()} directly; the views this object hands out are read-only.
  */
 public final class GuestMemory implements AutoCloseable {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -27,6 +32,20 @@ public final class GuestMemory implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment mapping;
     private final RamRegion[] regions;
+    private volatile WriteObserver observer = (hostOffset, length) -> { };
+
+    /** Hears of writes to guest RAM made through a {@link GuestMemory}, after they happened. */
+    @FunctionalInterface
+    public interface WriteObserver {
+        /** {@code [hostOffset, hostOffset + length)} of the {@link #mapping()} was written. */
+        void written(long hostOffset, long length);
+    }
+
+    /** Writes guest RAM through a writable view, for bulk transfers such as reading a file into RAM. */
+    @FunctionalInterface
+    public interface RamWriter<E extends Exception> {
+        void write(MemorySegment target) throws E;
+    }
 
     private GuestMemory(Arena arena, MemorySegment mapping, RamRegion[] regions) {
         this.arena = arena;
@@ -79,7 +98,15 @@ public final class GuestMemory implements AutoCloseable {
         return mapping.byteSize();
     }
 
-    /** The whole host mapping; region {@code r} starts at {@code r.hostOffset()}. */
+    /** Reports every later write through this object to {@code observer}, in place of the one before. */
+    public void observeWrites(WriteObserver observer) {
+        this.observer = observer;
+    }
+
+    /**
+     * The whole host mapping, writable, for the backend that runs the guest; region {@code r}
+     * starts at {@code r.hostOffset()}. Writes through it bypass the {@link WriteObserver}.
+     */
     public MemorySegment mapping() {
         return mapping;
     }
@@ -109,9 +136,23 @@ public final class GuestMemory implements AutoCloseable {
         throw new GuestMemoryException(address, length);
     }
 
-    /** A view of guest-physical {@code [address, address + length)}, which must be RAM. */
-    public MemorySegment slice(long address, long length) {
-        return mapping.asSlice(hostOffset(address, length), length);
+    /** A read-only view of guest-physical {@code [address, address + length)}, which must be RAM. */
+    public MemorySegment view(long address, long length) {
+        return mapping.asSlice(hostOffset(address, length), length).asReadOnly();
+    }
+
+    /**
+     * Lets {@code writer} write guest-physical {@code [address, address + length)}, which must be
+     * RAM, through a writable view that is valid only during the call; the observer hears of the
+     * whole range afterwards, whether or not the writer finished.
+     */
+    public <E extends Exception> void update(long address, long length, RamWriter<E> writer) throws E {
+        long host = hostOffset(address, length);
+        try {
+            writer.write(mapping.asSlice(host, length));
+        } finally {
+            observer.written(host, length);
+        }
     }
 
     public byte readByte(long address) {
@@ -131,19 +172,27 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     public void writeByte(long address, byte value) {
-        mapping.set(ValueLayout.JAVA_BYTE, hostOffset(address, 1), value);
+        long host = hostOffset(address, 1);
+        mapping.set(ValueLayout.JAVA_BYTE, host, value);
+        observer.written(host, 1);
     }
 
     public void writeShort(long address, short value) {
-        mapping.set(SHORT, hostOffset(address, 2), value);
+        long host = hostOffset(address, 2);
+        mapping.set(SHORT, host, value);
+        observer.written(host, 2);
     }
 
     public void writeInt(long address, int value) {
-        mapping.set(INT, hostOffset(address, 4), value);
+        long host = hostOffset(address, 4);
+        mapping.set(INT, host, value);
+        observer.written(host, 4);
     }
 
     public void writeLong(long address, long value) {
-        mapping.set(LONG, hostOffset(address, 8), value);
+        long host = hostOffset(address, 8);
+        mapping.set(LONG, host, value);
+        observer.written(host, 8);
     }
 
     /** Copies guest RAM at {@code address} into {@code target[offset, offset + length)}. */
@@ -153,17 +202,40 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Copies {@code source[offset, offset + length)} into guest RAM at {@code address}. */
     public void write(long address, byte[] source, int offset, int length) {
-        MemorySegment.copy(source, offset, mapping, ValueLayout.JAVA_BYTE, hostOffset(address, length), length);
+        long host = hostOffset(address, length);
+        MemorySegment.copy(source, offset, mapping, ValueLayout.JAVA_BYTE, host, length);
+        observer.written(host, length);
     }
 
     /** Copies {@code source} wholly into guest RAM at {@code address}. */
     public void write(long address, MemorySegment source) {
-        MemorySegment.copy(source, 0, mapping, hostOffset(address, source.byteSize()), source.byteSize());
+        write(address, source, 0, source.byteSize());
+    }
+
+    /** Copies {@code source[offset, offset + length)} into guest RAM at {@code address}. */
+    public void write(long address, MemorySegment source, long offset, long length) {
+        long host = hostOffset(address, length);
+        MemorySegment.copy(source, offset, mapping, host, length);
+        observer.written(host, length);
+    }
+
+    /** Copies guest RAM at {@code address} into {@code target[offset, offset + length)}. */
+    public void read(long address, MemorySegment target, long offset, long length) {
+        MemorySegment.copy(mapping, hostOffset(address, length), target, offset, length);
+    }
+
+    /** Sets guest-physical {@code [address, address + length)} to {@code value}. */
+    public void fill(long address, long length, byte value) {
+        long host = hostOffset(address, length);
+        mapping.asSlice(host, length).fill(value);
+        observer.written(host, length);
     }
 
     /** Gives {@code [address, address + length)} back to the host; it reads as zeros afterwards. */
     public void discard(long address, long length) {
-        Posix.madvise(slice(address, length), Posix.MADV_DONTNEED);
+        long host = hostOffset(address, length);
+        Posix.madvise(mapping.asSlice(host, length), Posix.MADV_DONTNEED);
+        observer.written(host, length);
     }
 
     /** Unmaps the RAM. Accesses from any thread afterwards throw {@link IllegalStateException}. */

@@ -223,12 +223,14 @@ public final class LinuxBoot {
                 E820Map.Entry entry = ram.get(i);
                 long address = (Math.min(entry.end(), limit) - size) & -PAGE;
                 if (address >= Math.max(entry.address(), lowest)) {
-                    ByteBuffer target = memory.slice(address, size).asByteBuffer();
-                    while (target.hasRemaining()) {
-                        if (channel.read(target) < 0) {
-                            throw new ImageException(file, "the initrd shrank while it was being read");
+                    memory.update(address, size, initrd -> {
+                        ByteBuffer target = initrd.asByteBuffer();
+                        while (target.hasRemaining()) {
+                            if (channel.read(target) < 0) {
+                                throw new ImageException(file, "the initrd shrank while it was being read");
+                            }
                         }
-                    }
+                    });
                     return Optional.of(new AddressRange(address, size));
                 }
             }
