@@ -48,9 +48,10 @@ public sealed interface DiskImage extends Closeable permits RawImage, Qcow2Image
     boolean readOnly();
 
     /**
-     * An id for virtio-blk's GET_ID, at most 20 ASCII bytes, the same every time this file is
-     * opened: the file's device and inode numbers in hex (see {@code HostFile}); a volatile disk
-     * has its file's.
+     * An id for virtio-blk's GET_ID, at most 20 ASCII bytes: the file's device and inode numbers
+     * in hex ({@code "803-1a2b3c"}), the same every time the file is opened, through renames and
+     * reboots, and different for every other file on the host (a copy is another disk). A volatile
+     * disk has its file's; without a unix file view it is empty.
      */
     String serial();
 
