@@ -20,6 +20,8 @@ import dev.machina.vmm.config.ByteSize;
 import dev.machina.vmm.config.ConfigException;
 import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.config.GuestConfig;
+import dev.machina.vmm.config.VirtioDevice;
+import dev.machina.vmm.devices.DeviceManager;
 import dev.machina.vmm.devices.serial.ConsoleWriter;
 import dev.machina.vmm.devices.serial.Uart16550;
 
@@ -28,15 +30,18 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * One guest machine: the backend, the guest with its platform devices and kernel, its vCPUs, and
@@ -51,6 +56,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final Guest guest;
     private final Uart16550 console;
     private final ConsoleWriter consoleWriter;
+    private final DeviceManager devices;
     private final CompletableFuture<GuestOutcome> outcome = new CompletableFuture<>();
     private final AtomicReference<Duration> bootTime = new AtomicReference<>();
 
@@ -79,9 +85,19 @@ public final class VirtualMachine implements AutoCloseable {
                                 .findFirst().orElse("")));
             }
         }, consoleWriter).console();
+        this.devices = DeviceManager.install(guest, config, consoleWriter, messages);
+        try {
+            boot(guest, config, devices);
+        } catch (RuntimeException e) {
+            devices.close();
+            throw e;
+        }
+    }
+
+    private static void boot(Guest guest, GuestConfig config, DeviceManager devices) {
         X86State boot = switch (config.kernel()) {
             case GuestConfig.Kernel.Linux linux -> {
-                AcpiTables acpi = AcpiTables.write(guest.memory(), AcpiConfig.defaults(config.cpus()));
+                AcpiTables acpi = AcpiTables.write(guest.memory(), AcpiConfig.defaults(config.cpus()).withPci(devices.acpi()));
                 BootArguments arguments = new BootArguments(config.cmdline(), config.ramdisk(),
                         OptionalLong.of(acpi.rsdp()), E820Map.standard(guest.memory().regions()));
                 yield LinuxBoot.load(guest.memory(), linux.path(), arguments);
@@ -131,8 +147,12 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     private static void warnAboutUnsupported(GuestConfig config, Consumer<String> messages) {
-        if (!config.blocks().isEmpty() || !config.virtioDevices().isEmpty()) {
-            messages.accept("note: block and virtio devices are not given to the guest yet");
+        Set<VirtioDevice> missing = EnumSet.allOf(VirtioDevice.class);
+        missing.removeAll(DeviceManager.SUPPORTED);
+        missing.retainAll(config.virtioDevices());
+        if (!missing.isEmpty()) {
+            messages.accept("note: not given to the guest yet: " + missing.stream().map(VirtioDevice::description)
+                    .collect(Collectors.joining(", ")));
         }
     }
 
@@ -249,8 +269,16 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
+    /** The devices on the guest's PCI bus. */
+    public List<DeviceManager.Device> devices() {
+        return devices.inventory();
+    }
+
     @Override
     public void close() {
+        if (devices != null) {
+            devices.close();
+        }
         consoleWriter.close();
         guest.close();
         hypervisor.close();

@@ -13,10 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -158,32 +160,48 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
 
     /**
      * Adds each listed module's {@code .ko} from the kernel package and the list init loads them
-     * from, in the recipe's order (dependencies first, as the recipe lists them).
+     * from, in the recipe's order (dependencies first, as the recipe lists them). A module the
+     * kernel has built in (its {@code modules.builtin} names it) needs nothing: the same recipe
+     * serves kernels configured either way.
      */
     private void addModules(Initramfs initramfs, DebPackage kernelDeb, Path root, Tools tools) throws DebianException, IOException {
         Map<String, String> found = new LinkedHashMap<>();
+        Set<String> builtIn = new HashSet<>();
         if (!modules.isEmpty()) {
             tools.report("unpacking modules " + String.join(", ", modules));
             String[] patterns = modules.stream().map(module -> "lib/modules/*/kernel/**/" + module + ".ko*").toArray(String[]::new);
             for (Path path : kernelDeb.extract(DebPackage.glob(patterns), root)) {
                 if (Files.isRegularFile(path)) {
-                    String name = path.getFileName().toString();
-                    found.put(name.substring(0, name.indexOf(".ko")), root.relativize(path).toString());
+                    found.put(moduleName(path.getFileName().toString()), root.relativize(path).toString());
+                }
+            }
+            for (Path list : kernelDeb.extract(DebPackage.glob("lib/modules/*/modules.builtin"), root)) {
+                for (String line : Files.readAllLines(list)) {
+                    builtIn.add(moduleName(line.substring(line.lastIndexOf('/') + 1)));
                 }
             }
         }
-        List<String> missing = modules.stream().filter(module -> !found.containsKey(module)).toList();
+        List<String> missing = modules.stream()
+                .filter(module -> !found.containsKey(module) && !builtIn.contains(module)).toList();
         if (!missing.isEmpty()) {
             throw new PackageException(kernelDeb.file() + " has no module named " + String.join(", ", missing));
         }
         List<String> lines = new ArrayList<>();
         for (String module : modules) {
             String path = found.get(module);
-            initramfs.file(path, 0644, root.resolve(path));
-            lines.add("/" + path);
+            if (path != null) {
+                initramfs.file(path, 0644, root.resolve(path));
+                lines.add("/" + path);
+            }
         }
         initramfs.file(MODULE_LIST, 0644, lines.stream().map(line -> line + "\n").collect(Collectors.joining())
                 .getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The module's name as its file is named, without {@code .ko} and any compression suffix. */
+    private static String moduleName(String fileName) {
+        int suffix = fileName.indexOf(".ko");
+        return suffix < 0 ? fileName : fileName.substring(0, suffix);
     }
 
     private static int permissions(Path path) throws IOException {

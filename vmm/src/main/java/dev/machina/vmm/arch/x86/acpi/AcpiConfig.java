@@ -3,6 +3,7 @@ package dev.machina.vmm.arch.x86.acpi;
 import dev.machina.vmm.arch.x86.AcpiPm1;
 import dev.machina.vmm.arch.x86.AcpiPmTimer;
 
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -17,9 +18,10 @@ import java.util.OptionalInt;
  * @param sciIrq          the ISA interrupt of the SCI, routed level-triggered, active high
  * @param reset           the FADT reset register
  * @param ioApicId        the IOAPIC's id, as its ID register reads after reset
+ * @param pci             the PCI host bridge, when the machine has one
  */
 public record AcpiConfig(int cpus, int pm1aEventPort, int pm1aControlPort, OptionalInt pmTimerPort,
-                         int sciIrq, ResetRegister reset, int ioApicId) {
+                         int sciIrq, ResetRegister reset, int ioApicId, Optional<PciHost> pci) {
     public static final int DEFAULT_PM1A_EVENT_PORT = AcpiPm1.EVENT_BLOCK;
     public static final int DEFAULT_PM1A_CONTROL_PORT = AcpiPm1.CONTROL_BLOCK;
     public static final int DEFAULT_SCI_IRQ = 9;
@@ -48,7 +50,12 @@ public record AcpiConfig(int cpus, int pm1aEventPort, int pm1aControlPort, Optio
      */
     public static AcpiConfig defaults(int cpus) {
         return new AcpiConfig(cpus, DEFAULT_PM1A_EVENT_PORT, DEFAULT_PM1A_CONTROL_PORT, OptionalInt.of(AcpiPmTimer.PORT),
-                DEFAULT_SCI_IRQ, ResetRegister.KEYBOARD_CONTROLLER, 0);
+                DEFAULT_SCI_IRQ, ResetRegister.KEYBOARD_CONTROLLER, 0, Optional.empty());
+    }
+
+    /** The same platform with {@code pci} as its PCI host bridge. */
+    public AcpiConfig withPci(PciHost pci) {
+        return new AcpiConfig(cpus, pm1aEventPort, pm1aControlPort, pmTimerPort, sciIrq, reset, ioApicId, Optional.of(pci));
     }
 
     static void requirePort(String what, int port) {

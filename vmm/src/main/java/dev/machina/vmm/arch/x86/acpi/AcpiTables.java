@@ -6,6 +6,7 @@ import dev.machina.hypervisor.x86.X86MemoryMap;
 import dev.machina.loader.LayoutField;
 import dev.machina.vmm.arch.x86.AcpiPm1;
 import dev.machina.vmm.arch.x86.CmosRtc;
+import dev.machina.vmm.devices.pci.PciBus;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -113,16 +114,21 @@ public record AcpiTables(long rsdp, AddressRange area) {
     private static final int COM1_PORT = 0x3F8;
     private static final int COM1_IRQ = 4;
     private static final int UART_PORTS = 8;
+    private static final int MCFG_REVISION = 1;
+    private static final int PCI_PINS = 4;
 
     /** Writes the tables for {@code config} into {@code memory}, which must have RAM at 0xE0000-0xEFFFF. */
     public static AcpiTables write(GuestMemory memory, AcpiConfig config) {
         Placer placer = new Placer(memory, RSDP_ADDRESS + RSDP.byteSize());
         long facs = placer.place(facs(), FACS_ALIGNMENT);
-        long dsdt = placer.place(dsdt(), TABLE_ALIGNMENT);
+        long dsdt = placer.place(dsdt(config), TABLE_ALIGNMENT);
         long fadt = placer.place(fadt(config, facs, dsdt), TABLE_ALIGNMENT);
         long madt = placer.place(madt(config), TABLE_ALIGNMENT);
-        long xsdt = placer.place(pointerTable("XSDT", XSDT_REVISION, 8, fadt, madt), TABLE_ALIGNMENT);
-        long rsdt = placer.place(pointerTable("RSDT", RSDT_REVISION, 4, fadt, madt), TABLE_ALIGNMENT);
+        List<Long> tables = new ArrayList<>(List.of(fadt, madt));
+        config.pci().ifPresent(pci -> tables.add(placer.place(mcfg(pci), TABLE_ALIGNMENT)));
+        long[] pointers = tables.stream().mapToLong(Long::longValue).toArray();
+        long xsdt = placer.place(pointerTable("XSDT", XSDT_REVISION, 8, pointers), TABLE_ALIGNMENT);
+        long rsdt = placer.place(pointerTable("RSDT", RSDT_REVISION, 4, pointers), TABLE_ALIGNMENT);
         memory.write(RSDP_ADDRESS, rsdp(rsdt, xsdt));
         return new AcpiTables(RSDP_ADDRESS, new AddressRange(RSDP_ADDRESS, placer.next - RSDP_ADDRESS));
     }
@@ -148,15 +154,59 @@ public record AcpiTables(long rsdp, AddressRange area) {
         return facs;
     }
 
-    private static MemorySegment dsdt() {
+    private static MemorySegment dsdt(AcpiConfig config) {
+        List<byte[]> devices = new ArrayList<>();
+        devices.add(Aml.device("COM1",
+                Aml.name("_HID", Aml.eisaId("PNP0501")),
+                Aml.name("_UID", Aml.integer(1)),
+                Aml.name("_CRS", Aml.resourceTemplate(Aml.ioPorts(COM1_PORT, UART_PORTS), Aml.irq(COM1_IRQ)))));
+        config.pci().ifPresent(pci -> devices.addAll(pciDevices(pci)));
         byte[] body = Aml.terms(
                 Aml.name("_S5", Aml.packageOf(
                         Aml.integer(AcpiPm1.S5), Aml.integer(AcpiPm1.S5), Aml.integer(0), Aml.integer(0))),
-                Aml.scope("\\_SB", Aml.device("COM1",
-                        Aml.name("_HID", Aml.eisaId("PNP0501")),
-                        Aml.name("_UID", Aml.integer(1)),
-                        Aml.name("_CRS", Aml.resourceTemplate(Aml.ioPorts(COM1_PORT, UART_PORTS), Aml.irq(COM1_IRQ))))));
+                Aml.scope("\\_SB", devices.toArray(byte[][]::new)));
         return AcpiTable.of("DSDT", DSDT_REVISION, body);
+    }
+
+    /**
+     * The PCI Express host bridge (its bus, the configuration ports, the I/O ports and the memory
+     * window it forwards, and each slot's INTx routing to IOAPIC inputs in {@code _PRT}), and a
+     * motherboard resource reserving the ECAM, without which Linux does not trust the MCFG.
+     */
+    private static List<byte[]> pciDevices(PciHost pci) {
+        byte[][] routes = new byte[PciBus.SLOTS * PCI_PINS][];
+        for (int slot = 0; slot < PciBus.SLOTS; slot++) {
+            for (int pin = 0; pin < PCI_PINS; pin++) {
+                routes[slot * PCI_PINS + pin] = Aml.packageOf(Aml.integer(((long) slot << 16) | 0xFFFF), Aml.integer(pin),
+                        Aml.integer(0), Aml.integer(PciBus.intxGsi(slot, pin)));
+            }
+        }
+        byte[] bridge = Aml.device("PCI0",
+                Aml.name("_HID", Aml.eisaId("PNP0A08")),
+                Aml.name("_CID", Aml.eisaId("PNP0A03")),
+                Aml.name("_UID", Aml.integer(0)),
+                Aml.name("_SEG", Aml.integer(0)),
+                Aml.name("_BBN", Aml.integer(0)),
+                Aml.name("_CRS", Aml.resourceTemplate(
+                        Aml.busNumbers(0, 0),
+                        Aml.ioPorts(PciBus.CONFIG_ADDRESS_PORT, PciBus.CONFIG_PORTS),
+                        Aml.ioWindow(0, PciBus.CONFIG_ADDRESS_PORT - 1),
+                        Aml.ioWindow(PciBus.CONFIG_ADDRESS_PORT + PciBus.CONFIG_PORTS, 0xFFFF),
+                        Aml.memoryWindow(pci.windowStart(), pci.windowEnd()))),
+                Aml.name("_PRT", Aml.packageOf(routes)));
+        byte[] ecam = Aml.device("MRES",
+                Aml.name("_HID", Aml.eisaId("PNP0C02")),
+                Aml.name("_UID", Aml.integer(1)),
+                Aml.name("_CRS", Aml.resourceTemplate(Aml.memory32Fixed(pci.ecamBase(), PciBus.ECAM_SIZE))));
+        return List.of(bridge, ecam);
+    }
+
+    /** The MCFG: bus 0 of segment 0 has its ECAM at {@code pci.ecamBase()}. */
+    private static MemorySegment mcfg(PciHost pci) {
+        ByteBuffer body = ByteBuffer.allocate(8 + 16).order(ByteOrder.LITTLE_ENDIAN);
+        body.putLong(0);                               // reserved
+        body.putLong(pci.ecamBase()).putShort((short) 0).put((byte) 0).put((byte) 0).putInt(0);
+        return AcpiTable.of("MCFG", MCFG_REVISION, body.array());
     }
 
     private static MemorySegment fadt(AcpiConfig config, long facs, long dsdt) {

@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Encoders for the few ACPI Machine Language terms Machina's DSDT needs (ACPI 6.5, chapter 20):
- * names, integers, packages, buffers, scopes, devices and EISA ids. Each returns the term's bytes;
+ * names, integers, packages, buffers, scopes, devices and EISA ids, and the resource descriptors
+ * of chapter 6.4 its devices' {@code _CRS} use. Each returns the term's bytes;
  * {@link #terms} concatenates a term list.
  */
 public final class Aml {
@@ -26,6 +27,16 @@ public final class Aml {
     private static final int DECODE_16 = 0x01;
     private static final int IRQ_NO_FLAGS_DESCRIPTOR = 0x22;
     private static final int END_TAG = 0x79;
+    private static final int MEMORY32_FIXED_DESCRIPTOR = 0x86;
+    private static final int DWORD_ADDRESS_DESCRIPTOR = 0x87;
+    private static final int WORD_ADDRESS_DESCRIPTOR = 0x88;
+    private static final int MEMORY_RANGE = 0;
+    private static final int IO_RANGE = 1;
+    private static final int BUS_NUMBER_RANGE = 2;
+    /** Address space flags: a producer (a bridge's window) whose minimum and maximum are fixed, positive decode. */
+    private static final int PRODUCER_FIXED = 0x0C;
+    private static final int IO_ENTIRE_RANGE = 0x03;
+    private static final int MEMORY_READ_WRITE = 0x01;
 
     private Aml() {
     }
@@ -76,6 +87,44 @@ public final class Aml {
     public static byte[] irq(int irq) {
         int mask = 1 << irq;
         return new byte[] {IRQ_NO_FLAGS_DESCRIPTOR, (byte) mask, (byte) (mask >>> 8)};
+    }
+
+    /** {@code Memory32Fixed(ReadWrite, base, length)}: a fixed range of memory the device decodes. */
+    public static byte[] memory32Fixed(long base, long length) {
+        return littleEndianFields(MEMORY32_FIXED_DESCRIPTOR, 2, 9, 1, MEMORY_READ_WRITE, 4, base, 4, length);
+    }
+
+    /** {@code WordBusNumber(ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, first, last, 0, count)}. */
+    public static byte[] busNumbers(int first, int last) {
+        return wordAddressSpace(BUS_NUMBER_RANGE, 0, first, last);
+    }
+
+    /** {@code WordIO(ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange, 0, first, last, 0, count)}: a bridge's port window. */
+    public static byte[] ioWindow(int first, int last) {
+        return wordAddressSpace(IO_RANGE, IO_ENTIRE_RANGE, first, last);
+    }
+
+    /** {@code DWordMemory(ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite, ...)}: a bridge's memory window. */
+    public static byte[] memoryWindow(long first, long last) {
+        return littleEndianFields(DWORD_ADDRESS_DESCRIPTOR, 2, 23, 1, MEMORY_RANGE, 1, PRODUCER_FIXED, 1, MEMORY_READ_WRITE,
+                4, 0, 4, first, 4, last, 4, 0, 4, last - first + 1);
+    }
+
+    private static byte[] wordAddressSpace(int type, int typeFlags, int first, int last) {
+        return littleEndianFields(WORD_ADDRESS_DESCRIPTOR, 2, 13, 1, type, 1, PRODUCER_FIXED, 1, typeFlags,
+                2, 0, 2, first, 2, last, 2, 0, 2, last - first + 1);
+    }
+
+    /** A large resource descriptor: its tag byte, then (size, value) pairs, little-endian. */
+    private static byte[] littleEndianFields(int tag, long... sizesAndValues) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(tag);
+        for (int i = 0; i < sizesAndValues.length; i += 2) {
+            for (int b = 0; b < sizesAndValues[i]; b++) {
+                out.write((int) (sizesAndValues[i + 1] >>> (8 * b)));
+            }
+        }
+        return out.toByteArray();
     }
 
     /** An integer constant in its shortest encoding. */

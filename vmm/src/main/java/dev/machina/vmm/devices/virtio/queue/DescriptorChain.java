@@ -80,7 +80,16 @@ public final class DescriptorChain {
      * there are, and returns how many that was (0 at or past the end).
      */
     public int read(long offset, MemorySegment target) {
-        return copy(offset, target, false);
+        return copy(offset, target, 0, target.byteSize(), false);
+    }
+
+    /**
+     * Copies up to {@code length} readable bytes from {@code offset} on into {@code target} at
+     * {@code targetOffset}, and returns how many that was: a device's reused buffer, without a
+     * slice of it per request.
+     */
+    public int read(long offset, MemorySegment target, long targetOffset, long length) {
+        return copy(offset, target, targetOffset, length, false);
     }
 
     /**
@@ -89,7 +98,12 @@ public final class DescriptorChain {
      * {@link GuestMemory}'s write methods, which tell the CPU's code cache.
      */
     public int write(long offset, MemorySegment source) {
-        return copy(offset, source, true);
+        return copy(offset, source, 0, source.byteSize(), true);
+    }
+
+    /** Copies up to {@code length} bytes of {@code source} from {@code sourceOffset} into the writable bytes from {@code offset} on. */
+    public int write(long offset, MemorySegment source, long sourceOffset, long length) {
+        return copy(offset, source, sourceOffset, length, true);
     }
 
     /** The readable byte at {@code offset}. */
@@ -188,10 +202,10 @@ public final class DescriptorChain {
     }
 
     /** Copies between {@code buffer} and the writable bytes ({@code toGuest}) or from the readable ones. */
-    private int copy(long offset, MemorySegment buffer, boolean toGuest) {
+    private int copy(long offset, MemorySegment buffer, long bufferOffset, long length, boolean toGuest) {
         checkOffset(offset);
         long available = toGuest ? writableBytes : readableBytes;
-        long wanted = Math.min(buffer.byteSize(), Math.max(0, available - offset));
+        long wanted = Math.min(Math.min(length, buffer.byteSize() - bufferOffset), Math.max(0, available - offset));
         long done = 0;
         for (int i = toGuest ? readableSegments : 0; done < wanted; i++) {
             if (offset >= lengths[i]) {
@@ -200,9 +214,9 @@ public final class DescriptorChain {
             }
             long count = Math.min(lengths[i] - offset, wanted - done);
             if (toGuest) {
-                memory.write(addresses[i] + offset, buffer, done, count);
+                memory.write(addresses[i] + offset, buffer, bufferOffset + done, count);
             } else {
-                memory.read(addresses[i] + offset, buffer, done, count);
+                memory.read(addresses[i] + offset, buffer, bufferOffset + done, count);
             }
             done += count;
             offset = 0;

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 
@@ -21,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class AcpiTablesTest {
+    private static final PciHost PCI = new PciHost(0xE000_0000L, 0xC000_0000L, 0xDFFF_FFFFL);
     private final GuestMemory memory = GuestMemory.allocate(X86MemoryMap.ram(2 << 20));
 
     @AfterEach
@@ -106,7 +108,7 @@ class AcpiTablesTest {
 
     @Test
     void fadtDescribesThePmBlocksSciResetAndFacs() {
-        AcpiConfig config = new AcpiConfig(1, 0x700, 0x704, OptionalInt.of(0x708), 9, ResetRegister.RESET_CONTROL_CF9, 0);
+        AcpiConfig config = new AcpiConfig(1, 0x700, 0x704, OptionalInt.of(0x708), 9, ResetRegister.RESET_CONTROL_CF9, 0, Optional.empty());
         ByteBuffer fadt = listed(AcpiTables.write(memory, config), "FACP");
 
         assertThat(fadt.capacity()).isEqualTo(276);
@@ -185,7 +187,7 @@ class AcpiTablesTest {
     void iaslDisassemblesEveryTableWithoutErrors(@TempDir Path directory) throws Exception {
         Path iasl = Path.of("/usr/bin/iasl");
         assumeTrue(Files.isExecutable(iasl), "iasl is absent: install acpica-tools to check the tables with it");
-        AcpiTables tables = AcpiTables.write(memory, AcpiConfig.defaults(2));
+        AcpiTables tables = AcpiTables.write(memory, AcpiConfig.defaults(2).withPci(PCI));
         ByteBuffer fadt = listed(tables, "FACP");
         List<ByteBuffer> all = new ArrayList<>(xsdtTables(tables));
         all.add(table(memory.readLong(tables.rsdp() + 24)));
@@ -203,6 +205,23 @@ class AcpiTablesTest {
             String listing = Files.readString(directory.resolve(signature(table).toLowerCase() + ".dsl"));
             assertThat(listing).as(listing).doesNotContain("Invalid").doesNotContain("Incorrect")
                     .contains('"' + signature(table) + '"');
+            if (signature(table).equals("DSDT")) {
+                assertThat(listing).as(listing).contains("EisaId (\"PNP0A08\")", "_PRT", "0x001FFFFF",
+                        "0xC0000000", "0xDFFFFFFF", "Memory32Fixed (ReadWrite,", "0xE0000000");
+            }
+            if (signature(table).equals("MCFG")) {
+                assertThat(listing).as(listing).contains("Base Address : 00000000E0000000");
+            }
         }
+    }
+
+    @Test
+    void pciHostAddsAnMcfgForBusZero() {
+        ByteBuffer mcfg = listed(AcpiTables.write(memory, AcpiConfig.defaults(1).withPci(PCI)), "MCFG");
+        assertThat(mcfg.capacity()).isEqualTo(36 + 8 + 16);
+        assertThat(mcfg.getLong(44)).as("ECAM base").isEqualTo(0xE000_0000L);
+        assertThat(mcfg.getShort(52)).as("segment").isZero();
+        assertThat(mcfg.get(54)).as("first bus").isZero();
+        assertThat(mcfg.get(55)).as("last bus").isZero();
     }
 }

@@ -1,0 +1,137 @@
+package dev.machina.vmm.devices;
+
+import dev.machina.hypervisor.Guest;
+import dev.machina.hypervisor.memory.AddressRange;
+import dev.machina.vmm.arch.x86.acpi.PciHost;
+import dev.machina.vmm.config.BlockSpec;
+import dev.machina.vmm.config.ConfigException;
+import dev.machina.vmm.config.ConfigKey;
+import dev.machina.vmm.config.GuestConfig;
+import dev.machina.vmm.config.VirtioDevice;
+import dev.machina.vmm.devices.pci.PciBus;
+import dev.machina.vmm.devices.virtio.VirtioPciTransport;
+import dev.machina.vmm.devices.virtio.block.BlockDevice;
+import dev.machina.vmm.devices.virtio.console.ConsoleDevice;
+import dev.machina.vmm.devices.virtio.rng.EntropyDevice;
+import dev.machina.vmm.disk.DiskImage;
+import dev.machina.vmm.disk.DiskImageException;
+
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+
+/**
+ * The guest's PCI bus and the devices on it, built from the guest's configuration: the machine's
+ * one place that decides which devices exist, where their registers go (BARs from the 32-bit
+ * window below the IOAPIC, ECAM above it) and what ACPI says about the bus. Its inventory lists
+ * every device for users and statistics.
+ */
+public final class DeviceManager implements AutoCloseable {
+    /** BARs are placed in [0xC000_0000, 0xE000_0000), the start of the MMIO hole. */
+    public static final long BAR_WINDOW_START = 0xC000_0000L;
+    public static final long BAR_WINDOW_END = 0xDFFF_FFFFL;
+    public static final long ECAM_BASE = 0xE000_0000L;
+    /** The virtio devices guest.cfg can switch on that this manager builds. */
+    public static final Set<VirtioDevice> SUPPORTED = EnumSet.of(VirtioDevice.RNG, VirtioDevice.CONSOLE);
+
+    /** One device as a listing shows it. */
+    public record Device(String name, String location, String description) {
+    }
+
+    private final PciBus bus;
+    private final Consumer<String> log;
+    private final List<VirtioPciTransport> transports = new ArrayList<>();
+    private final List<DiskImage> disks = new ArrayList<>();
+    private final List<Device> inventory = new ArrayList<>();
+    private long nextBar = BAR_WINDOW_START;
+
+    private DeviceManager(Guest guest, Consumer<String> log) {
+        this.bus = new PciBus(guest, log);
+        this.log = log;
+        guest.setIoTrap(new AddressRange(PciBus.CONFIG_ADDRESS_PORT, PciBus.CONFIG_PORTS), bus.configPorts());
+        guest.setMemoryTrap(new AddressRange(ECAM_BASE, PciBus.ECAM_SIZE), bus.ecam());
+        inventory.add(new Device("host bridge", "PCI 00:00.0", "PCI Express host bridge, ECAM at 0x%x".formatted(ECAM_BASE)));
+    }
+
+    /**
+     * Puts the PCI bus on {@code guest} and the devices {@code config} asks for on it: a
+     * virtio-blk per {@code block} entry, in order (the guest's vda, vdb...), then virtio-rng and
+     * virtio-console if switched on. The console transmits to {@code consoleOutput}; device
+     * problems go to {@code log}.
+     *
+     * @throws ConfigException if a disk image cannot be opened, naming the file and why
+     */
+    public static DeviceManager install(Guest guest, GuestConfig config, IntConsumer consoleOutput, Consumer<String> log) {
+        DeviceManager devices = new DeviceManager(guest, log);
+        try {
+            int index = 0;
+            for (BlockSpec spec : config.blocks()) {
+                DiskImage disk = openDisk(config, spec);
+                devices.disks.add(disk);
+                String name = "virtio-blk" + index++;
+                devices.add(guest, name, new BlockDevice(name, disk, log), "%s (%,d bytes)".formatted(spec, disk.size()));
+            }
+            if (config.virtioDevices().contains(VirtioDevice.RNG)) {
+                devices.add(guest, "virtio-rng", new EntropyDevice(new SecureRandom()), "entropy from the host's SecureRandom");
+            }
+            if (config.virtioDevices().contains(VirtioDevice.CONSOLE)) {
+                devices.add(guest, "virtio-console", new ConsoleDevice(consoleOutput), "hvc0, output to the console");
+            }
+            return devices;
+        } catch (RuntimeException e) {
+            devices.close();
+            throw e;
+        }
+    }
+
+    private static DiskImage openDisk(GuestConfig config, BlockSpec spec) {
+        try {
+            return DiskImage.open(spec);
+        } catch (DiskImageException e) {
+            throw config.error(ConfigKey.BLOCK, e.getMessage());
+        } catch (IOException e) {
+            throw config.error(ConfigKey.BLOCK, spec.path() + ": " + e.getMessage());
+        }
+    }
+
+    private void add(Guest guest, String name, dev.machina.vmm.devices.virtio.VirtioDevice device, String description) {
+        long bar = nextBar;
+        nextBar += VirtioPciTransport.BAR_SIZE;
+        if (nextBar - 1 > BAR_WINDOW_END) {
+            throw new ConfigException("too many devices for the PCI memory window");
+        }
+        VirtioPciTransport transport = new VirtioPciTransport(name, device, guest.memory(), bus, bar, guest::signalMsi, log);
+        transports.add(transport);
+        inventory.add(new Device(name, "PCI 00:%02x.0".formatted(transport.slot()), description));
+    }
+
+    /** What ACPI must say about the bus. */
+    public PciHost acpi() {
+        return new PciHost(ECAM_BASE, BAR_WINDOW_START, BAR_WINDOW_END);
+    }
+
+    /** Every device on the bus, in slot order. */
+    public List<Device> inventory() {
+        return List.copyOf(inventory);
+    }
+
+    /** Stops the devices' workers, then flushes and closes the disks: nothing the guest wrote is lost. */
+    @Override
+    public void close() {
+        transports.forEach(VirtioPciTransport::close);
+        for (DiskImage disk : disks) {
+            try {
+                disk.flush();
+                disk.close();
+            } catch (IOException e) {
+                // Nothing more can be done for this disk; the others must still be closed.
+                log.accept("closing a disk: " + e.getMessage());
+            }
+        }
+    }
+}
