@@ -94,8 +94,6 @@ public final class DeviceManager implements AutoCloseable {
             return DiskImage.open(spec);
         } catch (DiskImageException e) {
             throw config.error(ConfigKey.BLOCK, e.getMessage());
-        } catch (IOException e) {
-            throw config.error(ConfigKey.BLOCK, spec.path() + ": " + e.getMessage());
         }
     }
 

@@ -10,7 +10,7 @@ import java.util.function.IntConsumer;
  *
  * @param features the negotiated feature bits
  * @param queues   the queues, in order; a queue the driver did not enable is not ready
- * @param wake     asks for {@link VirtioDevice#process} of a queue on the worker thread, for work
+ * @param wake     asks for {@link VirtioDevice#serve} of a queue on the worker thread, for work
  *                 that comes from the host side (console input arriving)
  */
 public record Activation(long features, List<SplitQueue> queues, IntConsumer wake) {

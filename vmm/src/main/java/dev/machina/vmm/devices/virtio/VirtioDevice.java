@@ -8,7 +8,7 @@ import dev.machina.vmm.devices.virtio.queue.SplitQueue;
  * What makes one kind of virtio device (block, console, entropy...): its id, features,
  * configuration space and queues, and how it serves them. The transport
  * ({@link VirtioPciTransport}) does everything the kinds share: feature negotiation, status,
- * queue setup, notifications, interrupts and resets, and calls {@link #process} on the device's
+ * queue setup, notifications, interrupts and resets, and calls {@link #serve} on the device's
  * own worker thread, where it may block.
  */
 public interface VirtioDevice {
@@ -34,21 +34,28 @@ public interface VirtioDevice {
 
     /**
      * The driver set DRIVER_OK: the device may use {@code activation}'s queues from now on, on the
-     * worker thread that calls {@link #process}.
+     * worker thread that calls {@link #serve}.
      */
     void activate(Activation activation);
 
     /**
-     * Serves queue {@code index}: takes what the driver made available and returns it used.
-     * Called on the device's worker thread when the driver notified the queue or the device
-     * {@linkplain Activation#wake woke} it.
+     * Serves one chain the driver made available in queue {@code index}, returning it with
+     * {@link SplitQueue#add}. Called on the device's worker thread, after the driver notified the
+     * queue or the device {@linkplain Activation#wake woke} it, for each chain in turn while
+     * {@link #canServe} says so.
      *
-     * @return true if the device took every buffer available, so that buffers arriving meanwhile
-     *         must be served at once; false if it leaves buffers waiting for the host (a receive
-     *         queue with nothing to receive), to be served when it {@linkplain Activation#wake wakes}
-     * @throws QueueFault if the driver's queue is malformed: the device then needs a reset
+     * @throws QueueFault if the chain is malformed: the device then needs a reset
      */
-    boolean process(int index, SplitQueue queue, DescriptorChain chain) throws QueueFault;
+    void serve(int index, SplitQueue queue, DescriptorChain chain) throws QueueFault;
+
+    /**
+     * Whether the device can serve queue {@code index} now; a receive queue with nothing to
+     * receive leaves the driver's buffers waiting until the device {@linkplain Activation#wake wakes}
+     * it.
+     */
+    default boolean canServe(int index) {
+        return true;
+    }
 
     /** The driver reset the device: forget the activation; the queues are no longer the device's. */
     void reset();

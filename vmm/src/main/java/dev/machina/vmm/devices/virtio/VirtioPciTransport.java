@@ -318,11 +318,14 @@ public final class VirtioPciTransport {
             return;
         }
         try {
-            boolean drained;
+            boolean more;
             do {
                 queue.disableNotifications();
-                drained = device.process(index, queue, chain);
-            } while (queue.enableNotifications() && drained);
+                while (device.canServe(index) && queue.pop(chain)) {
+                    device.serve(index, queue, chain);
+                }
+                more = queue.enableNotifications();
+            } while (more && device.canServe(index));
             if (queue.needsInterrupt() && !msix.signal(queueVectors[index])) {
                 raiseIsr(QUEUE_INTERRUPT);
             }

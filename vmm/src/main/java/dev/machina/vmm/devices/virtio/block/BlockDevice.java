@@ -60,6 +60,7 @@ public final class BlockDevice implements VirtioDevice {
     private final ByteBuffer bounce = ByteBuffer.allocateDirect(BOUNCE_SIZE);
     private final MemorySegment bounceMemory = MemorySegment.ofBuffer(bounce);
     private final byte[] id = new byte[ID_BYTES];
+    private final MemorySegment idMemory = MemorySegment.ofArray(id);
     private final BlockStatistics statistics = new BlockStatistics();
 
     /** A device named {@code name} (in logs) for {@code disk}; failed host I/O is logged to {@code log}. */
@@ -161,43 +162,40 @@ public final class BlockDevice implements VirtioDevice {
     }
 
     @Override
-    public boolean process(int index, SplitQueue queue, DescriptorChain chain) throws QueueFault {
-        while (queue.pop(chain)) {
-            if (chain.readableBytes() < HEADER || chain.writableBytes() < 1) {
-                throw new QueueFault("request %d has %d readable and %d writable bytes: no room for the header and status"
-                        .formatted(chain.head(), chain.readableBytes(), chain.writableBytes()));
-            }
-            long statusOffset = chain.writableBytes() - 1;
-            int type = (int) chain.readU32(0);
-            long sector = chain.readU64(8);
-            long written = 0;
-            int status;
-            try {
-                status = switch (type) {
-                    case IN -> {
-                        long length = statusOffset;
-                        int result = read(chain, sector, length);
-                        written = result == OK ? length : 0;
-                        yield result;
-                    }
-                    case OUT -> write(chain, sector, chain.readableBytes() - HEADER);
-                    case FLUSH -> flush();
-                    case GET_ID -> {
-                        written = chain.write(0, MemorySegment.ofArray(id), 0, Math.min(ID_BYTES, statusOffset));
-                        yield OK;
-                    }
-                    case DISCARD, WRITE_ZEROES -> ranges(chain, type);
-                    default -> UNSUPP;
-                };
-            } catch (IOException e) {
-                statistics.failed();
-                log.accept("%s: %s".formatted(name, e.getMessage()));
-                status = IOERR;
-            }
-            chain.writeU8(statusOffset, status);
-            queue.add(chain.head(), (int) (written + 1));
+    public void serve(int index, SplitQueue queue, DescriptorChain chain) throws QueueFault {
+        if (chain.readableBytes() < HEADER || chain.writableBytes() < 1) {
+            throw new QueueFault("request %d has %d readable and %d writable bytes: no room for the header and status"
+                    .formatted(chain.head(), chain.readableBytes(), chain.writableBytes()));
         }
-        return true;
+        long statusOffset = chain.writableBytes() - 1;
+        int type = (int) chain.readU32(0);
+        long sector = chain.readU64(8);
+        long written = 0;
+        int status;
+        try {
+            status = switch (type) {
+                case IN -> {
+                    long length = statusOffset;
+                    int result = read(chain, sector, length);
+                    written = result == OK ? length : 0;
+                    yield result;
+                }
+                case OUT -> write(chain, sector, chain.readableBytes() - HEADER);
+                case FLUSH -> flush();
+                case GET_ID -> {
+                    written = chain.write(0, idMemory, 0, Math.min(ID_BYTES, statusOffset));
+                    yield OK;
+                }
+                case DISCARD, WRITE_ZEROES -> ranges(chain, type);
+                default -> UNSUPP;
+            };
+        } catch (IOException e) {
+            statistics.failed();
+            log.accept("%s: %s".formatted(name, e.getMessage()));
+            status = IOERR;
+        }
+        chain.writeU8(statusOffset, status);
+        queue.add(chain.head(), (int) (written + 1));
     }
 
     private int read(DescriptorChain chain, long sector, long length) throws IOException {

@@ -3,7 +3,6 @@ package dev.machina.vmm.devices.virtio.console;
 import dev.machina.vmm.devices.virtio.Activation;
 import dev.machina.vmm.devices.virtio.VirtioDevice;
 import dev.machina.vmm.devices.virtio.queue.DescriptorChain;
-import dev.machina.vmm.devices.virtio.queue.QueueFault;
 import dev.machina.vmm.devices.virtio.queue.SplitQueue;
 
 import java.lang.foreign.MemorySegment;
@@ -71,22 +70,21 @@ public final class ConsoleDevice implements VirtioDevice {
     }
 
     @Override
-    public boolean process(int index, SplitQueue queue, DescriptorChain chain) throws QueueFault {
-        if (index == RECEIVE_QUEUE) {
-            return false;
-        }
-        while (queue.pop(chain)) {
-            long length = chain.readableBytes();
-            for (long done = 0; done < length; ) {
-                int piece = chain.read(done, chunk);
-                for (int i = 0; i < piece; i++) {
-                    output.accept(bytes[i] & 0xFF);
-                }
-                done += piece;
+    public boolean canServe(int index) {
+        return index != RECEIVE_QUEUE;
+    }
+
+    @Override
+    public void serve(int index, SplitQueue queue, DescriptorChain chain) {
+        long length = chain.readableBytes();
+        for (long done = 0; done < length; ) {
+            int piece = chain.read(done, chunk);
+            for (int i = 0; i < piece; i++) {
+                output.accept(bytes[i] & 0xFF);
             }
-            queue.add(chain.head(), 0);
+            done += piece;
         }
-        return true;
+        queue.add(chain.head(), 0);
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.machina.vmm.devices.virtio.rng;
 import dev.machina.vmm.devices.virtio.Activation;
 import dev.machina.vmm.devices.virtio.VirtioDevice;
 import dev.machina.vmm.devices.virtio.queue.DescriptorChain;
-import dev.machina.vmm.devices.virtio.queue.QueueFault;
 import dev.machina.vmm.devices.virtio.queue.SplitQueue;
 
 import java.lang.foreign.MemorySegment;
@@ -74,18 +73,15 @@ public final class EntropyDevice implements VirtioDevice {
     }
 
     @Override
-    public boolean process(int index, SplitQueue queue, DescriptorChain chain) throws QueueFault {
-        while (queue.pop(chain)) {
-            long wanted = chain.writableBytes();
-            long written = 0;
-            while (written < wanted) {
-                random.nextBytes(bytes);
-                written += chain.write(written, chunk);
-            }
-            queue.add(chain.head(), (int) written);
-            bytesGiven.add(written);
+    public void serve(int index, SplitQueue queue, DescriptorChain chain) {
+        long wanted = chain.writableBytes();
+        long written = 0;
+        while (written < wanted) {
+            random.nextBytes(bytes);
+            written += chain.write(written, chunk);
         }
-        return true;
+        queue.add(chain.head(), (int) written);
+        bytesGiven.add(written);
     }
 
     @Override
