@@ -26,7 +26,9 @@ public final class Benchmarks {
         /** Two SHA-256 jobs at once against one, with two vCPUs, Machina against QEMU. */
         SMP,
         /** linux_guest's boot with each of the other Debian kernels the integration tests boot, Machina against QEMU. */
-        KERNELS;
+        KERNELS,
+        /** Disk throughput inside linux_guest through virtio-blk, Machina against QEMU. */
+        DISK;
 
         /** How the command line names it. */
         String argument() {
@@ -64,6 +66,7 @@ public final class Benchmarks {
                 case WORKLOADS -> WorkloadBenchmark.run(guest, rounds.orElse(1));
                 case SMP -> SmpBenchmark.run(guest, rounds.orElse(1));
                 case KERNELS -> KernelsBenchmark.run(guest, rounds.orElse(1));
+                case DISK -> DiskBenchmark.run(guest, rounds.orElse(3));
             }
         }
     }

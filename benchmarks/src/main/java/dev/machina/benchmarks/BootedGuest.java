@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
@@ -39,8 +40,13 @@ record BootedGuest(Vmm vmm, GuestConsole console, Boot boot) implements AutoClos
 
     /** Boots {@code guest} on {@code vmm} with {@code cpus} vCPUs and waits for its shell. */
     static BootedGuest boot(LinuxGuest guest, Vmm vmm, int cpus) throws IOException, InterruptedException {
+        return boot(guest, vmm, cpus, List.of());
+    }
+
+    /** Boots {@code guest} on {@code vmm} with {@code cpus} vCPUs and {@code disks}, and waits for its shell. */
+    static BootedGuest boot(LinuxGuest guest, Vmm vmm, int cpus, List<Path> disks) throws IOException, InterruptedException {
         long start = System.nanoTime();
-        GuestConsole console = GuestConsole.start(guest.command(vmm, cpus));
+        GuestConsole console = GuestConsole.start(guest.command(vmm, cpus, disks));
         try {
             console.awaitOutput(LinuxGuest.READY, BOOT_TIMEOUT);
         } catch (RuntimeException | InterruptedException e) {

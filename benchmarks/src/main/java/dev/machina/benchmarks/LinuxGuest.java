@@ -7,6 +7,7 @@ import dev.machina.vmm.packages.GuestPackages;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -47,16 +48,28 @@ record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk
         return Path.of(System.getProperty("machina.home", ".")).toAbsolutePath().normalize();
     }
 
-    /** The command that boots this guest on {@code vmm} with {@code cpus} vCPUs, its serial console on standard input and output. */
-    List<String> command(Vmm vmm, int cpus) {
+    /**
+     * The command that boots this guest on {@code vmm} with {@code cpus} vCPUs and the raw
+     * {@code disks} as virtio-blk devices (vda, vdb... on both VMMs), its serial console on
+     * standard input and output. QEMU keeps its default cache mode, writeback through the host's
+     * page cache with flushes passed on, which is what Machina's disks do.
+     */
+    List<String> command(Vmm vmm, int cpus, List<Path> disks) {
         String memory = (memoryBytes >> 20) + "M";
-        return switch (vmm) {
+        List<String> command = new ArrayList<>(switch (vmm) {
             case MACHINA -> List.of(repository.resolve("guest").toString(), "launch", packageName, "--backend=java",
                     "--cpus=" + cpus, "--memory=" + memory);
             case QEMU -> List.of("qemu-system-x86_64", "-accel", "tcg", "-M", "pc", "-cpu", "qemu64",
                     "-smp", Integer.toString(cpus), "-m", memory, "-nographic", "-no-reboot",
                     "-kernel", kernel.toString(), "-initrd", ramdisk.toString(), "-append", cmdline);
-        };
+        });
+        for (Path disk : disks) {
+            command.addAll(switch (vmm) {
+                case MACHINA -> List.of("--block=" + disk + ",rw,raw");
+                case QEMU -> List.of("-drive", "file=" + disk + ",if=virtio,format=raw");
+            });
+        }
+        return command;
     }
 
     /** One line for the reader: what every VMM boots. */

@@ -12,11 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A real guest of the Java backend whose interrupt lines and MSIs are also recorded, as "gsi=level" and "msi address data". */
-final class RecordingGuest implements Guest {
+public final class RecordingGuest implements Guest {
     final Guest guest;
     final List<String> interrupts = new ArrayList<>();
 
-    RecordingGuest(Guest guest) {
+    public RecordingGuest(Guest guest) {
         this.guest = guest;
     }
 
