@@ -80,7 +80,7 @@ public record DebianSystemRecipe(DebianLinuxRecipe boot, List<String> packages,
         RootNamespace namespace = RootNamespace.forThisUser();
         DebPackage kernel = boot.buildBoot(packageDirectory, outputDirectory, tools);
         DebianArchive archive = DebianArchive.system();
-        try (Staging staging = Staging.create(outputDirectory.toAbsolutePath().resolve("system"), namespace, tools)) {
+        try (Staging staging = Staging.create(outputDirectory.toAbsolutePath().resolve("system"), namespace)) {
             tools.report("resolving " + String.join(", ", packages) + " and what they depend on");
             List<String> requests = new ArrayList<>(packages);
             // The installer lays the system out with merged /usr, which usr-is-merged says to apt; else apt would
@@ -98,8 +98,9 @@ public record DebianSystemRecipe(DebianLinuxRecipe boot, List<String> packages,
             tools.run("installing " + system.size() + " packages and running " + setup + " (dpkg in a chroot)", namespace.command(install));
             tools.run("writing " + image + " (ext4, " + size + ")", namespace.command(List.of("mke2fs", "-q", "-t", "ext4",
                     "-d", staging.root().toString(),
-                    // The inode tables and journal zeroed now, not by the guest's kernel in the background after each boot.
-                    "-E", "lazy_itable_init=0,lazy_journal_init=0",
+                    // The inode tables zeroed here, else the guest's kernel would zero them after it mounts the disk
+                    // (ext4lazyinit): writes of tens of MB on a software CPU.
+                    "-E", "lazy_itable_init=0",
                     outputDirectory.toAbsolutePath().resolve(image).toString(), (ByteSize.parse(size) >> 10) + "k")));
         } catch (DebianException e) {
             throw new PackageException(e.getMessage());
@@ -112,9 +113,9 @@ public record DebianSystemRecipe(DebianLinuxRecipe boot, List<String> packages,
      * The directory the system is assembled in, with the installer beside its root; closing it
      * deletes it from inside a namespace, where files the build gave to other owners can be deleted.
      */
-    private record Staging(Path directory, RootNamespace namespace, Tools tools) implements AutoCloseable {
-        static Staging create(Path directory, RootNamespace namespace, Tools tools) throws IOException {
-            Staging staging = new Staging(directory, namespace, tools);
+    private record Staging(Path directory, RootNamespace namespace) implements AutoCloseable {
+        static Staging create(Path directory, RootNamespace namespace) throws IOException {
+            Staging staging = new Staging(directory, namespace);
             // The root directory's mode is the image's root directory's.
             Files.createDirectories(staging.root(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
             try (InputStream script = DebianSystemRecipe.class.getResourceAsStream(INSTALLER)) {
@@ -136,8 +137,7 @@ public record DebianSystemRecipe(DebianLinuxRecipe boot, List<String> packages,
 
         @Override
         public void close() {
-            // --one-file-system: should a mount ever be left under the root, it is skipped rather than emptied.
-            tools.run("removing the unpacked system", namespace.command(List.of("rm", "-rf", "--one-file-system", directory.toString())));
+            namespace.delete(directory);
         }
     }
 }

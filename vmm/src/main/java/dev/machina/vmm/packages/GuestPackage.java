@@ -14,6 +14,7 @@ import dev.machina.hypervisor.os.FileErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -205,7 +206,13 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
 
     private void removeLeftovers(Path cache, Consumer<String> progress) throws IOException {
         for (Path leftover : leftovers(cache)) {
-            deleteTree(leftover);
+            try {
+                deleteTree(leftover);
+            } catch (AccessDeniedException e) {
+                // A Debian system being assembled by a user other than root, whose files are owned by the user's
+                // subordinate ids (see RootNamespace): the user is their owner only inside a namespace.
+                RootNamespace.forThisUser().delete(leftover);
+            }
             progress.accept(name + ": removed " + leftover.getFileName() + ", left by a build that did not finish");
         }
     }

@@ -3,6 +3,7 @@ package dev.machina.vmm.packages;
 import com.sun.security.auth.module.UnixSystem;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import java.util.List;
  * then give files the owners packages name, and mke2fs, run in such a namespace too, copies those
  * owners into the image. (A namespace mapping the user alone could not: a chown to any other id
  * fails there.) Files such a build leaves are owned on the host by subordinate ids, which is why
- * they are deleted from inside a namespace too.
+ * they are deleted from inside a namespace too ({@link #delete}).
  *
  * @param root whether the build runs as root
  */
@@ -59,6 +60,29 @@ record RootNamespace(boolean root) {
         wrapped.addAll(List.of("--", "env", "-i", ENVIRONMENT_PATH, "LC_ALL=C"));
         wrapped.addAll(command);
         return wrapped;
+    }
+
+    /**
+     * Deletes {@code directory} and everything in it from inside a namespace, where the files a
+     * build gave to other owners are root's. {@code --one-file-system}: should a mount ever be left
+     * under it, it is skipped rather than emptied.
+     *
+     * @throws PackageException if it cannot, with what rm said
+     */
+    void delete(Path directory) {
+        try {
+            Process rm = new ProcessBuilder(command(List.of("rm", "-rf", "--one-file-system", directory.toAbsolutePath().toString())))
+                    .redirectErrorStream(true).start();
+            String output = new String(rm.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (rm.waitFor() != 0) {
+                throw new PackageException("cannot delete " + directory + ": " + output);
+            }
+        } catch (IOException e) {
+            throw new PackageException("cannot delete " + directory + ": cannot run unshare (" + e.getMessage() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PackageException("interrupted while deleting " + directory);
+        }
     }
 
     /**
