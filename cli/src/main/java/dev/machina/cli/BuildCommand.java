@@ -1,10 +1,13 @@
 package dev.machina.cli;
 
 import dev.machina.vmm.packages.GuestPackage;
+import dev.machina.vmm.packages.Recipe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -28,12 +31,15 @@ final class BuildCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         GuestPackage guestPackage = environment.packages().locate(target);
-        if (guestPackage.recipe().isEmpty()) {
+        Optional<Recipe> recipe = guestPackage.recipe();
+        if (recipe.isEmpty()) {
             environment.messages().println(guestPackage.name() + ": no recipe, nothing to build");
         } else if (!guestPackage.build(environment.messages()::println,
                 force ? GuestPackage.Rebuild.ALWAYS : GuestPackage.Rebuild.WHEN_STALE_OR_CORRUPT)) {
+            List<String> disks = recipe.get().disks();
             environment.messages().println(guestPackage.name() + ": up to date in " + guestPackage.outputDirectory()
-                    + " (every output's SHA-256 as built)");
+                    + " (every output's SHA-256 as built" + (disks.isEmpty() ? "" : " but " + String.join(", ", disks)
+                    + ", which the guest writes to") + ")");
         }
         return 0;
     }

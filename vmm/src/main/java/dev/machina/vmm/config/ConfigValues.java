@@ -2,12 +2,14 @@ package dev.machina.vmm.config;
 
 import dev.machina.hypervisor.os.FileErrors;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -78,10 +80,14 @@ public final class ConfigValues {
         GuestConfig.Kernel kernel = linux
                 ? new GuestConfig.Kernel.Linux(path(ConfigKey.LINUX).orElseThrow())
                 : new GuestConfig.Kernel.Zircon(path(ConfigKey.ZIRCON).orElseThrow());
-        List<BlockSpec> blocks = all(ConfigKey.BLOCK).stream().map(setting -> {
+        // A file named again (a flag naming guest.cfg's disk to launch it volatile, say) is one disk with the later
+        // options, in the earlier's place: two devices writing one file would corrupt it.
+        Map<Path, BlockSpec> blocks = new LinkedHashMap<>();
+        for (Setting setting : all(ConfigKey.BLOCK)) {
             BlockSpec.Unresolved block = (BlockSpec.Unresolved) setting.value();
-            return block.resolve(find(ConfigKey.BLOCK, block.path(), setting.source()));
-        }).toList();
+            Path path = find(ConfigKey.BLOCK, block.path(), setting.source());
+            blocks.put(sameFile(path), block.resolve(path));
+        }
         String cmdline = all(ConfigKey.CMDLINE, ConfigKey.CMDLINE_ADD).stream()
                 .map(setting -> ((String) setting.value()).strip())
                 .filter(part -> !part.isEmpty())
@@ -92,7 +98,7 @@ public final class ConfigValues {
         }
         Map<ConfigKey, String> setBy = new EnumMap<>(ConfigKey.class);
         settings.forEach((key, list) -> setBy.put(key, list.getLast().source().where(key)));
-        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), blocks, cmdline, cpus(), memory(), devices,
+        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), List.copyOf(blocks.values()), cmdline, cpus(), memory(), devices,
                 value(ConfigKey.BACKEND).map(String.class::cast).orElse(GuestConfig.DEFAULT_BACKEND), setBy);
     }
 
@@ -137,6 +143,15 @@ public final class ConfigValues {
             found.addAll(settings.getOrDefault(key, List.of()));
         }
         return found;
+    }
+
+    /** The file {@code path} names, however it is spelt (relative, through a link), to know two spellings as one file. */
+    private static Path sameFile(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path.toAbsolutePath().normalize();
+        }
     }
 
     /**

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * What a finished build was made from and what it wrote, in {@value #FILE}, written last into its
  * output directory: the hash of the recipe and its inputs, each output's size, modification time and
- * SHA-256, and the exact package versions that went in. A launch checks the outputs against it, so
- * that a file damaged in the cache is built again rather than booted.
+ * SHA-256 (a disk's without), and the exact package versions that went in. A launch checks the
+ * outputs against it, so that a file damaged in the cache is built again rather than booted; a disk,
+ * which the guest writes to, only for being there.
  *
  * @param inputs SHA-256 of the recipe and its input files
  * @param outputs by file name in the output directory
@@ -44,10 +45,12 @@ record BuildRecord(String inputs, Map<String, Output> outputs, List<Ingredient> 
      * 16 MB of outputs costs a fresh JVM 70-120 ms, about 1% of its boot, on our 2-core EPYC.
      *
      * @param modified microseconds since the epoch
+     * @param sha256 null for a disk: its content is the guest's, never compared with the build's, and
+     *     hashing a 2 GiB image would cost a build seconds for nothing
      */
     record Output(long size, long modified, String sha256) {
-        static Output of(Path file) throws IOException {
-            return new Output(Files.size(file), modified(file), Sha256.of(file));
+        static Output of(Path file, boolean disk) throws IOException {
+            return new Output(Files.size(file), modified(file), disk ? null : Sha256.of(file));
         }
 
         private static long modified(Path file) throws IOException {
@@ -82,11 +85,12 @@ record BuildRecord(String inputs, Map<String, Output> outputs, List<Ingredient> 
         }
     }
 
-    /** Records the build of {@code outputNames} in {@code directory}, hashing each. */
-    static BuildRecord of(String inputs, Path directory, List<String> outputNames, List<Ingredient> ingredients) throws IOException {
+    /** Records the build of {@code outputNames} in {@code directory}, hashing each but the {@code disks}. */
+    static BuildRecord of(String inputs, Path directory, List<String> outputNames, List<String> disks,
+                          List<Ingredient> ingredients) throws IOException {
         Map<String, Output> outputs = new LinkedHashMap<>();
         for (String name : outputNames) {
-            outputs.put(name, Output.of(directory.resolve(name)));
+            outputs.put(name, Output.of(directory.resolve(name), disks.contains(name)));
         }
         return new BuildRecord(inputs, outputs, ingredients);
     }
@@ -98,9 +102,10 @@ record BuildRecord(String inputs, Map<String, Output> outputs, List<Ingredient> 
     /**
      * The first of {@code outputNames} in {@code directory} that is missing or not what this build
      * wrote, as "NAME is ...", or empty if every one is as built. A file whose size and time are as
-     * recorded is taken as built unless {@code rehash}.
+     * recorded is taken as built unless {@code rehash}. Of {@code disks}, which the guest writes to,
+     * only that they are there is checked.
      */
-    Optional<String> damage(Path directory, List<String> outputNames, boolean rehash) {
+    Optional<String> damage(Path directory, List<String> outputNames, List<String> disks, boolean rehash) {
         for (String name : outputNames) {
             Path file = directory.resolve(name);
             Output built = outputs.get(name);
@@ -110,6 +115,9 @@ record BuildRecord(String inputs, Map<String, Output> outputs, List<Ingredient> 
             try {
                 if (!Files.isRegularFile(file)) {
                     return Optional.of(name + " is missing");
+                }
+                if (disks.contains(name)) {
+                    continue;
                 }
                 long size = Files.size(file);
                 if (size != built.size()) {
@@ -123,6 +131,20 @@ record BuildRecord(String inputs, Map<String, Output> outputs, List<Ingredient> 
             }
         }
         return Optional.empty();
+    }
+
+    /** Those of {@code names} in {@code directory} whose size or time is not as this build left them: a disk the guest wrote to. */
+    List<String> changed(Path directory, List<String> names) throws IOException {
+        List<String> changed = new ArrayList<>();
+        for (String name : names) {
+            Path file = directory.resolve(name);
+            Output built = outputs.get(name);
+            if (built != null && Files.isRegularFile(file)
+                    && (Files.size(file) != built.size() || Output.modified(file) != built.modified())) {
+                changed.add(name);
+            }
+        }
+        return changed;
     }
 
     /** A line for each package whose version differs from {@code previous}'s, e.g. "busybox-static is now 1:1.36.1-9 (was 1:1.35.0-4)". */

@@ -1,5 +1,6 @@
 package dev.machina.vmm.packages;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.machina.vmm.packages.debian.DebPackage;
@@ -34,6 +35,9 @@ import java.util.stream.Collectors;
  * It builds {@value #KERNEL_FILE} and {@value #INITRD_FILE}; the init script finds the modules
  * to load, as paths one per line, in {@value #MODULE_LIST}.
  */
+// Without a "kind" where a recipe names it as a part of its own ("boot" of a debian-system recipe);
+// read as a recipe of its own, the kind is Recipe's to read.
+@JsonTypeInfo(use = JsonTypeInfo.Id.NONE)
 public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userland, List<String> modules,
                                 String init) implements Recipe {
     static final String KIND = "debian-linux";
@@ -46,7 +50,8 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
     public static final String MODULE_LIST = "etc/modules.load";
 
     private static final String KERNEL_PACKAGE_PREFIX = "linux-image-";
-    private static final String DOWNLOADS = "debian";
+    /** The shared cache's directory of downloaded packages. */
+    static final String DOWNLOADS = "debian";
 
     /**
      * Writes, as {@code parent}/{@code kernelPackage}, the debian-linux package in {@code base}
@@ -95,6 +100,15 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
 
     @Override
     public void build(Path packageDirectory, Path outputDirectory, Tools tools) {
+        buildBoot(packageDirectory, outputDirectory, tools);
+    }
+
+    /**
+     * Builds {@value #KERNEL_FILE} and {@value #INITRD_FILE} into {@code outputDirectory}, and
+     * returns the kernel's package, for a recipe that puts more of that kernel (its modules) into
+     * the guest's disk.
+     */
+    DebPackage buildBoot(Path packageDirectory, Path outputDirectory, Tools tools) {
         DebianArchive archive = DebianArchive.system();
         Path downloads = tools.sharedCache(DOWNLOADS);
         Path unpacked = outputDirectory.resolve("unpacked");
@@ -131,6 +145,7 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
             tools.report("writing the initramfs");
             initramfs.write(outputDirectory.resolve(INITRD_FILE));
             GuestPackage.deleteTree(unpacked);
+            return kernelDeb;
         } catch (DebianException e) {
             throw new PackageException(e.getMessage());
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.machina.vmm.packages;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,10 +14,13 @@ import dev.machina.hypervisor.os.FileErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -37,9 +41,12 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
     public static final String RECIPE_FILE = "recipe.json";
     /** Ends the name of the directory a build writes into beside its output directory, before a random suffix. */
     static final String BUILDING = ".building-";
+    private static final DateTimeFormatter KEPT_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            // As in guest.cfg: a recipe says why it holds what it does.
+            .enable(JsonParser.Feature.ALLOW_COMMENTS)
             .build();
 
     /** Reads guest.cfg; its problems are reported as {@link dev.machina.vmm.config.ConfigException}s. */
@@ -119,7 +126,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         if (record.isEmpty()) {
             return Optional.of("");
         }
-        return record.get().damage(outputDirectory, recipe.outputs(), when == Rebuild.WHEN_STALE_OR_CORRUPT);
+        return record.get().damage(outputDirectory, recipe.outputs(), recipe.disks(), when == Rebuild.WHEN_STALE_OR_CORRUPT);
     }
 
     /** Builds into a fresh directory beside the output directory, which takes its place once recorded. */
@@ -131,8 +138,11 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         try {
             Tools tools = new Tools(name, directory, progress, cache);
             recipe.build(directory, building, tools);
-            built = BuildRecord.of(hash, building, recipe.outputs(), tools.used());
+            built = BuildRecord.of(hash, building, recipe.outputs(), recipe.disks(), tools.used());
             built.write(building);
+            if (previous.isPresent()) {
+                keepChangedDisks(previous.get(), recipe.disks(), progress);
+            }
             deleteTree(outputDirectory);
             Files.move(building, outputDirectory);
         } finally {
@@ -143,6 +153,22 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
             prune(built.filesDroppedSince(previous.get()), cache, progress);
         }
         progress.accept(name + ": built");
+    }
+
+    /**
+     * Moves each of {@code disks} that the guest changed since {@code previous} built it out of the
+     * output directory, beside it in the cache, named after the package, the time of its last
+     * change and the disk: a build makes a fresh disk, but never deletes what a user did in a guest.
+     */
+    void keepChangedDisks(BuildRecord previous, List<String> disks, Consumer<String> progress) throws IOException {
+        for (String disk : previous.changed(outputDirectory, disks)) {
+            Path file = outputDirectory.resolve(disk);
+            String changed = KEPT_TIME.format(Files.getLastModifiedTime(file).toInstant().atZone(ZoneId.systemDefault()));
+            Path kept = outputDirectory.resolveSibling(name + ".kept-" + changed + "." + disk);
+            Files.move(file, kept);
+            progress.accept(name + ": " + disk + ", changed by the guest since it was built, is kept as " + kept
+                    + "; the new build has a fresh one");
+        }
     }
 
     /** Deletes the downloads an earlier build of this package used and no build in the cache uses now. */
@@ -180,7 +206,13 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
 
     private void removeLeftovers(Path cache, Consumer<String> progress) throws IOException {
         for (Path leftover : leftovers(cache)) {
-            deleteTree(leftover);
+            try {
+                deleteTree(leftover);
+            } catch (AccessDeniedException e) {
+                // A Debian system being assembled by a user other than root, whose files are owned by the user's
+                // subordinate ids (see RootNamespace): the user is their owner only inside a namespace.
+                RootNamespace.forThisUser().delete(leftover);
+            }
             progress.accept(name + ": removed " + leftover.getFileName() + ", left by a build that did not finish");
         }
     }

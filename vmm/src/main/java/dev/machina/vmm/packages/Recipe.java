@@ -14,13 +14,23 @@ import java.util.List;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
 @JsonSubTypes({
         @JsonSubTypes.Type(value = AssembleRecipe.class, name = AssembleRecipe.KIND),
-        @JsonSubTypes.Type(value = DebianLinuxRecipe.class, name = DebianLinuxRecipe.KIND)})
-public sealed interface Recipe permits AssembleRecipe, DebianLinuxRecipe {
+        @JsonSubTypes.Type(value = DebianLinuxRecipe.class, name = DebianLinuxRecipe.KIND),
+        @JsonSubTypes.Type(value = DebianSystemRecipe.class, name = DebianSystemRecipe.KIND)})
+public sealed interface Recipe permits AssembleRecipe, DebianLinuxRecipe, DebianSystemRecipe {
     /** The files in the package directory the build reads; their contents decide whether a build is current. */
     List<String> inputs();
 
     /** The files the build writes into the output directory; a build missing one is not current. */
     List<String> outputs();
+
+    /**
+     * The outputs that are the guest's disks, which it writes to where they lie: that they differ
+     * from what was built is no damage, so only a missing one is built again; and a build keeps one
+     * the guest changed aside rather than deleting it (see {@link GuestPackage#build}).
+     */
+    default List<String> disks() {
+        return List.of();
+    }
 
     /**
      * Builds from {@code packageDirectory} into the empty {@code outputDirectory}, running each

@@ -94,6 +94,22 @@ class GuestConfigFileTest {
     }
 
     @Test
+    void aBlockFlagNamingTheFilesDiskChangesItsOptionsInPlace(@TempDir Path workingDirectory) throws IOException {
+        kernel("vmlinux");
+        kernel("disk.img");
+        kernel("data.img");
+        Files.createSymbolicLink(workingDirectory.resolve("link.img"), directory.resolve("data.img"));
+        ConfigValues values = read("{\"linux\": \"vmlinux\", \"block\": [\"disk.img\", \"data.img,ro\"]}");
+        ConfigSource flags = ConfigSource.flags(workingDirectory);
+        values.set(ConfigKey.BLOCK, directory.resolve("disk.img") + ",volatile", flags);
+        values.set(ConfigKey.BLOCK, "link.img,rw", flags);
+
+        assertThat(values.resolve().blocks()).containsExactly(
+                new BlockSpec(directory.resolve("disk.img"), BlockSpec.Mode.VOLATILE, BlockSpec.Format.RAW),
+                new BlockSpec(workingDirectory.resolve("link.img"), BlockSpec.Mode.READ_WRITE, BlockSpec.Format.RAW));
+    }
+
+    @Test
     void aKernelFlagReplacesTheFilesKernelOfTheOtherProtocol(@TempDir Path workingDirectory) throws IOException {
         kernel("vmlinux");
         Files.writeString(workingDirectory.resolve("zircon.zbi"), "");

@@ -36,16 +36,36 @@ class BuildRecordTest {
     @Test
     void readsWhatItWroteAndNothingFromGarbage() throws Exception {
         Files.writeString(directory.resolve("vmlinuz"), "kernel");
-        BuildRecord record = BuildRecord.of("hash", directory, List.of("vmlinuz"), List.of(BUSYBOX));
+        BuildRecord record = BuildRecord.of("hash", directory, List.of("vmlinuz"), List.of(), List.of(BUSYBOX));
         record.write(directory);
 
         assertThat(BuildRecord.read(directory)).contains(record);
-        assertThat(record.damage(directory, List.of("vmlinuz"), true)).isEmpty();
-        assertThat(record.damage(directory, List.of("vmlinuz", "initrd.cpio"), false)).contains("initrd.cpio is not in the build record");
+        assertThat(record.damage(directory, List.of("vmlinuz"), List.of(), true)).isEmpty();
+        assertThat(record.damage(directory, List.of("vmlinuz", "initrd.cpio"), List.of(), false)).contains("initrd.cpio is not in the build record");
         Files.delete(directory.resolve("vmlinuz"));
-        assertThat(record.damage(directory, List.of("vmlinuz"), false)).contains("vmlinuz is missing");
+        assertThat(record.damage(directory, List.of("vmlinuz"), List.of(), false)).contains("vmlinuz is missing");
 
         Files.writeString(directory.resolve(BuildRecord.FILE), "\0\0garbage");
         assertThat(BuildRecord.read(directory)).isEmpty();
+    }
+
+    @Test
+    void aDiskIsTheGuestsToChangeAndOnlyItsAbsenceIsDamage() throws Exception {
+        Files.writeString(directory.resolve("vmlinuz"), "kernel");
+        Files.writeString(directory.resolve("rootfs.img"), "a file system");
+        BuildRecord record = BuildRecord.of("hash", directory, List.of("vmlinuz", "rootfs.img"), List.of("rootfs.img"), List.of());
+        List<String> outputs = List.of("vmlinuz", "rootfs.img");
+        assertThat(record.outputs().get("rootfs.img").sha256()).as("never compared, so not hashed").isNull();
+        assertThat(record.outputs().get("vmlinuz").sha256()).hasSize(64);
+        assertThat(record.changed(directory, List.of("rootfs.img"))).isEmpty();
+
+        Files.writeString(directory.resolve("rootfs.img"), "what the guest wrote");
+        assertThat(record.damage(directory, outputs, List.of("rootfs.img"), true)).isEmpty();
+        assertThat(record.damage(directory, outputs, List.of(), false)).contains("rootfs.img is corrupt: 20 bytes where the build wrote 13");
+        assertThat(record.changed(directory, List.of("rootfs.img", "vmlinuz", "never-built"))).containsExactly("rootfs.img");
+
+        Files.delete(directory.resolve("rootfs.img"));
+        assertThat(record.damage(directory, outputs, List.of("rootfs.img"), false)).contains("rootfs.img is missing");
+        assertThat(record.changed(directory, List.of("rootfs.img"))).isEmpty();
     }
 }

@@ -10,6 +10,9 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -211,6 +214,30 @@ class GuestPackagesTest {
         assertThat(seen.getFirst()).isEqualTo("tiny: waiting for another build to finish with the build cache ("
                 + cache.resolve(".lock") + " is locked)");
         assertThat(seen).contains("tiny: built");
+    }
+
+    @Test
+    void aBuildKeepsADiskTheGuestChangedAsideRatherThanDeletingIt() throws IOException {
+        GuestPackage guest = new GuestPackage("disky", repository, cache.resolve("disky"), repository);
+        Path disk = Files.createDirectories(guest.outputDirectory()).resolve("rootfs.img");
+        Files.writeString(disk, "as built");
+        BuildRecord built = BuildRecord.of("hash", guest.outputDirectory(), List.of("rootfs.img"), List.of("rootfs.img"), List.of());
+
+        guest.keepChangedDisks(built, List.of("rootfs.img"), progress::add);
+        assertThat(disk).as("as built: the new build's replaces it").hasContent("as built");
+        assertThat(progress).isEmpty();
+
+        Files.writeString(disk, "what the guest wrote");
+        Instant written = Instant.parse("2026-12-06T21:30:05Z");
+        Files.setLastModifiedTime(disk, FileTime.from(written));
+        guest.keepChangedDisks(built, List.of("rootfs.img"), progress::add);
+
+        Path kept = cache.resolve("disky.kept-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .format(written.atZone(ZoneId.systemDefault())) + ".rootfs.img");
+        assertThat(kept).hasContent("what the guest wrote");
+        assertThat(disk).doesNotExist();
+        assertThat(progress).containsExactly("disky: rootfs.img, changed by the guest since it was built, is kept as " + kept
+                + "; the new build has a fresh one");
     }
 
     @Test

@@ -114,6 +114,94 @@ class DebianArchiveTest {
         }
     }
 
+    @Test
+    void readsThePackagesAptWouldFetchFromItsPrintedUris() throws Exception {
+        String output = """
+                'http://deb.debian.org/debian/pool/main/g/glibc/libc6_2.36-9%2bdeb12u14_amd64.deb' libc6_2.36-9+deb12u14_amd64.deb 2759320 MD5Sum:8d98f0c882f269aaee8437bcfe89346e
+                'http://deb.debian.org/debian/pool/main/b/busybox/busybox-static_1%3a1.35.0-4%2bdeb12u1%2bb1_amd64.deb' busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb 900000 SHA256:3d3f
+                'http://deb.debian.org/debian/pool/main/d/debconf/debconf_1.5.82_all.deb' debconf_1.5.82_all.deb 121000 MD5Sum:00
+                """;
+
+        assertThat(DebianArchive.printedUris(output)).containsExactly("libc6=2.36-9+deb12u14", "busybox-static=1:1.35.0-4+deb12u1+b1",
+                "debconf=1.5.82");
+        assertThat(DebianArchive.printedUris("W: a warning, not a package\n")).isEmpty();
+        assertThatThrownBy(() -> DebianArchive.printedUris("'http://example/x' x.deb 1 MD5Sum:00\n"))
+                .hasMessage("apt-get install --print-uris printed a line that names no package: 'http://example/x' x.deb 1 MD5Sum:00");
+    }
+
+    @Test
+    void takesEachPackagesDigestFromItsStanzaInTheOrderAsked() throws Exception {
+        String stanzas = """
+                Package: debconf
+                Version: 1.5.82
+                Architecture: all
+                Description: Debian configuration management system
+                 A continuation line: with a colon.
+                SHA256: BBBB
+
+                Package: libc6
+                Version: 2.36-9+deb12u14
+                Architecture: amd64
+                SHA256: aaaa
+
+                Package: libc6
+                Version: 2.36-9+deb12u14
+                Architecture: amd64
+                SHA256: cccc
+                """;
+
+        assertThat(DebianArchive.candidates(stanzas, List.of("libc6=2.36-9+deb12u14", "debconf=1.5.82"))).containsExactly(
+                new DebianArchive.Candidate("libc6", "2.36-9+deb12u14", "amd64", "aaaa"),
+                new DebianArchive.Candidate("debconf", "1.5.82", "all", "bbbb"));
+        assertThatThrownBy(() -> DebianArchive.candidates(stanzas, List.of("libc6=2.36-9")))
+                .hasMessage("apt-cache show libc6=2.36-9 did not describe that package");
+    }
+
+    @Test
+    void downloadsWhatIsMissingInOneFetchAndVerifiesEachPackage() throws Exception {
+        byte[] other = "!<arch>\nanother package\n".getBytes(StandardCharsets.UTF_8);
+        Files.write(directory.resolve("other.deb"), other);
+        // apt-get download copies the test's files under the name of each name=version it is given.
+        DebianArchive archive = fakeArchive(CONTENT, """
+                for request in "$@"; do
+                    case "$request" in
+                        tiny=*) cp GOOD tiny_1%3a1.0-1_amd64.deb ;;
+                        other=*) cp '""" + directory.resolve("other.deb") + """
+                ' other_2.0_all.deb ;;
+                    esac
+                done""");
+        DebianArchive.Candidate tiny = new DebianArchive.Candidate("tiny", "1:1.0-1", "amd64", Sha256.of(directory.resolve("good.deb")));
+        DebianArchive.Candidate second = new DebianArchive.Candidate("other", "2.0", "all", Sha256.of(directory.resolve("other.deb")));
+        Path cache = Files.createDirectories(directory.resolve("cache"));
+        List<String> said = new ArrayList<>();
+
+        List<Path> debs = archive.download(List.of(tiny, second), cache, said::add);
+
+        assertThat(debs).containsExactly(cache.resolve(TINY_DEB), cache.resolve("other_2.0_all.deb"));
+        assertThat(Files.readAllBytes(debs.get(1))).isEqualTo(other);
+        assertThat(said).containsExactly("downloading 2 packages");
+        assertThat(Files.readAllLines(directory.resolve("downloads.log"))).containsExactly("download tiny=1:1.0-1 other=2.0");
+
+        Files.write(debs.get(1), "garbage".getBytes(StandardCharsets.UTF_8));
+        said.clear();
+        assertThat(archive.download(List.of(tiny, second), cache, said::add)).isEqualTo(debs);
+        assertThat(said).containsExactly(debs.get(1) + " is corrupt (its SHA-256 is not the archive's): downloading other 2.0 again");
+        assertThat(Files.readAllLines(directory.resolve("downloads.log")).getLast()).as("only the corrupt one").isEqualTo("download other=2.0");
+        assertThat(Files.readAllBytes(debs.get(1))).isEqualTo(other);
+    }
+
+    @Test
+    void ofSeveralPackagesAskedForNamesTheOneMissing() throws Exception {
+        DebianArchive archive = fakeArchive(CONTENT, "echo 'E: Unable to locate package nosuch' >&2; exit 100");
+
+        assertThatThrownBy(() -> archive.closure(List.of("?priority(required)", "nosuch", "systemd")))
+                .isInstanceOf(DebianException.class)
+                .hasMessage("package nosuch is not in the Debian archive's package lists");
+        assertThat(Files.readAllLines(directory.resolve("downloads.log"))).containsExactly("install --print-uris -qq"
+                + " --no-install-recommends -o Dir::State::status=/dev/null -o Dir::Cache::archives=/nonexistent"
+                + " -o Debug::NoLocking=true ?priority(required) nosuch systemd");
+    }
+
     /** The host's apt, or the test is skipped saying what is missing. */
     private static DebianArchive systemArchive() {
         DebianArchive archive = DebianArchive.system();
@@ -140,6 +228,19 @@ class DebianArchiveTest {
                 .hasMessage("package machina-no-such-package is not in the Debian archive's package lists");
         assertThatThrownBy(() -> archive.resolve("busybox-static", "linux-image-"))
                 .hasMessage("busybox-static has no dependency named linux-image-*: it is not the meta-package expected");
+    }
+
+    @Test
+    void resolvesTheRequiredSetWithWhatItDependsOnAndTheArchivesDigests() throws Exception {
+        List<DebianArchive.Candidate> system = systemArchive().closure(List.of("?priority(required)", "busybox-static"));
+
+        assertThat(system).extracting(DebianArchive.Candidate::name)
+                .contains("base-passwd", "dpkg", "libc6", "busybox-static")
+                .as("dependencies of the required set, not required themselves").contains("libgcc-s1")
+                .doesNotHaveDuplicates();
+        assertThat(system).allSatisfy(candidate -> assertThat(candidate.sha256()).matches("[0-9a-f]{64}"));
+        assertThat(system).filteredOn(candidate -> candidate.name().equals("busybox-static"))
+                .containsExactly(systemArchive().candidate("busybox-static"));
     }
 
     @Test
