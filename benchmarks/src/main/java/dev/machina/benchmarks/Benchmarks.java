@@ -28,7 +28,9 @@ public final class Benchmarks {
         /** linux_guest's boot with each of the other Debian kernels the integration tests boot, Machina against QEMU. */
         KERNELS,
         /** Disk throughput inside linux_guest through virtio-blk, Machina against QEMU. */
-        DISK;
+        DISK,
+        /** debian_guest's boot to its ready line (systemd, root on virtio-blk), Machina against QEMU. */
+        DEBIAN;
 
         /** How the command line names it. */
         String argument() {
@@ -67,6 +69,7 @@ public final class Benchmarks {
                 case SMP -> SmpBenchmark.run(guest, rounds.orElse(1));
                 case KERNELS -> KernelsBenchmark.run(guest, rounds.orElse(1));
                 case DISK -> DiskBenchmark.run(guest, rounds.orElse(3));
+                case DEBIAN -> BootBenchmark.run(LinuxGuest.build("debian_guest", "debian_guest: ready"), rounds.orElse(1));
             }
         }
     }

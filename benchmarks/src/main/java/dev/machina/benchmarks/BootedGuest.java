@@ -48,7 +48,7 @@ record BootedGuest(Vmm vmm, GuestConsole console, Boot boot) implements AutoClos
         long start = System.nanoTime();
         GuestConsole console = GuestConsole.start(guest.command(vmm, cpus, disks));
         try {
-            console.awaitOutput(LinuxGuest.READY, BOOT_TIMEOUT);
+            console.awaitOutput(guest.ready(), BOOT_TIMEOUT);
         } catch (RuntimeException | InterruptedException e) {
             console.close();
             throw e;

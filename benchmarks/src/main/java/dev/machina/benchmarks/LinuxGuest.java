@@ -1,5 +1,6 @@
 package dev.machina.benchmarks;
 
+import dev.machina.vmm.config.BlockSpec;
 import dev.machina.vmm.config.GuestConfig;
 import dev.machina.vmm.config.GuestConfig.Kernel;
 import dev.machina.vmm.packages.GuestPackage;
@@ -17,9 +18,10 @@ import java.util.Optional;
  * timer to fall back on when the PIT calibration of the TSC fails on a loaded host, and then the
  * guest may never boot.
  */
-record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk, String cmdline, long memoryBytes) {
+record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk, String cmdline, long memoryBytes,
+                  List<Path> systemDisks, String ready) {
     static final String PACKAGE = "linux_guest";
-    /** What init prints when the shell is about to start. */
+    /** What linux_guest's init prints when the shell is about to start. */
     static final String READY = "linux_guest: ready";
 
     /** Builds linux_guest if needed (its progress on standard output) and checks that the peer is installed. */
@@ -32,6 +34,15 @@ record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk
      * linux_guest, as {@link #build()} does.
      */
     static LinuxGuest build(String packageName) throws IOException, InterruptedException {
+        return build(packageName, READY);
+    }
+
+    /**
+     * Builds the package {@code packageName}, whose guest prints {@code ready} when its shell is
+     * ready; the disks its guest.cfg names are booted without keeping the guest's writes (volatile
+     * on Machina, snapshot on QEMU), so every boot starts from the same disk.
+     */
+    static LinuxGuest build(String packageName, String ready) throws IOException, InterruptedException {
         Path repository = home();
         GuestPackages packages = new GuestPackages(Optional.of(repository.resolve("packages")),
                 GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home"))), repository);
@@ -40,7 +51,7 @@ record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk
         GuestConfig config = linux.readConfig().resolve();
         requireQemu();
         return new LinuxGuest(repository, packageName, ((Kernel.Linux) config.kernel()).path(), config.ramdisk().orElseThrow(),
-                config.cmdline(), config.memoryBytes());
+                config.cmdline(), config.memoryBytes(), config.blocks().stream().map(BlockSpec::path).toList(), ready);
     }
 
     /** The repository ./bench runs from. */
@@ -49,8 +60,8 @@ record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk
     }
 
     /**
-     * The command that boots this guest on {@code vmm} with {@code cpus} vCPUs and the raw
-     * {@code disks} as virtio-blk devices (vda, vdb... on both VMMs), its serial console on
+     * The command that boots this guest on {@code vmm} with {@code cpus} vCPUs, its own disks and
+     * then the raw {@code disks} as virtio-blk devices (vda, vdb... on both VMMs), its serial console on
      * standard input and output. QEMU keeps its default cache mode, writeback through the host's
      * page cache with flushes passed on, which is what Machina's disks do.
      */
@@ -63,6 +74,12 @@ record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk
                     "-smp", Integer.toString(cpus), "-m", memory, "-nographic", "-no-reboot",
                     "-kernel", kernel.toString(), "-initrd", ramdisk.toString(), "-append", cmdline);
         });
+        for (Path disk : systemDisks) {
+            command.addAll(switch (vmm) {
+                case MACHINA -> List.of("--block=" + disk + ",volatile,raw");
+                case QEMU -> List.of("-drive", "file=" + disk + ",if=virtio,format=raw,snapshot=on");
+            });
+        }
         for (Path disk : disks) {
             command.addAll(switch (vmm) {
                 case MACHINA -> List.of("--block=" + disk + ",rw,raw");
@@ -74,7 +91,8 @@ record LinuxGuest(Path repository, String packageName, Path kernel, Path ramdisk
 
     /** One line for the reader: what every VMM boots. */
     String describe(int cpus) {
-        return "kernel " + kernel + ", " + cpus + (cpus == 1 ? " vCPU, " : " vCPUs, ") + (memoryBytes >> 20) + " MiB, cmdline \"" + cmdline + "\"";
+        return "kernel " + kernel + ", " + cpus + (cpus == 1 ? " vCPU, " : " vCPUs, ") + (memoryBytes >> 20) + " MiB, cmdline \"" + cmdline + "\""
+                + (systemDisks.isEmpty() ? "" : ", disks " + systemDisks + " (the guest's writes not kept)");
     }
 
     private static void requireQemu() throws InterruptedException {
