@@ -18,25 +18,33 @@ public interface VirtioDevice {
     /** The PCI class code the function reports, as QEMU's device of the same kind does. */
     int pciClass();
 
-    /** The device-specific feature bits offered (the transport adds the ones it implements). */
-    long features();
+    /** The device-specific feature bits offered (the transport adds the ones it implements); none unless said. */
+    default long features() {
+        return 0;
+    }
 
     /** The largest size of each queue, in queue order. */
     int[] queueSizes();
 
-    /** The size of the device-specific configuration space. */
-    int configSize();
+    /** The size of the device-specific configuration space; none unless said. */
+    default int configSize() {
+        return 0;
+    }
 
-    long readConfig(int offset, int size);
+    default long readConfig(int offset, int size) {
+        return 0;
+    }
 
     /** A driver write to the configuration space; read-only fields ignore it. */
-    void writeConfig(int offset, int size, long value);
+    default void writeConfig(int offset, int size, long value) {
+    }
 
     /**
      * The driver set DRIVER_OK: the device may use {@code activation}'s queues from now on, on the
      * worker thread that calls {@link #serve}.
      */
-    void activate(Activation activation);
+    default void activate(Activation activation) {
+    }
 
     /**
      * Serves one chain the driver made available in queue {@code index}, returning it with
@@ -58,5 +66,6 @@ public interface VirtioDevice {
     }
 
     /** The driver reset the device: forget the activation; the queues are no longer the device's. */
-    void reset();
+    default void reset() {
+    }
 }

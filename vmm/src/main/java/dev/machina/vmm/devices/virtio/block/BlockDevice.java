@@ -1,6 +1,5 @@
 package dev.machina.vmm.devices.virtio.block;
 
-import dev.machina.vmm.devices.virtio.Activation;
 import dev.machina.vmm.devices.virtio.VirtioDevice;
 import dev.machina.vmm.devices.virtio.queue.DescriptorChain;
 import dev.machina.vmm.devices.virtio.queue.QueueFault;
@@ -158,10 +157,6 @@ public final class BlockDevice implements VirtioDevice {
     }
 
     @Override
-    public void activate(Activation activation) {
-    }
-
-    @Override
     public void serve(int index, SplitQueue queue, DescriptorChain chain) throws QueueFault {
         if (chain.readableBytes() < HEADER || chain.writableBytes() < 1) {
             throw new QueueFault("request %d has %d readable and %d writable bytes: no room for the header and status"
@@ -269,9 +264,5 @@ public final class BlockDevice implements VirtioDevice {
     private boolean inRange(long sector, long length) {
         return length % SECTOR == 0 && sector >= 0 && sector <= disk.size() / SECTOR
                 && length <= disk.size() - sector * SECTOR;
-    }
-
-    @Override
-    public void reset() {
     }
 }

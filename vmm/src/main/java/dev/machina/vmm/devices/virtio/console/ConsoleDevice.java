@@ -1,6 +1,5 @@
 package dev.machina.vmm.devices.virtio.console;
 
-import dev.machina.vmm.devices.virtio.Activation;
 import dev.machina.vmm.devices.virtio.VirtioDevice;
 import dev.machina.vmm.devices.virtio.queue.DescriptorChain;
 import dev.machina.vmm.devices.virtio.queue.SplitQueue;
@@ -41,11 +40,6 @@ public final class ConsoleDevice implements VirtioDevice {
     }
 
     @Override
-    public long features() {
-        return 0;
-    }
-
-    @Override
     public int[] queueSizes() {
         return new int[] {QUEUE_SIZE, QUEUE_SIZE};
     }
@@ -56,17 +50,8 @@ public final class ConsoleDevice implements VirtioDevice {
     }
 
     @Override
-    public long readConfig(int offset, int size) {
-        return 0;
-    }
-
-    @Override
     public void writeConfig(int offset, int size, long value) {
         // emerg_wr needs VIRTIO_CONSOLE_F_EMERG_WRITE, which is not offered.
-    }
-
-    @Override
-    public void activate(Activation activation) {
     }
 
     @Override
@@ -85,9 +70,5 @@ public final class ConsoleDevice implements VirtioDevice {
             done += piece;
         }
         queue.add(chain.head(), 0);
-    }
-
-    @Override
-    public void reset() {
     }
 }

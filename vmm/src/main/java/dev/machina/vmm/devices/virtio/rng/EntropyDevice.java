@@ -1,6 +1,5 @@
 package dev.machina.vmm.devices.virtio.rng;
 
-import dev.machina.vmm.devices.virtio.Activation;
 import dev.machina.vmm.devices.virtio.VirtioDevice;
 import dev.machina.vmm.devices.virtio.queue.DescriptorChain;
 import dev.machina.vmm.devices.virtio.queue.SplitQueue;
@@ -45,31 +44,8 @@ public final class EntropyDevice implements VirtioDevice {
     }
 
     @Override
-    public long features() {
-        return 0;
-    }
-
-    @Override
     public int[] queueSizes() {
         return new int[] {QUEUE_SIZE};
-    }
-
-    @Override
-    public int configSize() {
-        return 0;
-    }
-
-    @Override
-    public long readConfig(int offset, int size) {
-        return 0;
-    }
-
-    @Override
-    public void writeConfig(int offset, int size, long value) {
-    }
-
-    @Override
-    public void activate(Activation activation) {
     }
 
     @Override
@@ -82,9 +58,5 @@ public final class EntropyDevice implements VirtioDevice {
         }
         queue.add(chain.head(), (int) written);
         bytesGiven.add(written);
-    }
-
-    @Override
-    public void reset() {
     }
 }
