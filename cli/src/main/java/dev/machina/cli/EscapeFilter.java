@@ -6,20 +6,23 @@ import java.io.InputStream;
 
 /**
  * The console's escape sequence, as QEMU spells it: Ctrl-A then {@code x} quits (the stream ends
- * and {@code quit} runs), Ctrl-A twice sends one Ctrl-A to the guest, and Ctrl-A before any other
- * key is dropped with that key.
+ * and {@code quit} runs), Ctrl-A then {@code c} runs {@code switchConsole} (the keyboard goes to
+ * the guest's other console), Ctrl-A twice sends one Ctrl-A to the guest, and Ctrl-A before any
+ * other key is dropped with that key.
  */
 final class EscapeFilter extends FilterInputStream {
     static final int ESCAPE = 0x01;
-    static final String HELP = "console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A";
+    static final String HELP = "console: Ctrl-A x quits, Ctrl-A c switches between the serial console and hvc0 (with virtio-console), Ctrl-A Ctrl-A sends Ctrl-A";
 
     private final Runnable quit;
+    private final Runnable switchConsole;
     private boolean escaped;
     private boolean quitting;
 
-    EscapeFilter(InputStream input, Runnable quit) {
+    EscapeFilter(InputStream input, Runnable quit, Runnable switchConsole) {
         super(input);
         this.quit = quit;
+        this.switchConsole = switchConsole;
     }
 
     @Override
@@ -34,6 +37,8 @@ final class EscapeFilter extends FilterInputStream {
                 if (value == 'x' || value == 'X') {
                     quitting = true;
                     quit.run();
+                } else if (value == 'c' || value == 'C') {
+                    switchConsole.run();
                 } else if (value == ESCAPE) {
                     return ESCAPE;
                 }

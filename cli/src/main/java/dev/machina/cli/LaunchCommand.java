@@ -63,7 +63,8 @@ final class LaunchCommand implements Callable<Integer> {
         try (VirtualMachine machine = VirtualMachine.create(config, environment.backends(),
                 environment.consoleOutput(), environment.messages()::println)) {
             Sampler sampler = profile == null ? null : Sampler.start(machine.positions(), Sampler.PERIOD);
-            EscapeFilter input = new EscapeFilter(environment.consoleInput(), machine::stop);
+            EscapeFilter input = new EscapeFilter(environment.consoleInput(), machine::stop,
+                    () -> environment.messages().print("\r\nconsole: typing to " + machine.switchConsoleInput() + "\r\n"));
             try {
                 if (environment.terminal()) {
                     environment.messages().println(EscapeFilter.HELP);

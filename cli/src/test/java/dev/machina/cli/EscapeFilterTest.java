@@ -10,9 +10,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class EscapeFilterTest {
     private final AtomicInteger quits = new AtomicInteger();
+    private final StringBuilder switched = new StringBuilder();
+    private final StringBuilder read = new StringBuilder();
 
     private String filter(String typed) throws IOException {
-        return new String(new EscapeFilter(new ByteArrayInputStream(typed.getBytes()), quits::incrementAndGet).readAllBytes());
+        EscapeFilter filter = new EscapeFilter(new ByteArrayInputStream(typed.getBytes()), quits::incrementAndGet,
+                () -> switched.append("switch after \"").append(read).append('"'));
+        for (int value = filter.read(); value >= 0; value = filter.read()) {
+            read.append((char) value);
+        }
+        return read.toString();
     }
 
     @Test
@@ -30,6 +37,13 @@ class EscapeFilterTest {
     @Test
     void ctrlATwiceSendsOneCtrlA() throws IOException {
         assertThat(filter("\u0001\u0001a")).isEqualTo("\u0001a");
+        assertThat(quits).hasValue(0);
+    }
+
+    @Test
+    void ctrlAThenCSwitchesConsolesBetweenTheKeysAroundIt() throws IOException {
+        assertThat(filter("ab\u0001cd")).isEqualTo("abd");
+        assertThat(switched).hasToString("switch after \"ab\"");
         assertThat(quits).hasValue(0);
     }
 

@@ -27,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * linux_guest on the Java CPU with the devices of the PCI bus: four disks at once (an ext4 file
  * system read-write, a read-only one, a volatile one and a qcow2 image made by qemu-img), the
- * entropy device and the virtio console, each checked from inside the guest and then from the host.
+ * entropy device and the virtio console (both ways: its output, and input typed after Ctrl-A c),
+ * each checked from inside the guest and then from the host.
  * A second boot, with MSI turned off so that the disks interrupt through INTx and the {@code _PRT},
  * finds what the first one wrote.
  */
@@ -155,6 +156,14 @@ class LinuxGuestDevicesTest {
 
     @Test
     @Order(8)
+    void whatIsTypedIntoHvc0AfterCtrlACReachesTheGuest() throws Exception {
+        guest.run("exec 3</dev/hvc0", COMMAND); // hvc0 is open, so what arrives is kept for a reader
+        guest.send("\u0001c" + "typed into hvc0\n" + "\u0001c");
+        assertThat(guest.run("head -n 1 <&3; exec 3<&-", COMMAND)).isEqualTo("typed into hvc0");
+    }
+
+    @Test
+    @Order(9)
     void theGuestWritesTheQcowImage() throws Exception {
         guest.run("seq 1 100000 | head -c %d | dd of=/dev/vdd bs=1024 seek=%d conv=fsync 2>/dev/null"
                 .formatted(QCOW_WRITE_KIB * 1024, QCOW_SEEK_KIB), COMMAND);
@@ -163,7 +172,7 @@ class LinuxGuestDevicesTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void afterPowerOffTheQcowImagePassesQemuImgCheckAndHoldsWhatTheGuestWrote() throws Exception {
         guest.run("umount /mnt/a /mnt/b /mnt/c", COMMAND);
         guest.send("poweroff -f\n");
@@ -183,7 +192,7 @@ class LinuxGuestDevicesTest {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void aSecondBootWithInterruptsThroughIntxFindsTheFileTheFirstWrote() throws Exception {
         guest = boot(List.of("--block=" + readWrite, "--cmdline-add=pci=nomsi"));
         assertThat(guest.run("grep -c 'PCI-MSI' /proc/interrupts", COMMAND)).as("no MSI").isEqualTo("0");

@@ -21,6 +21,7 @@ import dev.machina.vmm.config.ConfigException;
 import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.config.GuestConfig;
 import dev.machina.vmm.config.VirtioDevice;
+import dev.machina.vmm.devices.ConsoleInput;
 import dev.machina.vmm.devices.DeviceManager;
 import dev.machina.vmm.devices.serial.ConsoleWriter;
 import dev.machina.vmm.devices.serial.Uart16550;
@@ -54,9 +55,14 @@ public final class VirtualMachine implements AutoCloseable {
 
     private final Hypervisor hypervisor;
     private final Guest guest;
-    private final Uart16550 console;
     private final ConsoleWriter consoleWriter;
     private final DeviceManager devices;
+    /** The consoles typed input can go to, the serial port first, and which one it goes to now. */
+    private final List<Input> inputs;
+    private volatile int input;
+
+    private record Input(String name, ConsoleInput console) {
+    }
     private final CompletableFuture<GuestOutcome> outcome = new CompletableFuture<>();
     private final AtomicReference<Duration> bootTime = new AtomicReference<>();
 
@@ -65,7 +71,7 @@ public final class VirtualMachine implements AutoCloseable {
         this.hypervisor = hypervisor;
         this.guest = guest;
         this.consoleWriter = new ConsoleWriter(consoleOutput, "console-output");
-        this.console = X86Platform.install(guest, new PlatformControl() {
+        Uart16550 console = X86Platform.install(guest, new PlatformControl() {
             @Override
             public void powerOff() {
                 end(new GuestOutcome.PoweredOff());
@@ -86,6 +92,8 @@ public final class VirtualMachine implements AutoCloseable {
             }
         }, consoleWriter).console();
         this.devices = DeviceManager.install(guest, config, consoleWriter, messages);
+        this.inputs = new ArrayList<>(List.of(new Input("the serial console (ttyS0)", console)));
+        devices.virtioConsole().ifPresent(hvc -> inputs.add(new Input("the virtio console (hvc0)", hvc)));
         try {
             boot(guest, config, devices);
         } catch (RuntimeException e) {
@@ -126,7 +134,11 @@ public final class VirtualMachine implements AutoCloseable {
         Guest guest = null;
         try {
             guest = hypervisor.createGuest(config.memoryBytes());
-            return new VirtualMachine(hypervisor, guest, config, consoleOutput, messages);
+            VirtualMachine machine = new VirtualMachine(hypervisor, guest, config, consoleOutput, messages);
+            for (DeviceManager.Device device : machine.devices().subList(1, machine.devices().size())) {
+                messages.accept("device: %s at %s: %s".formatted(device.name(), device.location(), device.description()));
+            }
+            return machine;
         } catch (RuntimeException e) {
             if (guest != null) {
                 guest.close();
@@ -157,11 +169,12 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /**
-     * Starts the guest, feeding {@code consoleInput} to the console UART, and waits until the guest
+     * Starts the guest, feeding {@code consoleInput} to the console UART (or to hvc0, see
+     * {@link #switchConsoleInput}), and waits until the guest
      * ends. The end of {@code consoleInput} leaves the guest running without input.
      */
     public GuestOutcome run(InputStream consoleInput) throws InterruptedException {
-        Thread input = Thread.ofPlatform().daemon().name("console-input").start(() -> pumpInput(consoleInput));
+        Thread pump = Thread.ofPlatform().daemon().name("console-input").start(() -> pumpInput(consoleInput));
         try {
             for (Vcpu vcpu : guest.vcpus()) {
                 Thread.ofVirtual().name("watch-vcpu-" + vcpu.id()).start(() -> watch(vcpu));
@@ -171,7 +184,7 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         } finally {
-            input.interrupt();
+            pump.interrupt();
             stopVcpus();
             for (Vcpu vcpu : guest.vcpus()) {
                 vcpu.awaitExit(STOP_TIMEOUT);
@@ -258,11 +271,21 @@ public final class VirtualMachine implements AutoCloseable {
         };
     }
 
-    private void pumpInput(InputStream input) {
+    /**
+     * Sends what is typed from now on to the guest's next console (the serial port, then hvc0 where
+     * the guest has a virtio console), and returns that console's name.
+     */
+    public String switchConsoleInput() {
+        int next = (input + 1) % inputs.size();
+        input = next;
+        return inputs.get(next).name();
+    }
+
+    private void pumpInput(InputStream typed) {
         try {
             int value;
-            while ((value = input.read()) >= 0) {
-                console.receive(value);
+            while ((value = typed.read()) >= 0) {
+                inputs.get(input).console().receive(value);
             }
         } catch (IOException | InterruptedException e) {
             // The console's input is gone or the guest ended: the guest simply gets no more input.

@@ -21,6 +21,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
@@ -49,6 +50,7 @@ public final class DeviceManager implements AutoCloseable {
     private final List<DiskImage> disks = new ArrayList<>();
     private final List<Device> inventory = new ArrayList<>();
     private long nextBar = BAR_WINDOW_START;
+    private ConsoleDevice virtioConsole;
 
     private DeviceManager(Guest guest, Consumer<String> log) {
         this.bus = new PciBus(guest, log);
@@ -80,7 +82,8 @@ public final class DeviceManager implements AutoCloseable {
                 devices.add(guest, "virtio-rng", new EntropyDevice(new SecureRandom()), "entropy from the host's SecureRandom");
             }
             if (config.virtioDevices().contains(VirtioDevice.CONSOLE)) {
-                devices.add(guest, "virtio-console", new ConsoleDevice(consoleOutput), "hvc0, output to the console");
+                devices.virtioConsole = new ConsoleDevice(consoleOutput);
+                devices.add(guest, "virtio-console", devices.virtioConsole, "hvc0, on the console beside the serial port");
             }
             return devices;
         } catch (RuntimeException e) {
@@ -108,12 +111,17 @@ public final class DeviceManager implements AutoCloseable {
         inventory.add(new Device(name, "PCI 00:%02x.0".formatted(transport.slot()), description));
     }
 
+    /** The virtio console, where guest.cfg asks for one. */
+    public Optional<ConsoleDevice> virtioConsole() {
+        return Optional.ofNullable(virtioConsole);
+    }
+
     /** What ACPI must say about the bus. */
     public PciHost acpi() {
         return new PciHost(ECAM_BASE, BAR_WINDOW_START, BAR_WINDOW_END);
     }
 
-    /** Every device on the bus, in slot order. */
+    /** Every device on the bus, in slot order, the host bridge first. */
     public List<Device> inventory() {
         return List.copyOf(inventory);
     }

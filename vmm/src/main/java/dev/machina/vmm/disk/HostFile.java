@@ -6,6 +6,8 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -66,13 +68,37 @@ final class HostFile implements Closeable {
             String serial = serialOf(path);
             FileChannel channel = readOnly ? FileChannel.open(path, StandardOpenOption.READ)
                     : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            if (!lock(channel, readOnly)) {
+                channel.close();
+                throw new DiskImageException(path, "is in use: another VMM has it open" + (readOnly ? " for writing" : ""));
+            }
             return new HostFile(path, channel, readOnly, serial);
+        } catch (DiskImageException e) {
+            throw e;
         } catch (NoSuchFileException e) {
             throw new DiskImageException(path, "no such file");
         } catch (AccessDeniedException e) {
             throw new DiskImageException(path, "permission denied" + (readOnly ? "" : " to write it (open it ro or volatile to only read it)"));
         } catch (IOException e) {
             throw new DiskImageException(path, "cannot open it: " + FileErrors.reason(e));
+        }
+    }
+
+    /**
+     * Locks the whole file, shared to read it, exclusive to write it (a POSIX record lock, which
+     * the kernel drops with the process), and returns whether it could: two VMMs never write one
+     * image, nor does one read an image another writes. QEMU tests for records like these before it
+     * opens an image, so it keeps out of Machina's; it holds only shared locks of its own on single
+     * bytes, so Machina does not see QEMU's (QEMU's protocol is not followed). Within this process the JVM refuses a
+     * second lock on the same bytes even when both are shared; a file this VMM already holds is one
+     * guest.cfg names once (a repeated {@code block} changes the first), so it is a backing file
+     * several images share, read-only: it is read without a lock of its own.
+     */
+    private static boolean lock(FileChannel channel, boolean shared) throws IOException {
+        try {
+            return channel.tryLock(0, Long.MAX_VALUE, shared) != null;
+        } catch (OverlappingFileLockException e) {
+            return shared;
         }
     }
 

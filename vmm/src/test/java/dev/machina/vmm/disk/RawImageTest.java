@@ -119,6 +119,32 @@ class RawImageTest {
     }
 
     @Test
+    void aDiskBeingWrittenIsNotOpenedAgainUntilItIsClosed() throws IOException {
+        Path path = randomFile("disk.img");
+        try (DiskImage reading = Disks.open(path, Mode.READ_ONLY, Format.RAW);
+             DiskImage base = Disks.open(path, Mode.VOLATILE, Format.RAW)) {
+            assertThatThrownBy(() -> Disks.open(path, Mode.READ_WRITE, Format.RAW))
+                    .isInstanceOf(DiskImageException.class).hasMessage(path + ": is in use: another VMM has it open");
+            assertThat(base.size()).as("read-only twice, as a shared backing file is").isEqualTo(reading.size());
+        }
+        try (DiskImage writing = Disks.open(path, Mode.READ_WRITE, Format.RAW)) {
+            assertThat(writing.readOnly()).isFalse();
+        }
+    }
+
+    @Test
+    void qemuKeepsOutOfAnImageMachinaHasOpen() throws IOException, InterruptedException {
+        Path path = randomFile("disk.img");
+        try (DiskImage writing = Disks.open(path, Mode.READ_WRITE, Format.RAW)) {
+            Process qemu = new ProcessBuilder("qemu-io", "-f", "raw", "-r", "-c", "read 0 512", path.toString())
+                    .redirectErrorStream(true).start();
+            String output = new String(qemu.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(qemu.waitFor()).as(output).isNotZero();
+            assertThat(output).as("QEMU's refusal").contains("lock");
+        }
+    }
+
+    @Test
     void theSerialIsShortStableAndItsFilesOwn() throws IOException {
         Path first = randomFile("first.img");
         Path second = randomFile("second.img");

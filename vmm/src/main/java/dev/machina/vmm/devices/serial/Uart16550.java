@@ -1,6 +1,7 @@
 package dev.machina.vmm.devices.serial;
 
 import dev.machina.vmm.devices.ByteRegisters;
+import dev.machina.vmm.devices.ConsoleInput;
 import dev.machina.vmm.devices.InterruptLine;
 
 import java.util.function.IntConsumer;
@@ -16,7 +17,7 @@ import java.util.function.IntConsumer;
  *
  * <p>The interrupt output reaches the line only while MCR's OUT2 is set, as on the PC.
  */
-public final class Uart16550 implements ByteRegisters {
+public final class Uart16550 implements ByteRegisters, ConsoleInput {
     /** The number of ports the registers take. */
     public static final int PORTS = 8;
     public static final int FIFO_SIZE = 16;
@@ -95,6 +96,7 @@ public final class Uart16550 implements ByteRegisters {
      * Delivers a byte from the outside world, waiting while the receive FIFO (one byte when FIFOs
      * are off) is full: a paste is slowed down to the guest's pace rather than lost.
      */
+    @Override
     public synchronized void receive(int value) throws InterruptedException {
         while (receivedCount >= capacity()) {
             wait();

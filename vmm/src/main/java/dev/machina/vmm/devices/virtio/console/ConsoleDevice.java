@@ -1,5 +1,7 @@
 package dev.machina.vmm.devices.virtio.console;
 
+import dev.machina.vmm.devices.ConsoleInput;
+import dev.machina.vmm.devices.virtio.Activation;
 import dev.machina.vmm.devices.virtio.VirtioDevice;
 import dev.machina.vmm.devices.virtio.queue.DescriptorChain;
 import dev.machina.vmm.devices.virtio.queue.SplitQueue;
@@ -9,10 +11,11 @@ import java.util.function.IntConsumer;
 
 /**
  * virtio-console (device id 3), one port, which the guest sees as {@code /dev/hvc0}: what the
- * guest transmits goes to {@code output} byte by byte, as the serial console's does. The host
- * sends the guest nothing yet: the receive queue's buffers wait, as on a console nobody types at.
+ * guest transmits goes to {@code output} byte by byte, as the serial console's does, and what the
+ * user types into it ({@link #receive}) waits in a small buffer until the guest's receive queue
+ * has a buffer for it.
  */
-public final class ConsoleDevice implements VirtioDevice {
+public final class ConsoleDevice implements VirtioDevice, ConsoleInput {
     public static final int DEVICE_TYPE = 3;
     private static final int RECEIVE_QUEUE = 0;
     private static final int QUEUE_SIZE = 64;
@@ -24,6 +27,12 @@ public final class ConsoleDevice implements VirtioDevice {
     private final IntConsumer output;
     private final byte[] bytes = new byte[CHUNK];
     private final MemorySegment chunk = MemorySegment.ofArray(bytes);
+    /** Typed bytes not yet in a guest buffer: a ring, guarded by this object's lock. */
+    private final byte[] typed = new byte[CHUNK];
+    private final MemorySegment typedMemory = MemorySegment.ofArray(typed);
+    private int typedHead;
+    private int typedCount;
+    private Activation activation;
 
     public ConsoleDevice(IntConsumer output) {
         this.output = output;
@@ -55,12 +64,40 @@ public final class ConsoleDevice implements VirtioDevice {
     }
 
     @Override
-    public boolean canServe(int index) {
-        return index != RECEIVE_QUEUE;
+    public synchronized void activate(Activation activation) {
+        this.activation = activation;
+        if (typedCount > 0) {
+            activation.wake().accept(RECEIVE_QUEUE);
+        }
+    }
+
+    /**
+     * Takes a byte the user typed, waiting while the buffer is full (a paste goes at the guest's
+     * pace, none of it lost), and has the worker hand it to the guest.
+     */
+    @Override
+    public synchronized void receive(int value) throws InterruptedException {
+        while (typedCount == typed.length) {
+            wait();
+        }
+        typed[(typedHead + typedCount) % typed.length] = (byte) value;
+        typedCount++;
+        if (activation != null) {
+            activation.wake().accept(RECEIVE_QUEUE);
+        }
+    }
+
+    @Override
+    public synchronized boolean canServe(int index) {
+        return index != RECEIVE_QUEUE || typedCount > 0;
     }
 
     @Override
     public void serve(int index, SplitQueue queue, DescriptorChain chain) {
+        if (index == RECEIVE_QUEUE) {
+            queue.add(chain.head(), deliverTyped(chain));
+            return;
+        }
         long length = chain.readableBytes();
         for (long done = 0; done < length; ) {
             int piece = chain.read(done, chunk);
@@ -70,5 +107,27 @@ public final class ConsoleDevice implements VirtioDevice {
             done += piece;
         }
         queue.add(chain.head(), 0);
+    }
+
+    /** Copies as many typed bytes as the buffer holds into it, oldest first; returns how many. */
+    private synchronized int deliverTyped(DescriptorChain chain) {
+        int delivered = 0;
+        while (typedCount > 0) {
+            int contiguous = Math.min(typedCount, typed.length - typedHead);
+            int copied = chain.write(delivered, typedMemory, typedHead, contiguous);
+            typedHead = (typedHead + copied) % typed.length;
+            typedCount -= copied;
+            delivered += copied;
+            if (copied < contiguous) {
+                break;
+            }
+        }
+        notifyAll();
+        return delivered;
+    }
+
+    @Override
+    public synchronized void reset() {
+        activation = null;
     }
 }
