@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class GuestConsole implements AutoCloseable {
     private static final AtomicLong MARKERS = new AtomicLong();
+    private static final Duration EXIT_GRACE = Duration.ofSeconds(10);
 
     private final Process process;
     private final OutputStream console;
@@ -118,9 +119,12 @@ public final class GuestConsole implements AutoCloseable {
                 return matcher;
             }
             long left = deadline - System.nanoTime();
-            if (left <= 0 || !process.isAlive() && !readerRunning) {
+            if (left <= 0 || !readerRunning) {
+                // Output that has ended will not match later: the VMM is ending, and will say how
+                // at once (its output closes a moment before the process is gone).
+                boolean ended = !readerRunning && process.waitFor(Math.min(left, EXIT_GRACE.toNanos()), TimeUnit.NANOSECONDS);
                 throw new IllegalStateException("no " + what + " within " + timeout
-                        + (process.isAlive() ? "" : " (the VMM ended with status " + process.exitValue() + ")")
+                        + (ended ? " (the VMM ended with status " + process.exitValue() + ")" : "")
                         + "; transcript:\n" + transcript);
             }
             wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));

@@ -7,6 +7,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** The console protocol against the host's own shell standing in for a guest's. */
 class GuestConsoleTest {
@@ -45,6 +46,15 @@ class GuestConsoleTest {
             assertThat(shell.awaitExit(TIMEOUT)).isEqualTo(3);
             assertThatThrownBy(() -> shell.awaitOutput("hello", Duration.ofMinutes(5)))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("status 3").hasMessageContaining("bye");
+        }
+    }
+
+    /** A VMM's output closes a moment before its process is gone: the wait must not outlast that moment. */
+    @Test
+    void outputThatEndsBeforeTheProcessFailsTheWaitWhenItEnds() throws Exception {
+        try (GuestConsole shell = GuestConsole.start(List.of("sh", "-c", "echo bye; exec >&- 2>&-; sleep 1; exit 3"))) {
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> shell.awaitOutput("hello", Duration.ofMinutes(5)))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("status 3").hasMessageContaining("bye"));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.machina.vmm.devices.virtio;
 
+import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.vmm.config.BlockSpec;
 import dev.machina.vmm.devices.virtio.block.BlockDevice;
 import dev.machina.vmm.devices.virtio.console.ConsoleDevice;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -28,6 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class DeviceFuzzTest {
     private static final long CHAINS = 100_000;
     private static final long SEED = 0xB10C;
+    private static final int DISK_BYTES = 1 << 20;
 
     @TempDir
     Path directory;
@@ -36,11 +39,14 @@ class DeviceFuzzTest {
     void theBlockDeviceSurvivesRandomChains() throws IOException {
         List<String> log = new ArrayList<>();
         try (DiskImage disk = disk()) {
-            QueueFuzzer.Result result = QueueFuzzer.run(SEED, CHAINS,
-                    memory -> blockServer(new BlockDevice("virtio-blk0", disk, log::add)));
-            System.out.println("virtio-blk: " + result);
+            BlockDevice device = new BlockDevice("virtio-blk0", disk, log::add);
+            QueueFuzzer.Result result = QueueFuzzer.run(SEED, CHAINS, memory -> blockServer(device, memory, SEED));
+            System.out.println("virtio-blk: " + result + "; " + device.statistics().reads() + " reads, "
+                    + device.statistics().writes() + " writes, " + device.statistics().flushes() + " flushes served");
             assertThat(result.chains()).isGreaterThanOrEqualTo(CHAINS);
             assertThat(log).as("host I/O errors").isEmpty();
+            assertThat(device.statistics().reads()).as("reads that reached the disk").isPositive();
+            assertThat(device.statistics().writes()).as("writes that reached the disk").isPositive();
         }
     }
 
@@ -70,7 +76,8 @@ class DeviceFuzzTest {
         long seed = Long.getLong("machina.fuzz.seed", System.nanoTime());
         System.out.println("DeviceFuzzTest: seed " + seed + " (-Dmachina.fuzz.seed to run it again)");
         try (DiskImage disk = disk()) {
-            System.out.println("virtio-blk: " + QueueFuzzer.run(seed, count, memory -> blockServer(new BlockDevice("virtio-blk0", disk, line -> { }))));
+            System.out.println("virtio-blk: " + QueueFuzzer.run(seed, count,
+                    memory -> blockServer(new BlockDevice("virtio-blk0", disk, line -> { }), memory, seed)));
         }
         EntropyDevice rng = new EntropyDevice(new SecureRandom());
         System.out.println("virtio-rng: " + QueueFuzzer.run(seed, count, memory -> (queue, chain) -> rng.serve(0, queue, chain)));
@@ -78,14 +85,29 @@ class DeviceFuzzTest {
         System.out.println("virtio-console: " + QueueFuzzer.run(seed, count, memory -> (queue, chain) -> console.serve(1, queue, chain)));
     }
 
-    private static QueueFuzzer.Device blockServer(BlockDevice device) {
-        return (queue, chain) -> device.serve(0, queue, chain);
+    /**
+     * Serves each chain as a block request. Where the chain's first buffer can hold a request
+     * header, one is written there first, of a random type (the known ones mostly) for a random
+     * sector up to twice the disk's end, so that most chains reach the device's reads, writes,
+     * flushes and ranges rather than stopping at a header that is not one.
+     */
+    private static QueueFuzzer.Device blockServer(BlockDevice device, GuestMemory memory, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] types = {0, 1, 4, 8, 11, 13};
+        return (queue, chain) -> {
+            if (chain.segments() > 0 && !chain.writable(0) && chain.length(0) >= 16) {
+                int type = random.nextInt(8) == 0 ? random.nextInt() : types[random.nextInt(types.length)];
+                memory.writeInt(chain.address(0), type);
+                memory.writeLong(chain.address(0) + 8, random.nextLong(2L * DISK_BYTES / BlockDevice.SECTOR));
+            }
+            device.serve(0, queue, chain);
+        };
     }
 
-    /** A 1 MiB raw disk, so that the fuzzer's sectors land both inside and past its end. */
+    /** A small raw disk, so that the fuzzer's sectors land both inside and past its end. */
     private DiskImage disk() throws IOException {
         Path file = directory.resolve("fuzz.img");
-        Files.write(file, new byte[1 << 20]);
+        Files.write(file, new byte[DISK_BYTES]);
         return DiskImage.open(new BlockSpec(file, BlockSpec.Mode.READ_WRITE, BlockSpec.Format.RAW));
     }
 }
