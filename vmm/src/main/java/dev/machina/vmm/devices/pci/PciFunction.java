@@ -1,5 +1,7 @@
 package dev.machina.vmm.devices.pci;
 
+import dev.machina.hypervisor.TrapHandler;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -47,11 +49,18 @@ public final class PciFunction {
     private record Watch(int offset, int length, WriteListener listener) {
     }
 
+    private record Window(int offset, int length, TrapHandler handler) {
+        boolean covers(int at, int size) {
+            return at >= offset && at + size <= offset + length;
+        }
+    }
+
     private final String name;
     private final byte[] space = new byte[CONFIG_SIZE];
     private final byte[] writable = new byte[CONFIG_SIZE];
     private final Bar[] bars = new Bar[BAR_COUNT];
     private final List<Watch> watches = new ArrayList<>();
+    private final List<Window> windows = new ArrayList<>();
     private int capabilityEnd = FIRST_CAPABILITY;
     private int lastCapability;
 
@@ -143,19 +152,51 @@ public final class PciFunction {
         watches.add(new Watch(offset, length, listener));
     }
 
+    /**
+     * Serves configuration accesses that fall wholly inside {@code [offset, offset + length)} with
+     * {@code handler} (offsets relative to the window) instead of stored bytes: registers that
+     * live in configuration space but act on the device. The handler runs without this object's
+     * lock. Declared while the function is built, before the guest runs.
+     */
+    public synchronized void window(int offset, int length, TrapHandler handler) {
+        windows.add(new Window(offset, length, handler));
+    }
+
     /** A configuration read of {@code size} bytes at {@code offset}, little-endian. */
-    public synchronized long read(int offset, int size) {
+    public long read(int offset, int size) {
         if (offset < 0 || offset + size > CONFIG_SIZE) {
             return -1L >>> (64 - 8 * size);
+        }
+        Window window = windowAt(offset, size);
+        if (window != null) {
+            return window.handler().read(offset - window.offset(), size);
         }
         return get(offset, size);
     }
 
     /** A configuration write: only the writable bits change, then the watchers of what it touched hear of it. */
-    public synchronized void write(int offset, int size, long value) {
+    public void write(int offset, int size, long value) {
         if (offset < 0 || offset + size > CONFIG_SIZE) {
             return;
         }
+        Window window = windowAt(offset, size);
+        if (window != null) {
+            window.handler().write(offset - window.offset(), size, value);
+        } else {
+            store(offset, size, value);
+        }
+    }
+
+    private synchronized Window windowAt(int offset, int size) {
+        for (Window window : windows) {
+            if (window.covers(offset, size)) {
+                return window;
+            }
+        }
+        return null;
+    }
+
+    private synchronized void store(int offset, int size, long value) {
         for (int i = 0; i < size; i++) {
             int mask = writable[offset + i];
             space[offset + i] = (byte) ((space[offset + i] & ~mask) | ((int) (value >>> (8 * i)) & mask));

@@ -53,6 +53,12 @@ public final class VirtioPciTransport {
     private static final int NOTIFY_CFG = 2;
     private static final int ISR_CFG = 3;
     private static final int DEVICE_CFG = 4;
+    private static final int PCI_CFG = 5;
+    /** The PCI_CFG capability's fields, from the capability's start: BAR, offset, length, then the data window. */
+    private static final int PCI_CFG_BAR = 4;
+    private static final int PCI_CFG_OFFSET = 8;
+    private static final int PCI_CFG_LENGTH = 12;
+    private static final int PCI_CFG_DATA = 16;
     private static final long COMMON_OFFSET = 0x0000;
     private static final long COMMON_SIZE = 0x40;
     private static final long ISR_OFFSET = 0x1000;
@@ -114,6 +120,7 @@ public final class VirtioPciTransport {
         addCapability(NOTIFY_CFG, NOTIFY_OFFSET, (long) NOTIFY_MULTIPLIER * sizes.length, NOTIFY_MULTIPLIER);
         addCapability(ISR_CFG, ISR_OFFSET, 4, 0);
         addCapability(DEVICE_CFG, DEVICE_OFFSET, Math.max(device.configSize(), 4), 0);
+        int pciCfg = addCapability(PCI_CFG, 0, 0, 0);
         function.setBar(0, new Bar(BAR_SIZE, false, List.of(
                 new Bar.Registers(COMMON_OFFSET, COMMON_SIZE, registers(this::readCommon, this::writeCommon)),
                 new Bar.Registers(ISR_OFFSET, 4, registers((offset, size) -> offset == 0 ? readIsr() : 0, (offset, size, value) -> { })),
@@ -124,6 +131,8 @@ public final class VirtioPciTransport {
                         offset -> notified((int) (offset / NOTIFY_MULTIPLIER))),
                 new Bar.Registers(MSIX_TABLE_OFFSET, msix.tableSize(), msix.table()),
                 new Bar.Registers(MSIX_PBA_OFFSET, msix.pendingBitsSize(), msix.pendingBits()))), barAddress);
+        function.window(pciCfg + PCI_CFG_DATA, 4, registers((offset, size) -> throughPciCfg(pciCfg, offset, size, 0, false),
+                (offset, size, value) -> throughPciCfg(pciCfg, offset, size, value, true)));
         this.slot = bus.add(function);
         this.intx = bus.intx(slot);
     }
@@ -142,18 +151,62 @@ public final class VirtioPciTransport {
         return function;
     }
 
-    /** The virtio_pci_cap: which structure, where in BAR 0, how long (and the notify multiplier). */
-    private void addCapability(int type, long offset, long length, int notifyMultiplier) {
-        int bodyLength = type == NOTIFY_CFG ? 18 : 14;
+    /**
+     * The virtio_pci_cap: which structure, where in BAR 0, how long (and the notify multiplier, or
+     * PCI_CFG's data window, whose BAR, offset and length the driver writes). Returns its offset.
+     */
+    private int addCapability(int type, long offset, long length, int notifyMultiplier) {
+        int bodyLength = type == NOTIFY_CFG || type == PCI_CFG ? 18 : 14;
         byte[] body = new byte[bodyLength];
         body[0] = (byte) (bodyLength + 2);
         body[1] = (byte) type;
         put(body, 6, 4, offset);
         put(body, 10, 4, length);
+        byte[] writable = new byte[bodyLength];
         if (type == NOTIFY_CFG) {
             put(body, 14, 4, notifyMultiplier);
+        } else if (type == PCI_CFG) {
+            writable[PCI_CFG_BAR - 2] = (byte) 0xFF;
+            put(writable, PCI_CFG_OFFSET - 2, 4, 0xFFFF_FFFFL);
+            put(writable, PCI_CFG_LENGTH - 2, 4, 0xFFFF_FFFFL);
         }
-        function.addCapability(VENDOR_CAPABILITY, body, new byte[bodyLength]);
+        return function.addCapability(VENDOR_CAPABILITY, body, writable);
+    }
+
+    /**
+     * An access to PCI_CFG's data window: the driver's BAR, offset and length name a register of
+     * BAR 0, which is read or written as if through the BAR (for firmware that cannot map BARs).
+     * Anything else (another BAR, a length other than 1, 2 or 4, an unaligned offset, a part of
+     * the window) reads as zero and writes nothing, which the specification leaves to the device.
+     */
+    private long throughPciCfg(int capability, long windowOffset, int size, long value, boolean write) {
+        int bar = (int) function.get(capability + PCI_CFG_BAR, 1);
+        long offset = function.get(capability + PCI_CFG_OFFSET, 4);
+        int length = (int) function.get(capability + PCI_CFG_LENGTH, 4);
+        if (bar != 0 || windowOffset != 0 || size < length || (length != 1 && length != 2 && length != 4) || offset % length != 0) {
+            return 0;
+        }
+        for (Bar.Region region : function.bar(0).orElseThrow().regions()) {
+            long at = offset - region.offset();
+            if (at >= 0 && at + length <= region.size()) {
+                switch (region) {
+                    case Bar.Registers registers -> {
+                        if (write) {
+                            registers.handler().write(at, length, value);
+                        } else {
+                            return registers.handler().read(at, length);
+                        }
+                    }
+                    case Bar.Doorbells doorbells -> {
+                        if (write) {
+                            doorbells.handler().ring(at);
+                        }
+                    }
+                }
+                return 0;
+            }
+        }
+        return 0;
     }
 
     private static void put(byte[] target, int offset, int size, long value) {

@@ -78,6 +78,19 @@ class VirtioPciTransportTest {
     }
 
     @Test
+    void thePciCfgWindowReachesTheRegistersOfBar0() {
+        PciFunction function = transport.function();
+        int window = capability(0x09, 5);
+        function.write(window + 4, 1, 0);                 // BAR 0
+        function.write(window + 12, 4, 4);                // four bytes
+        function.write(window + 8, 4, DEVICE_FEATURE_SELECT);
+        function.write(window + 16, 4, 1);
+        function.write(window + 8, 4, DEVICE_FEATURE);
+        assertThat(function.read(window + 16, 4) & 1).as("VERSION_1, read through configuration space").isEqualTo(1);
+        assertThat(common.read(DEVICE_FEATURE_SELECT, 4)).as("the write went to the common configuration").isEqualTo(1);
+    }
+
+    @Test
     void aDriverWithoutVersion1IsRefusedFeaturesOk() {
         common.write(STATUS, 1, 1 | 2);
         common.write(STATUS, 1, 1 | 2 | 8);
@@ -147,9 +160,14 @@ class VirtioPciTransportTest {
 
     /** The offset of the first capability with {@code id}, found as the driver finds it: down the list. */
     private int capability(int id) {
+        return capability(id, -1);
+    }
+
+    /** The same, for a virtio capability ({@code id} 9) of {@code cfgType}, or any with -1. */
+    private int capability(int id, int cfgType) {
         for (int at = (int) transport.function().read(PciFunction.CAPABILITIES_POINTER, 1); at != 0;
              at = (int) transport.function().read(at + 1, 1)) {
-            if (transport.function().read(at, 1) == id) {
+            if (transport.function().read(at, 1) == id && (cfgType < 0 || transport.function().read(at + 3, 1) == cfgType)) {
                 return at;
             }
         }
