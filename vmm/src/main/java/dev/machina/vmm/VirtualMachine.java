@@ -22,6 +22,7 @@ import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.config.GuestConfig;
 import dev.machina.vmm.config.VirtioDevice;
 import dev.machina.vmm.devices.ConsoleInput;
+import dev.machina.vmm.devices.DeviceEntry;
 import dev.machina.vmm.devices.DeviceManager;
 import dev.machina.vmm.devices.serial.ConsoleWriter;
 import dev.machina.vmm.devices.serial.Uart16550;
@@ -56,6 +57,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final Hypervisor hypervisor;
     private final Guest guest;
     private final ConsoleWriter consoleWriter;
+    private final X86Platform platform;
     private final DeviceManager devices;
     /** The consoles typed input can go to, the serial port first, and which one it goes to now. */
     private final List<Input> inputs;
@@ -71,7 +73,7 @@ public final class VirtualMachine implements AutoCloseable {
         this.hypervisor = hypervisor;
         this.guest = guest;
         this.consoleWriter = new ConsoleWriter(consoleOutput, "console-output");
-        Uart16550 console = X86Platform.install(guest, new PlatformControl() {
+        this.platform = X86Platform.install(guest, new PlatformControl() {
             @Override
             public void powerOff() {
                 end(new GuestOutcome.PoweredOff());
@@ -90,7 +92,8 @@ public final class VirtualMachine implements AutoCloseable {
                                 .mapToObj(count -> String.format(Locale.ROOT, ", %,d guest instructions", count))
                                 .findFirst().orElse("")));
             }
-        }, consoleWriter).console();
+        }, consoleWriter);
+        Uart16550 console = platform.console();
         this.devices = DeviceManager.install(guest, config, consoleWriter, messages);
         this.inputs = new ArrayList<>(List.of(new Input("the serial console (ttyS0)", console)));
         devices.virtioConsole().ifPresent(hvc -> inputs.add(new Input("the virtio console (hvc0)", hvc)));
@@ -135,7 +138,8 @@ public final class VirtualMachine implements AutoCloseable {
         try {
             guest = hypervisor.createGuest(config.memoryBytes());
             VirtualMachine machine = new VirtualMachine(hypervisor, guest, config, consoleOutput, messages);
-            for (DeviceManager.Device device : machine.devices().subList(1, machine.devices().size())) {
+            List<DeviceEntry> pci = machine.devices.inventory();
+            for (DeviceEntry device : pci.subList(1, pci.size())) {
                 messages.accept("device: %s at %s: %s".formatted(device.name(), device.location(), device.description()));
             }
             return machine;
@@ -292,9 +296,11 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
-    /** The devices on the guest's PCI bus. */
-    public List<DeviceManager.Device> devices() {
-        return devices.inventory();
+    /** Every device of the machine the VMM provides: the platform's, then the PCI bus's (the vCPUs' chipset is the backend's). */
+    public List<DeviceEntry> devices() {
+        List<DeviceEntry> all = new ArrayList<>(platform.devices());
+        all.addAll(devices.inventory());
+        return all;
     }
 
     @Override

@@ -40,15 +40,11 @@ public final class DeviceManager implements AutoCloseable {
     /** The virtio devices guest.cfg can switch on that this manager builds. */
     public static final Set<VirtioDevice> SUPPORTED = EnumSet.of(VirtioDevice.RNG, VirtioDevice.CONSOLE);
 
-    /** One device as a listing shows it. */
-    public record Device(String name, String location, String description) {
-    }
-
     private final PciBus bus;
     private final Consumer<String> log;
     private final List<VirtioPciTransport> transports = new ArrayList<>();
     private final List<DiskImage> disks = new ArrayList<>();
-    private final List<Device> inventory = new ArrayList<>();
+    private final List<DeviceEntry> inventory = new ArrayList<>();
     private long nextBar = BAR_WINDOW_START;
     private ConsoleDevice virtioConsole;
 
@@ -57,7 +53,7 @@ public final class DeviceManager implements AutoCloseable {
         this.log = log;
         guest.setIoTrap(new AddressRange(PciBus.CONFIG_ADDRESS_PORT, PciBus.CONFIG_PORTS), bus.configPorts());
         guest.setMemoryTrap(new AddressRange(ECAM_BASE, PciBus.ECAM_SIZE), bus.ecam());
-        inventory.add(new Device("host bridge", "PCI 00:00.0", "PCI Express host bridge, ECAM at 0x%x".formatted(ECAM_BASE)));
+        inventory.add(new DeviceEntry("host bridge", "PCI 00:00.0", "PCI Express host bridge, ECAM at 0x%x".formatted(ECAM_BASE)));
     }
 
     /**
@@ -108,7 +104,7 @@ public final class DeviceManager implements AutoCloseable {
         }
         VirtioPciTransport transport = new VirtioPciTransport(name, device, guest.memory(), bus, bar, guest::signalMsi, log);
         transports.add(transport);
-        inventory.add(new Device(name, "PCI 00:%02x.0".formatted(transport.slot()), description));
+        inventory.add(new DeviceEntry(name, "PCI 00:%02x.0".formatted(transport.slot()), description));
     }
 
     /** The virtio console, where guest.cfg asks for one. */
@@ -122,7 +118,7 @@ public final class DeviceManager implements AutoCloseable {
     }
 
     /** Every device on the bus, in slot order, the host bridge first. */
-    public List<Device> inventory() {
+    public List<DeviceEntry> inventory() {
         return List.copyOf(inventory);
     }
 

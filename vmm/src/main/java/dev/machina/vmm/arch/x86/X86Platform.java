@@ -1,11 +1,15 @@
 package dev.machina.vmm.arch.x86;
 
 import dev.machina.hypervisor.Guest;
+import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.x86.X86MemoryMap;
+import dev.machina.vmm.devices.DeviceEntry;
 import dev.machina.vmm.devices.serial.Uart16550;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
@@ -37,10 +41,12 @@ public final class X86Platform {
         }
     }
 
-    private final Uart16550 console;
+    private final Guest guest;
+    private final List<DeviceEntry> devices = new ArrayList<>();
+    private Uart16550 console;
 
-    private X86Platform(Uart16550 console) {
-        this.console = console;
+    private X86Platform(Guest guest) {
+        this.guest = guest;
     }
 
     /**
@@ -48,26 +54,42 @@ public final class X86Platform {
      * {@code consoleOutput}; COM2 to COM4 transmit into nothing.
      */
     public static X86Platform install(Guest guest, PlatformControl control, IntConsumer consoleOutput) {
-        Uart16550 console = null;
+        X86Platform platform = new X86Platform(guest);
         for (SerialPort port : SerialPort.values()) {
             boolean isConsole = port == SerialPort.COM1;
             Uart16550 uart = new Uart16550(
                     port.irq() < 0 ? asserted -> { } : asserted -> guest.setInterruptLine(port.irq(), asserted),
                     isConsole ? consoleOutput : value -> { });
-            guest.setIoTrap(new AddressRange(port.base(), Uart16550.PORTS), uart);
+            platform.ports(port.name(), port.base(), Uart16550.PORTS, uart, "16550A UART"
+                    + (port.irq() < 0 ? ", polled" : ", IRQ " + port.irq()) + (isConsole ? ", the console" : ""));
             if (isConsole) {
-                console = uart;
+                platform.console = uart;
             }
         }
-        guest.setIoTrap(new AddressRange(CmosRtc.INDEX_PORT, CmosRtc.PORTS), new CmosRtc(Clock.systemUTC()));
+        platform.ports("RTC", CmosRtc.INDEX_PORT, CmosRtc.PORTS, new CmosRtc(Clock.systemUTC()), "CMOS real-time clock");
         guest.setMemoryTrap(new AddressRange(X86MemoryMap.BOOT_TIMER_BASE, BootTimer.SIZE),
                 new BootTimer(System::nanoTime, control::bootMarker));
-        guest.setIoTrap(new AddressRange(AcpiPm1.BASE, AcpiPm1.PORTS), new AcpiPm1(control));
-        guest.setIoTrap(new AddressRange(AcpiPmTimer.PORT, AcpiPmTimer.PORTS), new AcpiPmTimer(System::nanoTime));
+        platform.devices.add(new DeviceEntry("boot marker", "MMIO " + new AddressRange(X86MemoryMap.BOOT_TIMER_BASE, BootTimer.SIZE),
+                "logs the time of the guest's first write"));
+        platform.ports("PM1", AcpiPm1.BASE, AcpiPm1.PORTS, new AcpiPm1(control), "ACPI PM1a event and control blocks (power-off)");
+        platform.ports("PM timer", AcpiPmTimer.PORT, AcpiPmTimer.PORTS, new AcpiPmTimer(System::nanoTime), "ACPI PM timer");
         I8042 i8042 = new I8042(control);
         guest.setIoTrap(new AddressRange(I8042.DATA_PORT, 1), i8042.dataPort());
         guest.setIoTrap(new AddressRange(I8042.COMMAND_PORT, 1), i8042.commandPort());
-        return new X86Platform(console);
+        platform.devices.add(new DeviceEntry("i8042", "ports 0x%x and 0x%x".formatted(I8042.DATA_PORT, I8042.COMMAND_PORT),
+                "keyboard controller (self-test and the reset line)"));
+        return platform;
+    }
+
+    private void ports(String name, int base, int count, TrapHandler handler, String description) {
+        AddressRange range = new AddressRange(base, count);
+        guest.setIoTrap(range, handler);
+        devices.add(new DeviceEntry(name, "ports " + range, description));
+    }
+
+    /** The platform devices, in the order they were installed. */
+    public List<DeviceEntry> devices() {
+        return List.copyOf(devices);
     }
 
     /** COM1, the console UART. */
