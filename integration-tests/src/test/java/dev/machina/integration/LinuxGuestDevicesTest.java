@@ -109,6 +109,10 @@ class LinuxGuestDevicesTest {
                 .containsExactly(Long.toString(Files.size(readWrite) / 512), Long.toString((long) QCOW_MIB << 11));
         assertThat(guest.run("cat /sys/block/vda/ro /sys/block/vdb/ro /sys/block/vdc/ro", COMMAND).lines().toList())
                 .containsExactly("0", "1", "0");
+        // GET_ID: the serial is the host file's device and inode numbers, as Firecracker's is.
+        String serial = Long.toHexString((Long) Files.getAttribute(readWrite, "unix:dev")) + "-"
+                + Long.toHexString((Long) Files.getAttribute(readWrite, "unix:ino"));
+        assertThat(guest.run("cat /sys/block/vda/serial; echo", COMMAND)).as("no line break of its own").isEqualTo(serial);
     }
 
     @Test
@@ -135,6 +139,8 @@ class LinuxGuestDevicesTest {
         guest.run("mkdir -p /mnt/c && mount /dev/vdc /mnt/c && seq 100000 > /mnt/c/numbers && sync", COMMAND);
         guest.run("umount /mnt/c && mount /dev/vdc /mnt/c", COMMAND);
         assertThat(guest.run("tail -1 /mnt/c/numbers", COMMAND)).isEqualTo("100000");
+        assertThat(guest.run("rm /mnt/c/numbers && fstrim /mnt/c && echo trimmed", COMMAND))
+                .as("discard, which a volatile disk offers").isEqualTo("trimmed");
         assertThat(digest(volatileDisk)).isEqualTo(volatileDigest);
     }
 
