@@ -98,19 +98,20 @@ public final class VirtualMachine implements AutoCloseable {
         this.inputs = new ArrayList<>(List.of(new Input("the serial console (ttyS0)", console)));
         devices.virtioConsole().ifPresent(hvc -> inputs.add(new Input("the virtio console (hvc0)", hvc)));
         try {
-            boot(guest, config, devices);
+            boot(guest, config, AcpiConfig.defaults(config.cpus()).withIsaDevices(platform.acpiDevices()).withPci(devices.acpi()));
         } catch (RuntimeException e) {
             devices.close();
             throw e;
         }
     }
 
-    private static void boot(Guest guest, GuestConfig config, DeviceManager devices) {
+    /** Loads the kernel with ACPI tables that describe the machine as {@code acpi} says, and creates the vCPUs. */
+    private static void boot(Guest guest, GuestConfig config, AcpiConfig acpi) {
         X86State boot = switch (config.kernel()) {
             case GuestConfig.Kernel.Linux linux -> {
-                AcpiTables acpi = AcpiTables.write(guest.memory(), AcpiConfig.defaults(config.cpus()).withPci(devices.acpi()));
+                AcpiTables tables = AcpiTables.write(guest.memory(), acpi);
                 BootArguments arguments = new BootArguments(config.cmdline(), config.ramdisk(),
-                        OptionalLong.of(acpi.rsdp()), E820Map.standard(guest.memory().regions()));
+                        OptionalLong.of(tables.rsdp()), E820Map.standard(guest.memory().regions()));
                 yield LinuxBoot.load(guest.memory(), linux.path(), arguments);
             }
             case GuestConfig.Kernel.Zircon zircon ->

@@ -4,6 +4,7 @@ import dev.machina.hypervisor.Guest;
 import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.x86.X86MemoryMap;
+import dev.machina.vmm.arch.x86.acpi.IsaDevice;
 import dev.machina.vmm.devices.DeviceEntry;
 import dev.machina.vmm.devices.serial.Uart16550;
 
@@ -85,6 +86,16 @@ public final class X86Platform {
         AddressRange range = new AddressRange(base, count);
         guest.setIoTrap(range, handler);
         devices.add(new DeviceEntry(name, "ports " + range, description));
+    }
+
+    /**
+     * The devices the DSDT describes: the console's UART, which Linux then finds through ACPI PnP
+     * whatever its legacy probing does. The other UARTs are left to that probing, as on the PCs
+     * whose firmware lists only the ports it set up.
+     */
+    public List<IsaDevice> acpiDevices() {
+        SerialPort com1 = SerialPort.COM1;
+        return List.of(new IsaDevice(com1.name(), "PNP0501", 1, com1.base(), Uart16550.PORTS, com1.irq()));
     }
 
     /** The platform devices, in the order they were installed. */

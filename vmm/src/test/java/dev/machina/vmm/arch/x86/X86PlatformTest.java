@@ -4,6 +4,7 @@ import dev.machina.cpu.JavaHypervisorProvider;
 import dev.machina.hypervisor.Guest;
 import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.memory.AddressRange;
+import dev.machina.vmm.arch.x86.acpi.IsaDevice;
 import dev.machina.vmm.devices.DeviceEntry;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +22,8 @@ class X86PlatformTest {
                     new DeviceEntry("COM1", "ports 0x3f8..0x400", "16550A UART, IRQ 4, the console"));
             assertThatThrownBy(() -> guest.setIoTrap(new AddressRange(0x3F8, 8), handler()))
                     .as("COM1's ports are taken").isInstanceOf(IllegalArgumentException.class);
+            assertThat(platform.acpiDevices()).as("what the DSDT describes")
+                    .containsExactly(new IsaDevice("COM1", "PNP0501", 1, 0x3F8, 8, 4));
         }
     }
 

@@ -111,9 +111,6 @@ public record AcpiTables(long rsdp, AddressRange area) {
     private static final int PIT_IRQ = 0;
     private static final int PIT_GSI = 2;
     private static final int NMI_LINT = 1;
-    private static final int COM1_PORT = 0x3F8;
-    private static final int COM1_IRQ = 4;
-    private static final int UART_PORTS = 8;
     private static final int MCFG_REVISION = 1;
     private static final int PCI_PINS = 4;
 
@@ -156,10 +153,12 @@ public record AcpiTables(long rsdp, AddressRange area) {
 
     private static MemorySegment dsdt(AcpiConfig config) {
         List<byte[]> devices = new ArrayList<>();
-        devices.add(Aml.device("COM1",
-                Aml.name("_HID", Aml.eisaId("PNP0501")),
-                Aml.name("_UID", Aml.integer(1)),
-                Aml.name("_CRS", Aml.resourceTemplate(Aml.ioPorts(COM1_PORT, UART_PORTS), Aml.irq(COM1_IRQ)))));
+        for (IsaDevice device : config.isaDevices()) {
+            devices.add(Aml.device(device.name(),
+                    Aml.name("_HID", Aml.eisaId(device.hardwareId())),
+                    Aml.name("_UID", Aml.integer(device.uid())),
+                    Aml.name("_CRS", Aml.resourceTemplate(Aml.ioPorts(device.port(), device.ports()), Aml.irq(device.irq())))));
+        }
         config.pci().ifPresent(pci -> devices.addAll(pciDevices(pci)));
         byte[] body = Aml.terms(
                 Aml.name("_S5", Aml.packageOf(

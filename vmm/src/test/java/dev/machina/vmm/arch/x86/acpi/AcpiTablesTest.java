@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class AcpiTablesTest {
     private static final PciHost PCI = new PciHost(0xE000_0000L, 0xC000_0000L, 0xDFFF_FFFFL);
+    private static final IsaDevice COM1 = new IsaDevice("COM1", "PNP0501", 1, 0x3F8, 8, 4);
     private final GuestMemory memory = GuestMemory.allocate(X86MemoryMap.ram(2 << 20));
 
     @AfterEach
@@ -108,7 +109,7 @@ class AcpiTablesTest {
 
     @Test
     void fadtDescribesThePmBlocksSciResetAndFacs() {
-        AcpiConfig config = new AcpiConfig(1, 0x700, 0x704, OptionalInt.of(0x708), 9, ResetRegister.RESET_CONTROL_CF9, 0, Optional.empty());
+        AcpiConfig config = new AcpiConfig(1, 0x700, 0x704, OptionalInt.of(0x708), 9, ResetRegister.RESET_CONTROL_CF9, 0, List.of(), Optional.empty());
         ByteBuffer fadt = listed(AcpiTables.write(memory, config), "FACP");
 
         assertThat(fadt.capacity()).isEqualTo(276);
@@ -168,8 +169,8 @@ class AcpiTablesTest {
     }
 
     @Test
-    void dsdtHoldsTheS5PackageAndCom1() {
-        ByteBuffer fadt = listed(AcpiTables.write(memory, AcpiConfig.defaults(1)), "FACP");
+    void dsdtHoldsTheS5PackageAndTheIsaDevicesItIsGiven() {
+        ByteBuffer fadt = listed(AcpiTables.write(memory, AcpiConfig.defaults(1).withIsaDevices(List.of(COM1))), "FACP");
         ByteBuffer dsdt = table(Integer.toUnsignedLong(fadt.getInt(40)));
 
         String aml = HexFormat.of().formatHex(dsdt.array(), 36, dsdt.capacity());
@@ -187,7 +188,7 @@ class AcpiTablesTest {
     void iaslDisassemblesEveryTableWithoutErrors(@TempDir Path directory) throws Exception {
         Path iasl = Path.of("/usr/bin/iasl");
         assumeTrue(Files.isExecutable(iasl), "iasl is absent: install acpica-tools to check the tables with it");
-        AcpiTables tables = AcpiTables.write(memory, AcpiConfig.defaults(2).withPci(PCI));
+        AcpiTables tables = AcpiTables.write(memory, AcpiConfig.defaults(2).withIsaDevices(List.of(COM1)).withPci(PCI));
         ByteBuffer fadt = listed(tables, "FACP");
         List<ByteBuffer> all = new ArrayList<>(xsdtTables(tables));
         all.add(table(memory.readLong(tables.rsdp() + 24)));
