@@ -126,6 +126,67 @@ class BlockDeviceTest {
                 .isInstanceOf(QueueFault.class).hasMessageContaining("no room for the header and status");
     }
 
+    /**
+     * Random well-formed requests of every type, their data split over one to four buffers of any
+     * length, for sectors in and past the disk, checked against a model of the disk: each request's
+     * status is what the model says, what a write changes reaches the file, and what a read returns
+     * is the model's bytes.
+     */
+    @Test
+    void randomRequestsAgreeWithAModelOfTheDisk() throws Exception {
+        Path file = image();
+        byte[] model = Files.readAllBytes(file);
+        BlockDevice device = device(file, BlockSpec.Mode.READ_WRITE);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(0xD15C);
+        int[] types = {BlockDevice.IN, BlockDevice.OUT, BlockDevice.FLUSH, BlockDevice.GET_ID, 99};
+        for (int round = 0; round < 20_000; round++) {
+            int type = types[random.nextInt(types.length)];
+            long sector = random.nextInt(DISK_BYTES / 512 + 8);
+            int buffers = 1 + random.nextInt(4);
+            int[] lengths = new int[buffers];
+            int total = 0;
+            for (int i = 0; i < buffers; i++) {
+                lengths[i] = random.nextInt(4) == 0 ? random.nextInt(2048) : 512 * random.nextInt(1, 5);
+                total += lengths[i];
+            }
+            byte[] data = new byte[total];
+            random.nextBytes(data);
+            memory.write(DATA, data, 0, total);
+            memory.writeInt(HEADER, type);
+            memory.writeInt(HEADER + 4, 0);
+            memory.writeLong(HEADER + 8, sector);
+            boolean intoGuest = type != BlockDevice.OUT;
+            ring.descriptor(0, HEADER, 16, DriverRing.NEXT, 1);
+            long at = DATA;
+            for (int i = 0; i < buffers; i++) {
+                ring.descriptor(i + 1, at, lengths[i], DriverRing.NEXT | (intoGuest ? DriverRing.WRITE : 0), i + 2);
+                at += lengths[i];
+            }
+            ring.descriptor(buffers + 1, STATUS, 1, DriverRing.WRITE, 0);
+            int status = serve(device);
+
+            boolean fits = total % 512 == 0 && sector * 512 + total <= DISK_BYTES;
+            int expected = switch (type) {
+                case BlockDevice.IN, BlockDevice.OUT -> fits ? BlockDevice.OK : BlockDevice.IOERR;
+                case BlockDevice.FLUSH, BlockDevice.GET_ID -> BlockDevice.OK;
+                default -> BlockDevice.UNSUPP;
+            };
+            assertThat(status).as("round %d: type %d, sector %d, %d bytes", round, type, sector, total).isEqualTo(expected);
+            if (type == BlockDevice.OUT && status == BlockDevice.OK) {
+                System.arraycopy(data, 0, model, (int) sector * 512, total);
+            } else if (type == BlockDevice.IN && status == BlockDevice.OK) {
+                byte[] read = new byte[total];
+                memory.read(DATA, read, 0, total);
+                assertThat(Arrays.equals(read, 0, total, model, (int) sector * 512, (int) sector * 512 + total))
+                        .as("round %d: the bytes read", round).isTrue();
+                assertThat(ring.usedLength(ring.usedIdx() - 1)).isEqualTo(total + 1);
+            }
+        }
+        assertThat(log).isEmpty();
+        disk.flush();
+        assertThat(Arrays.equals(Files.readAllBytes(file), model)).as("the file is the model").isTrue();
+    }
+
     /** A header, {@code length} bytes of data at {@link #DATA} (written by the device if {@code intoGuest}) and the status; returns the status. */
     private int request(BlockDevice device, int type, long sector, int length, boolean intoGuest) throws QueueFault {
         memory.writeInt(HEADER, type);
