@@ -1,6 +1,7 @@
 package dev.machina.cpu.differential;
 
 import dev.machina.hypervisor.os.Posix;
+import dev.machina.hypervisor.os.PosixException;
 
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
@@ -18,7 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Runs one instruction on the host processor, in user mode, through {@code java.lang.foreign}.
  *
- * <p>One anonymous mapping below 2 GiB (MAP_32BIT, so 32-bit addresses and absolute disp32
+ * <p>One anonymous mapping below 2 GiB (so that 32-bit addresses and absolute disp32
  * operands reach it) holds a code page, a state page and the data buffer. The code page is
  * rewritten for every case as a stub: save the callee-saved registers and the host's RSP, load
  * RFLAGS and all sixteen general registers from the state page, execute the instruction, store
@@ -35,9 +36,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class HostCpu implements AutoCloseable {
     static final int PAGE = 4096;
 
-    private static final int MAP_32BIT = 0x40;
-    /** Where the mapping goes if that is free, so that a seed replays with the same addresses. */
-    private static final long PREFERRED_ADDRESS = 0x5000_0000L;
+    /** Map exactly there, or fail if something is already there (Linux 4.17 and later). */
+    private static final int MAP_FIXED_NOREPLACE = 0x10_0000;
+    /**
+     * Where the mapping goes, the first of these that is free, so that a seed replays with the same
+     * addresses; all below 2 GiB, where 32-bit displacements reach. MAP_32BIT's own window (1 to 2
+     * GiB) is not enough: the JVM may reserve its randomly placed class space there, whole.
+     */
+    private static final long[] CANDIDATE_ADDRESSES = {0x5000_0000L, 0x1000_0000L, 0x2000_0000L, 0x3000_0000L, 0x6000_0000L, 0x7000_0000L};
     private static final int RSP = 4;
     private static final int FLAGS_OFFSET = MachineState.REGISTERS * 8;
     private static final int HOST_RSP_OFFSET = FLAGS_OFFSET + 8;
@@ -65,14 +71,27 @@ final class HostCpu implements AutoCloseable {
                 && (arch.equals("amd64") || arch.equals("x86_64"));
     }
 
+    /** Maps {@code length} bytes at the first free candidate address. */
+    private static long mapBelowTwoGib(long length) {
+        PosixException last = null;
+        for (long candidate : CANDIDATE_ADDRESSES) {
+            try {
+                return Posix.checked("mmap", () -> (long) MMAP.invokeExact(Posix.errnoCapture(), candidate, length,
+                        Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0L));
+            } catch (PosixException taken) {
+                last = taken;
+            }
+        }
+        throw last;
+    }
+
     HostCpu(int dataSize) {
         long length = 2 * PAGE + dataSize;
-        long address = Posix.checked("mmap", () -> (long) MMAP.invokeExact(Posix.errnoCapture(), PREFERRED_ADDRESS, length,
-                Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | MAP_32BIT, -1, 0L));
+        long address = mapBelowTwoGib(length);
         MemorySegment mapping = MemorySegment.ofAddress(address).reinterpret(length, arena, Posix::munmap);
         if (address + length > Integer.MAX_VALUE) {
             arena.close();
-            throw new IllegalStateException("MAP_32BIT gave 0x" + Long.toHexString(address) + ", not below 2 GiB");
+            throw new IllegalStateException("mmap gave 0x" + Long.toHexString(address) + ", not below 2 GiB");
         }
         code = mapping.asSlice(0, PAGE);
         state = mapping.asSlice(PAGE, PAGE);
