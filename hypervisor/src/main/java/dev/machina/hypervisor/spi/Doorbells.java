@@ -22,12 +22,20 @@ public final class Doorbells implements AutoCloseable {
         thread = Thread.ofPlatform().daemon().name(guestName + "-doorbells").start(this::deliver);
     }
 
-    /** Marks doorbell {@code offset} of {@code trap} rung and wakes the delivery thread. */
+    /** Marks doorbell {@code offset} of {@code trap} rung and wakes the delivery thread; a removed trap's ring is dropped. */
     public void ring(Traps.Registration trap, long offset) {
+        if (trap.removed()) {
+            return;
+        }
         AtomicLongArray bits = pending.computeIfAbsent(trap, Doorbells::bitsFor);
         int index = (int) (offset / Guest.BELL_STRIDE);
         bits.getAndAccumulate(index >>> 6, 1L << index, (a, b) -> a | b);
         LockSupport.unpark(thread);
+    }
+
+    /** How many traps have bits kept for them. */
+    int trapsTracked() {
+        return pending.size();
     }
 
     private static AtomicLongArray bitsFor(Traps.Registration trap) {
@@ -48,6 +56,10 @@ public final class Doorbells implements AutoCloseable {
                         delivered = true;
                         ringHandler(entry.getKey(), ((long) word * 64 + bit) * Guest.BELL_STRIDE);
                     }
+                }
+                if (entry.getKey().removed()) {
+                    // A guest that moves a device's BAR over and over must not grow this map.
+                    pending.remove(entry.getKey());
                 }
             }
             if (!delivered) {

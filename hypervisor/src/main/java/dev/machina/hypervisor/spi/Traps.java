@@ -32,6 +32,8 @@ public final class Traps {
             this.onRemove = onRemove;
         }
 
+        private volatile boolean removed;
+
         @Override
         public Kind kind() {
             return kind;
@@ -53,8 +55,14 @@ public final class Traps {
         @Override
         public void remove() {
             if (Traps.this.remove(this)) {
+                removed = true;
                 onRemove.accept(this);
             }
+        }
+
+        /** Whether the trap has been removed: a vCPU that found it just before may still ring it. */
+        public boolean removed() {
+            return removed;
         }
 
         @Override

@@ -113,4 +113,27 @@ class TrapsTest {
         assertThat(seen.get()).isEqualTo("test-doorbells@132");
         assertThat(traps.readMemory(0xE000_0000L + 0x84, 4)).isZero();
     }
+
+    /** A guest that moves a doorbell BAR again and again leaves nothing behind for each old place. */
+    @Test
+    void removedDoorbellTrapsAreForgotten() throws InterruptedException {
+        Traps traps = new Traps();
+        try (Doorbells bells = new Doorbells("test")) {
+            for (int move = 0; move < 100; move++) {
+                CountDownLatch rung = new CountDownLatch(1);
+                Traps.Registration trap = traps.add(Trap.Kind.BELL, new AddressRange(0xE000_0000L + 0x1000L * move, 0x100),
+                        (dev.machina.hypervisor.BellHandler) offset -> rung.countDown(), r -> { });
+                bells.ring(trap, 0);
+                assertThat(rung.await(5, TimeUnit.SECONDS)).isTrue();
+                trap.remove();
+                bells.ring(trap, 4); // a vCPU that found the trap before it went
+            }
+            CountDownLatch last = new CountDownLatch(1);
+            Traps.Registration live = traps.add(Trap.Kind.BELL, new AddressRange(0xF000_0000L, 0x100),
+                    (dev.machina.hypervisor.BellHandler) offset -> last.countDown(), r -> { });
+            bells.ring(live, 0);
+            assertThat(last.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(bells.trapsTracked()).as("only the live trap, at most the last removed one beside it").isLessThanOrEqualTo(2);
+        }
+    }
 }
