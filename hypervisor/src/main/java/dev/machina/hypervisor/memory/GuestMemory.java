@@ -22,7 +22,7 @@ import java.util.List;
  * <p>This object is the one door through which the VMM and its devices write guest RAM: every
  * write through it is reported to the backend's {@link WriteObserver} once the bytes are in
  * place, so that a backend that caches guest code (the Java CPU) drops what a DMA overwrote. Only
- * a backend touches {@link #mapping()} directly; the views this object hands out are read-only.
+ * a backend touches {@link #mapping()} directly; a writable view exists only during {@link #update}.
  */
 public final class GuestMemory implements AutoCloseable {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -134,11 +134,6 @@ public final class GuestMemory implements AutoCloseable {
             }
         }
         throw new GuestMemoryException(address, length);
-    }
-
-    /** A read-only view of guest-physical {@code [address, address + length)}, which must be RAM. */
-    public MemorySegment view(long address, long length) {
-        return mapping.asSlice(hostOffset(address, length), length).asReadOnly();
     }
 
     /**

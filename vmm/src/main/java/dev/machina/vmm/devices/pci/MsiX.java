@@ -2,6 +2,8 @@ package dev.machina.vmm.devices.pci;
 
 import dev.machina.hypervisor.TrapHandler;
 
+import java.util.Arrays;
+
 /**
  * MSI-X for one function: the capability in its configuration space, and the vector table and
  * pending-bit array that live in one of its BARs. A vector that fires while masked (by its own
@@ -46,11 +48,11 @@ public final class MsiX {
         this.data = new int[vectors];
         this.masked = new boolean[vectors];
         this.pending = new long[(vectors + 63) / 64];
-        java.util.Arrays.fill(masked, true);
+        Arrays.fill(masked, true);
         byte[] body = new byte[10];
-        putLittleEndian(body, 0, 2, vectors - 1);
-        putLittleEndian(body, 2, 4, tableOffset | bar);
-        putLittleEndian(body, 6, 4, pbaOffset | bar);
+        PciFunction.putLittleEndian(body, 0, 2, vectors - 1);
+        PciFunction.putLittleEndian(body, 2, 4, tableOffset | bar);
+        PciFunction.putLittleEndian(body, 6, 4, pbaOffset | bar);
         byte[] writableBody = new byte[10];
         writableBody[1] = (byte) ((ENABLE | FUNCTION_MASK) >>> 8);
         this.capability = function.addCapability(CAPABILITY_ID, body, writableBody);
@@ -204,12 +206,6 @@ public final class MsiX {
         if (enabled && !functionMasked && !masked[vector] && (pending[vector / 64] & bit) != 0) {
             pending[vector / 64] &= ~bit;
             sink.signal(addresses[vector], data[vector]);
-        }
-    }
-
-    private static void putLittleEndian(byte[] target, int offset, int size, long value) {
-        for (int i = 0; i < size; i++) {
-            target[offset + i] = (byte) (value >>> (8 * i));
         }
     }
 }

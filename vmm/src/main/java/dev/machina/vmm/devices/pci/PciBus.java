@@ -66,11 +66,6 @@ public final class PciBus {
         throw new IllegalStateException("PCI bus 0 is full: %d slots".formatted(SLOTS));
     }
 
-    /** The functions plugged in, by slot (null where empty). */
-    public synchronized List<PciFunction> functions() {
-        return java.util.Arrays.asList(slots.clone());
-    }
-
     /** The IOAPIC input that INTx pin {@code pin} (0 for INTA) of {@code slot} drives: the swizzle the {@code _PRT} describes. */
     public static int intxGsi(int slot, int pin) {
         return FIRST_INTX_GSI + (slot + pin) % INTX_GSIS;

@@ -234,14 +234,17 @@ public final class PciFunction {
     }
 
     private void put(int offset, int size, long value) {
+        putLittleEndian(space, offset, size, value);
+    }
+
+    /** Writes the low {@code size} bytes of {@code value} into {@code target} at {@code offset}, as configuration space holds them. */
+    public static void putLittleEndian(byte[] target, int offset, int size, long value) {
         for (int i = 0; i < size; i++) {
-            space[offset + i] = (byte) (value >>> (8 * i));
+            target[offset + i] = (byte) (value >>> (8 * i));
         }
     }
 
     private void allowWrites(int offset, int size, long mask) {
-        for (int i = 0; i < size; i++) {
-            writable[offset + i] = (byte) (mask >>> (8 * i));
-        }
+        putLittleEndian(writable, offset, size, mask);
     }
 }

@@ -13,6 +13,7 @@ import dev.machina.vmm.devices.virtio.queue.QueueFault;
 import dev.machina.vmm.devices.virtio.queue.SplitQueue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -79,7 +80,6 @@ public final class VirtioPciTransport {
     private final List<SplitQueue> queues = new ArrayList<>();
     private final DescriptorChain chain;
     private final int[] queueVectors;
-    private final long[][] queueAddresses;
     private final int slot;
 
     private int deviceFeatureSelect;
@@ -110,8 +110,7 @@ public final class VirtioPciTransport {
         }
         this.chain = new DescriptorChain(largest);
         this.queueVectors = new int[sizes.length];
-        this.queueAddresses = new long[sizes.length][3];
-        java.util.Arrays.fill(queueVectors, NO_VECTOR);
+        Arrays.fill(queueVectors, NO_VECTOR);
         int type = device.deviceType();
         this.function = new PciFunction(name, new PciIdentity(VENDOR, MODERN_DEVICE_BASE + type, VENDOR,
                 MODERN_DEVICE_BASE + type, 1, device.pciClass()));
@@ -160,15 +159,15 @@ public final class VirtioPciTransport {
         byte[] body = new byte[bodyLength];
         body[0] = (byte) (bodyLength + 2);
         body[1] = (byte) type;
-        put(body, 6, 4, offset);
-        put(body, 10, 4, length);
+        PciFunction.putLittleEndian(body, 6, 4, offset);
+        PciFunction.putLittleEndian(body, 10, 4, length);
         byte[] writable = new byte[bodyLength];
         if (type == NOTIFY_CFG) {
-            put(body, 14, 4, notifyMultiplier);
+            PciFunction.putLittleEndian(body, 14, 4, notifyMultiplier);
         } else if (type == PCI_CFG) {
             writable[PCI_CFG_BAR - 2] = (byte) 0xFF;
-            put(writable, PCI_CFG_OFFSET - 2, 4, 0xFFFF_FFFFL);
-            put(writable, PCI_CFG_LENGTH - 2, 4, 0xFFFF_FFFFL);
+            PciFunction.putLittleEndian(writable, PCI_CFG_OFFSET - 2, 4, 0xFFFF_FFFFL);
+            PciFunction.putLittleEndian(writable, PCI_CFG_LENGTH - 2, 4, 0xFFFF_FFFFL);
         }
         return function.addCapability(VENDOR_CAPABILITY, body, writable);
     }
@@ -209,12 +208,6 @@ public final class VirtioPciTransport {
         return 0;
     }
 
-    private static void put(byte[] target, int offset, int size, long value) {
-        for (int i = 0; i < size; i++) {
-            target[offset + i] = (byte) (value >>> (8 * i));
-        }
-    }
-
     private synchronized long readCommon(long offset, int size) {
         SplitQueue queue = selectedQueue();
         return switch ((int) offset) {
@@ -231,8 +224,7 @@ public final class VirtioPciTransport {
             case 0x1A -> queue == null ? NO_VECTOR : queueVectors[queueSelect];
             case 0x1C -> queue != null && queue.ready() ? 1 : 0;
             case 0x1E -> queue == null ? 0 : queueSelect;
-            case 0x20, 0x28, 0x30 -> queue == null ? 0 : queueAddresses[queueSelect][(int) (offset - 0x20) / 8];
-            case 0x24, 0x2C, 0x34 -> queue == null ? 0 : queueAddresses[queueSelect][(int) (offset - 0x24) / 8] >>> 32;
+            case 0x20, 0x24, 0x28, 0x2C, 0x30, 0x34 -> queue == null ? 0 : queueAddress(queue, (int) offset) >>> ((offset - 0x20) % 8 * 8);
             default -> 0;
         } & (-1L >>> (64 - 8 * size));
     }
@@ -276,14 +268,21 @@ public final class VirtioPciTransport {
         }
     }
 
+    /** The descriptor table, driver area or device area address a common configuration offset names. */
+    private static long queueAddress(SplitQueue queue, int offset) {
+        return switch ((offset - 0x20) / 8) {
+            case 0 -> queue.descriptorTable();
+            case 1 -> queue.availableRing();
+            default -> queue.usedRing();
+        };
+    }
+
     /** The structure's address fields are written as two 32-bit halves or one 64-bit value. */
-    private void writeQueueAddress(SplitQueue queue, int offset, int size, long value) {
-        int field = (offset - 0x20) / 8;
+    private static void writeQueueAddress(SplitQueue queue, int offset, int size, long value) {
         int shift = (offset - 0x20) % 8 * 8;
         long mask = (-1L >>> (64 - 8 * size)) << shift;
-        long address = (queueAddresses[queueSelect][field] & ~mask) | ((value << shift) & mask);
-        queueAddresses[queueSelect][field] = address;
-        switch (field) {
+        long address = (queueAddress(queue, offset) & ~mask) | ((value << shift) & mask);
+        switch ((offset - 0x20) / 8) {
             case 0 -> queue.setDescriptorTable(address);
             case 1 -> queue.setAvailableRing(address);
             default -> queue.setUsedRing(address);
@@ -338,10 +337,7 @@ public final class VirtioPciTransport {
             device.reset();
         }
         queues.forEach(SplitQueue::reset);
-        java.util.Arrays.fill(queueVectors, NO_VECTOR);
-        for (long[] addresses : queueAddresses) {
-            java.util.Arrays.fill(addresses, 0);
-        }
+        Arrays.fill(queueVectors, NO_VECTOR);
         deviceFeatureSelect = 0;
         driverFeatureSelect = 0;
         driverFeatures = 0;

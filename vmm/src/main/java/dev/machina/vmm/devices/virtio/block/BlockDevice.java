@@ -236,8 +236,11 @@ public final class BlockDevice implements VirtioDevice {
 
     /** DISCARD and WRITE_ZEROES: segments of (sector, sectors, flags) after the header. */
     private int ranges(DescriptorChain chain, int type) throws QueueFault, IOException {
-        if (disk.readOnly() || (type == DISCARD && !disk.supportsDiscard())) {
-            return type == DISCARD && !disk.readOnly() ? UNSUPP : IOERR;
+        if (disk.readOnly()) {
+            return IOERR;
+        }
+        if (type == DISCARD && !disk.supportsDiscard()) {
+            return UNSUPP;
         }
         long segments = (chain.readableBytes() - HEADER) / SEGMENT_ENTRY;
         if (segments < 1 || segments > MAX_RANGE_SEGMENTS) {
@@ -248,8 +251,11 @@ public final class BlockDevice implements VirtioDevice {
             long sector = chain.readU64(at);
             long sectors = chain.readU32(at + 8);
             long flags = chain.readU32(at + 12);
-            if (!inRange(sector, sectors * SECTOR) || (type == DISCARD && flags != 0) || (flags & ~UNMAP) != 0) {
-                return type == DISCARD || (flags & ~UNMAP) != 0 ? UNSUPP : IOERR;
+            if ((flags & ~UNMAP) != 0 || (type == DISCARD && flags != 0)) {
+                return UNSUPP;
+            }
+            if (!inRange(sector, sectors * SECTOR)) {
+                return type == DISCARD ? UNSUPP : IOERR;
             }
             if (type == DISCARD) {
                 disk.discard(sector * SECTOR, sectors * SECTOR);

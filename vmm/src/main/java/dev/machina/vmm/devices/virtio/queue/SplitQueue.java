@@ -94,6 +94,19 @@ public final class SplitQueue {
         }
     }
 
+    /** The ring addresses the driver gave, as the common configuration reads them back. */
+    public long descriptorTable() {
+        return descriptorTable;
+    }
+
+    public long availableRing() {
+        return availableRing;
+    }
+
+    public long usedRing() {
+        return usedRing;
+    }
+
     public void setDescriptorTable(long address) {
         if (!ready) {
             descriptorTable = address;
