@@ -100,6 +100,9 @@ class LinuxGuestDevicesTest {
                 "0000:00:06.0 0x1af4 0x1043 0x078000");
         assertThat(guest.run("grep -c 'PCI-MSI.*virtio' /proc/interrupts", COMMAND)).as("MSI-X vectors in use")
                 .isNotEqualTo("0");
+        assertThat(guest.transcript()).as("the launch names each device where the guest finds it")
+                .contains("device: virtio-blk0 at PCI 00:01.0: " + readWrite + ",rw,raw (16,777,216 bytes)",
+                        "device: virtio-rng at PCI 00:05.0", "device: virtio-console at PCI 00:06.0");
     }
 
     @Test
