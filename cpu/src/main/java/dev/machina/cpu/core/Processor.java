@@ -567,10 +567,12 @@ public final class Processor {
     /** Decodes at {@link #instructionStart} and keeps the decoding if it lies wholly in the page. */
     private Instruction decodeInto(Instruction[] page, int offset, int mode) {
         Instruction decoded = decodeAt(mode);
-        if (offset + decoded.length() <= PhysicalBus.PAGE_MASK + 1) {
-            page[offset] = decoded;
+        if (offset + decoded.length() > PhysicalBus.PAGE_MASK + 1) {
+            return decoded;
         }
-        return decoded;
+        Instruction kept = code.canonical(decoded);
+        page[offset] = kept;
+        return kept;
     }
 
     private Instruction decodeAt(int mode) {

@@ -22,10 +22,12 @@ public final class CodeCache {
     private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
     /** Page numbers are {@code int}s, and the tables arrays: this is the most pages they can index. */
     public static final long MAX_PAGES = Integer.MAX_VALUE - 8;
+    private static final int SHARED_SLOTS = 1 << 15;
 
     private final Instruction[][] pages;
     private final Region[][] regions;
     private final long[] codeBits;
+    private final Instruction[] shared = new Instruction[SHARED_SLOTS];
     private int epoch;
     private int installed;
 
@@ -67,6 +69,26 @@ public final class CodeCache {
             codeBits[pageNumber >>> 6] |= 1L << pageNumber;
         }
         return page;
+    }
+
+    /**
+     * The one record kept for decodings equal to {@code decoded}: the same instruction decoded at
+     * many places (push rbp, ret, mov rbp, rsp, a test of the same register...) is held once, as a
+     * decoding depends on the bytes and the mode, never on the address. That shrinks the heap the
+     * tables hold and keeps the interpreter's commonest records in the host's caches. Recent
+     * decodings are remembered in a direct-mapped table, so that it costs the same memory whatever
+     * code the guest writes; it is shared by the cores without a lock, which is harmless: records
+     * are immutable, and a slot one core overwrites only costs another a second copy.
+     */
+    public Instruction canonical(Instruction decoded) {
+        int hash = decoded.hashCode();
+        int slot = (hash ^ hash >>> 15) & (SHARED_SLOTS - 1);
+        Instruction known = shared[slot];
+        if (decoded.equals(known)) {
+            return known;
+        }
+        shared[slot] = decoded;
+        return decoded;
     }
 
     /**
