@@ -3,6 +3,7 @@ package dev.machina.cpu.core;
 import dev.machina.cpu.chipset.InterruptController;
 import dev.machina.cpu.chipset.Tsc;
 import dev.machina.cpu.decode.CodeCache;
+import dev.machina.cpu.decode.SparsePage;
 import dev.machina.cpu.decode.Decoder;
 import dev.machina.cpu.decode.Instruction;
 import dev.machina.cpu.decode.Operand;
@@ -66,7 +67,7 @@ public final class Processor {
     private int fetchKey;
     private int fetchMmuEpoch;
     private int fetchCodeEpoch;
-    private Instruction[] fetchTable;
+    private SparsePage<Instruction> fetchTable;
     private long fetchHost;
     private int fetchOffset;
     /** The address execution reaches when the last interpreted instruction does not branch. */
@@ -396,8 +397,8 @@ public final class Processor {
 
     /** The region installed at RAM's host offset {@code host} for this privilege, or null. */
     private Region regionAt(long host, boolean user) {
-        Region[] regions = code.regions(host);
-        Region region = regions == null ? null : regions[(int) (host & PhysicalBus.PAGE_MASK)];
+        SparsePage<Region> regions = code.regions(host);
+        Region region = regions == null ? null : regions.at((int) (host & PhysicalBus.PAGE_MASK));
         return region != null && region.user() == user ? region : null;
     }
 
@@ -544,7 +545,7 @@ public final class Processor {
         int offset = (int) (linear & PhysicalBus.PAGE_MASK);
         fetchOffset = offset;
         if (linear >>> 12 == fetchPage && key == fetchKey && mmu.epoch() == fetchMmuEpoch && code.epoch() == fetchCodeEpoch) {
-            Instruction cached = fetchTable[offset];
+            Instruction cached = fetchTable.at(offset);
             return cached != null && cached.mode() == mode ? cached : decodeInto(fetchTable, offset, mode);
         }
         long physical = mmu.translate(linear, Mmu.FETCH, key >= USER_FETCH);
@@ -560,18 +561,18 @@ public final class Processor {
         fetchCodeEpoch = code.epoch();
         fetchTable = code.page(host);
         fetchHost = host;
-        Instruction cached = fetchTable[offset];
+        Instruction cached = fetchTable.at(offset);
         return cached != null && cached.mode() == mode ? cached : decodeInto(fetchTable, offset, mode);
     }
 
     /** Decodes at {@link #instructionStart} and keeps the decoding if it lies wholly in the page. */
-    private Instruction decodeInto(Instruction[] page, int offset, int mode) {
+    private Instruction decodeInto(SparsePage<Instruction> page, int offset, int mode) {
         Instruction decoded = decodeAt(mode);
         if (offset + decoded.length() > PhysicalBus.PAGE_MASK + 1) {
             return decoded;
         }
         Instruction kept = code.canonical(decoded);
-        page[offset] = kept;
+        page.keep(offset, kept);
         return kept;
     }
 

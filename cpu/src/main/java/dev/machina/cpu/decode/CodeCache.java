@@ -11,8 +11,8 @@ import java.util.Arrays;
  * regions (self-modifying code), and the writer checks only that bit, so ordinary stores stay
  * cheap.
  *
- * <p>The tables are plain arrays: a vCPU may for a moment still run a stale decoding of a page
- * another vCPU just rewrote, which is the cross-modifying-code latitude x86 gives (the writer must
+ * <p>The tables ({@link SparsePage}) are plain arrays: a vCPU may for a moment still run a
+ * stale decoding of a page another vCPU just rewrote, which is the cross-modifying-code latitude x86 gives (the writer must
  * make the other processor serialize before it may rely on the new code). Regions are installed
  * by the translator's thread under this object's lock, which a drop also takes, so a region
  * translated from a page that was rewritten meanwhile is never installed.
@@ -24,8 +24,8 @@ public final class CodeCache {
     public static final long MAX_PAGES = Integer.MAX_VALUE - 8;
     private static final int SHARED_SLOTS = 1 << 15;
 
-    private final Instruction[][] pages;
-    private final Region[][] regions;
+    private final SparsePage<Instruction>[] pages;
+    private final SparsePage<Region>[] regions;
     private final long[] codeBits;
     private final Instruction[] shared = new Instruction[SHARED_SLOTS];
     private int epoch;
@@ -39,9 +39,14 @@ public final class CodeCache {
                     .formatted(ramBytes, MAX_PAGES));
         }
         int pageCount = (int) count;
-        pages = new Instruction[pageCount][];
-        regions = new Region[pageCount][];
+        pages = newPages(pageCount);
+        regions = newPages(pageCount);
         codeBits = new long[(pageCount + 63) >>> 6];
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> SparsePage<T>[] newPages(int count) {
+        return (SparsePage<T>[]) new SparsePage<?>[count];
     }
 
     /**
@@ -56,15 +61,15 @@ public final class CodeCache {
     }
 
     /**
-     * The decodings of the page holding {@code host}, indexed by offset in the page, made empty if
-     * there are none yet. A core may keep the array for the page it executes in while
-     * {@link #epoch()} is unchanged; a write to the page replaces it.
+     * The decodings of the page holding {@code host}, made empty if there are none yet. A core
+     * may keep the table for the page it executes in while {@link #epoch()} is unchanged; a write
+     * to the page replaces it.
      */
-    public Instruction[] page(long host) {
+    public SparsePage<Instruction> page(long host) {
         int pageNumber = (int) (host >>> PAGE_SHIFT);
-        Instruction[] page = pages[pageNumber];
+        SparsePage<Instruction> page = pages[pageNumber];
         if (page == null) {
-            page = new Instruction[PAGE_SIZE];
+            page = new SparsePage<>();
             pages[pageNumber] = page;
             codeBits[pageNumber >>> 6] |= 1L << pageNumber;
         }
@@ -100,14 +105,14 @@ public final class CodeCache {
     }
 
     /** The regions translated from the page holding {@code host}, by offset of their entry; null if none. */
-    public Region[] regions(long host) {
+    public SparsePage<Region> regions(long host) {
         return regions[(int) (host >>> PAGE_SHIFT)];
     }
 
     /** Whether a region is installed at {@code host}. */
     public boolean hasRegion(long host) {
-        Region[] page = regions[(int) (host >>> PAGE_SHIFT)];
-        return page != null && page[(int) host & (PAGE_SIZE - 1)] != null;
+        SparsePage<Region> page = regions[(int) (host >>> PAGE_SHIFT)];
+        return page != null && page.at((int) host & (PAGE_SIZE - 1)) != null;
     }
 
     /**
@@ -115,15 +120,15 @@ public final class CodeCache {
      * {@code page}, unless that page has been rewritten since (its table is no longer
      * {@code page}). Returns whether it was installed.
      */
-    public synchronized boolean install(long host, Region region, Instruction[] page) {
+    public synchronized boolean install(long host, Region region, SparsePage<Instruction> page) {
         int pageNumber = (int) (host >>> PAGE_SHIFT);
         if (pages[pageNumber] != page) {
             return false;
         }
         if (regions[pageNumber] == null) {
-            regions[pageNumber] = new Region[PAGE_SIZE];
+            regions[pageNumber] = new SparsePage<>();
         }
-        regions[pageNumber][(int) host & (PAGE_SIZE - 1)] = region;
+        regions[pageNumber].keep((int) host & (PAGE_SIZE - 1), region);
         installed++;
         return true;
     }

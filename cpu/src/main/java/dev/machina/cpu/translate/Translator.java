@@ -2,6 +2,7 @@ package dev.machina.cpu.translate;
 
 import dev.machina.cpu.decode.ByteSource;
 import dev.machina.cpu.decode.CodeCache;
+import dev.machina.cpu.decode.SparsePage;
 import dev.machina.cpu.decode.Decoder;
 import dev.machina.cpu.decode.Instruction;
 import dev.machina.cpu.fault.CpuException;
@@ -46,7 +47,7 @@ public final class Translator implements AutoCloseable {
     private int sinceCleared;
 
     /** A piece of code to translate: the page's host offset, the entry's offset, the privilege, the page's decodings then. */
-    private record Request(long hostPage, int offset, boolean user, Instruction[] page) {
+    private record Request(long hostPage, int offset, boolean user, SparsePage<Instruction> page) {
     }
 
     private Translator(MemorySegment ram, CodeCache code, int threshold, boolean background) {
@@ -99,7 +100,7 @@ public final class Translator implements AutoCloseable {
      * for CPL 3 or not ({@code user}), from the page whose decodings were {@code page} when it was
      * asked for: now, or queued for the background thread (dropped if the queue is full).
      */
-    public void translate(long hostPage, int offset, boolean user, Instruction[] page) {
+    public void translate(long hostPage, int offset, boolean user, SparsePage<Instruction> page) {
         Request request = new Request(hostPage, offset, user, page);
         if (queue == null) {
             serve(request);
@@ -163,7 +164,7 @@ public final class Translator implements AutoCloseable {
 
     /** The 64-bit decoding at {@code position} of the request's page, or null if none lies wholly in the page. */
     private Instruction decodeAt(Request request, int position) {
-        Instruction known = request.page()[position];
+        Instruction known = request.page().at(position);
         if (known != null && known.mode() == 64) {
             return known;
         }
