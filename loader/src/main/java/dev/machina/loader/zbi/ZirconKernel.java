@@ -77,18 +77,18 @@ public record ZirconKernel(Path file, ZbiItem item, long entry, long reserveMemo
     /**
      * The KERNEL_X64 item for a kernel linked to run at {@link #CODE_ADDRESS}: the ELF's bytes as
      * one image, its entry point, and as reserved memory the zeros its segments end with (its
-     * {@code .bss}) plus {@code scratch} bytes more.
+     * {@code .bss}), which the boot loader must leave free.
      *
      * @throws ImageException naming the ELF if it is linked elsewhere
      */
-    public static ZbiItem fromElf(ElfImage elf, long scratch) {
+    public static ZbiItem fromElf(ElfImage elf) {
         ElfImage.FlatImage flat = elf.flatten();
         if (flat.address() != CODE_ADDRESS) {
             throw new ImageException(elf.file(), "is linked at 0x%x; a ZBI kernel's code begins at 0x%x, after its headers at 1 MiB"
                     .formatted(flat.address(), CODE_ADDRESS));
         }
         byte[] bytes = flat.bytes();
-        long reserve = flat.endAddress() - (flat.address() + bytes.length) + scratch;
+        long reserve = flat.endAddress() - (flat.address() + bytes.length);
         ByteBuffer payload = ByteBuffer.allocate(KERNEL_HEADER_SIZE + bytes.length).order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(elf.entry()).putLong(reserve).put(bytes);
         return ZbiItem.of(ZbiType.KERNEL_X64.code(), 0, payload.array());

@@ -103,18 +103,18 @@ class ZirconKernelTest {
     void makesTheKernelItemOfAnElfLinkedAfterTheHeaders(@TempDir Path directory) throws IOException {
         ElfImage elf = ElfImage.read(new ElfBuilder().entry(0x100058)
                 .load(0x100050, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 0x1000).writeTo(directory));
-        ZbiItem item = ZirconKernel.fromElf(elf, 0x2000);
+        ZbiItem item = ZirconKernel.fromElf(elf);
 
         ZirconKernel kernel = kernelOf(item);
         assertThat(kernel.entry()).isEqualTo(0x100058);
-        assertThat(kernel.reserveMemorySize()).as("the .bss after the 9 file bytes, and the scratch").isEqualTo(0x1000 - 9 + 0x2000);
+        assertThat(kernel.reserveMemorySize()).as("the .bss after the 9 file bytes").isEqualTo(0x1000 - 9);
         assertThat(item.payload()).endsWith(1, 2, 3, 4, 5, 6, 7, 8, 9).hasSize(16 + 9);
     }
 
     @Test
     void refusesAnElfLinkedElsewhere(@TempDir Path directory) throws IOException {
         ElfImage elf = ElfImage.read(new ElfBuilder().entry(0x100000).load(0x100000, new byte[4], 4).writeTo(directory));
-        assertThatThrownBy(() -> ZirconKernel.fromElf(elf, 0)).isInstanceOf(ImageException.class)
+        assertThatThrownBy(() -> ZirconKernel.fromElf(elf)).isInstanceOf(ImageException.class)
                 .hasMessageEndingWith("is linked at 0x100000; a ZBI kernel's code begins at 0x100050, after its headers at 1 MiB");
     }
 }

@@ -1,0 +1,191 @@
+package dev.machina.cli;
+
+import dev.machina.hypervisor.os.FileErrors;
+import dev.machina.loader.ElfImage;
+import dev.machina.loader.ImageException;
+import dev.machina.loader.zbi.Zbi;
+import dev.machina.loader.zbi.ZbiItem;
+import dev.machina.loader.zbi.ZbiType;
+import dev.machina.loader.zbi.ZirconKernel;
+import dev.machina.vmm.config.ConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code guest zbi}: Zircon boot images, for day-to-day use as Fuchsia's {@code zbi} tool: list an
+ * image's items, create one from a kernel and items, extract the items into files.
+ */
+@Command(name = "zbi", description = "Lists, creates and extracts Zircon boot images (ZBI).")
+final class ZbiCommand {
+    private static final byte[] ELF_MAGIC = {0x7F, 'E', 'L', 'F'};
+
+    /** The command with its subcommands, which resolve paths against the environment's working directory. */
+    static CommandLine commandLine(Environment environment) {
+        return new CommandLine(new ZbiCommand())
+                .addSubcommand("list", new ListItems(environment))
+                .addSubcommand("create", new CreateImage(environment))
+                .addSubcommand("extract", new ExtractItems(environment));
+    }
+
+    /** {@code guest zbi list IMAGE}: one line per item, with its offset, CRC32 and what it says. */
+    @Command(name = "list", description = "Lists an image's items: offset, type, length, CRC32 and contents.")
+    static final class ListItems implements Callable<Integer> {
+        private final Environment environment;
+
+        @Parameters(index = "0", paramLabel = "IMAGE", description = "the ZBI file")
+        private Path image;
+
+        ListItems(Environment environment) {
+            this.environment = environment;
+        }
+
+        @Override
+        public Integer call() {
+            Zbi zbi = Zbi.read(environment.workingDirectory().resolve(image));
+            environment.messages().printf("%s: %d items, %,d bytes%n", image, zbi.items().size(), zbi.toBytes().length);
+            long offset = Zbi.HEADER_SIZE;
+            for (ZbiItem item : zbi.items()) {
+                String kernel = ZbiType.isKernel(item.type()) && item.length() >= ZirconKernel.KERNEL_HEADER_SIZE
+                        ? ": entry 0x%x, reserve_memory_size 0x%x".formatted(item.u64(0), item.u64(8)) : "";
+                environment.messages().printf("0x%08x %6s  %s%s%n", offset, item.hasCrc32() ? "crc32" : "no-crc",
+                        item.describe(), kernel);
+                offset += Zbi.HEADER_SIZE + Zbi.align(item.length());
+            }
+            return 0;
+        }
+    }
+
+    /**
+     * {@code guest zbi create --output=FILE KERNEL [TYPE=FILE]...}: a bootable image of the kernel
+     * (an ELF linked at 0x100050, or a ZBI whose items come first), then each file as an item of
+     * its type, then the command lines.
+     */
+    @Command(name = "create", description = "Creates an image from a kernel and items.")
+    static final class CreateImage implements Callable<Integer> {
+        private final Environment environment;
+
+        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "the image to write")
+        private Path output;
+
+        @Parameters(index = "0", paramLabel = "KERNEL",
+                description = "an x86-64 ELF linked at 0x100050 (made the KERNEL_X64 item), or a ZBI whose items go first")
+        private Path kernel;
+
+        @Parameters(index = "1..*", paramLabel = "TYPE=FILE",
+                description = "an item of TYPE (a name such as STORAGE_BOOTFS, or 0x...) whose payload is FILE")
+        private List<String> items = new ArrayList<>();
+
+        @Option(names = "--cmdline", paramLabel = "TEXT", description = "a CMDLINE item; repeatable")
+        private List<String> commandLines = new ArrayList<>();
+
+        CreateImage(Environment environment) {
+            this.environment = environment;
+        }
+
+        @Override
+        public Integer call() {
+            Path directory = environment.workingDirectory();
+            Path kernelFile = directory.resolve(kernel);
+            List<ZbiItem> all = new ArrayList<>(isElf(kernelFile)
+                    ? List.of(ZirconKernel.fromElf(ElfImage.read(kernelFile)))
+                    : Zbi.read(kernelFile).items());
+            for (String item : items) {
+                all.add(fileItem(directory, item));
+            }
+            commandLines.forEach(text -> all.add(ZbiItem.commandLine(text)));
+            Zbi zbi = new Zbi(all);
+            zbi.write(directory.resolve(output));
+            environment.messages().printf("%s: %d items, %,d bytes%n", output, all.size(), zbi.toBytes().length);
+            return 0;
+        }
+
+        private static ZbiItem fileItem(Path directory, String item) {
+            int equals = item.indexOf('=');
+            if (equals < 0) {
+                throw new ConfigException("zbi create: \"%s\" is not TYPE=FILE".formatted(item));
+            }
+            int type;
+            try {
+                type = ZbiType.parse(item.substring(0, equals));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("zbi create: " + item + ": " + e.getMessage());
+            }
+            Path file = directory.resolve(item.substring(equals + 1));
+            return ZbiItem.of(type, 0, readFile(file));
+        }
+    }
+
+    /**
+     * {@code guest zbi extract IMAGE [--output=DIR] [--type=TYPE]...}: each item's payload into
+     * {@code NNN.TYPE.bin} (a CMDLINE's into {@code .txt}), numbered from 001 in the image's order.
+     */
+    @Command(name = "extract", description = "Writes each item's payload into a file of its own.")
+    static final class ExtractItems implements Callable<Integer> {
+        private final Environment environment;
+
+        @Parameters(index = "0", paramLabel = "IMAGE", description = "the ZBI file")
+        private Path image;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "where the files go (default: the current directory)")
+        private Path output = Path.of("");
+
+        @Option(names = "--type", paramLabel = "TYPE", description = "extract only items of TYPE; repeatable")
+        private List<String> types = new ArrayList<>();
+
+        ExtractItems(Environment environment) {
+            this.environment = environment;
+        }
+
+        @Override
+        public Integer call() throws IOException {
+            List<Integer> wanted = new ArrayList<>();
+            for (String type : types) {
+                try {
+                    wanted.add(ZbiType.parse(type));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("zbi extract: --type: " + e.getMessage());
+                }
+            }
+            List<ZbiItem> items = Zbi.read(environment.workingDirectory().resolve(image)).items();
+            Path directory = environment.workingDirectory().resolve(output);
+            Files.createDirectories(directory);
+            for (int i = 0; i < items.size(); i++) {
+                ZbiItem item = items.get(i);
+                if (!wanted.isEmpty() && !wanted.contains(item.type())) {
+                    continue;
+                }
+                Path file = directory.resolve("%03d.%s.%s".formatted(i + 1, ZbiType.name(item.type()),
+                        item.type() == ZbiType.CMDLINE.code() ? "txt" : "bin"));
+                Files.write(file, item.payload());
+                environment.messages().printf("%s: %s%n", file, item.describe());
+            }
+            return 0;
+        }
+    }
+
+    private static boolean isElf(Path file) {
+        byte[] bytes = readFile(file);
+        return bytes.length >= ELF_MAGIC.length && Arrays.equals(bytes, 0, ELF_MAGIC.length, ELF_MAGIC, 0, ELF_MAGIC.length);
+    }
+
+    private static byte[] readFile(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ImageException(file, "no such file");
+        } catch (IOException e) {
+            throw new ImageException(file, "cannot read: " + FileErrors.reason(e));
+        }
+    }
+}
