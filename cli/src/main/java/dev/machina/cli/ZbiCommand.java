@@ -14,6 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -24,7 +26,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code guest zbi}: Zircon boot images, for day-to-day use as Fuchsia's {@code zbi} tool: list an
- * image's items, create one from a kernel and items, extract the items into files.
+ * image's items, create one from a kernel and items, extract the items into files. What list and
+ * extract print (the items, the files written) goes to standard output; create's summary to the
+ * messages.
  */
 @Command(name = "zbi", description = "Lists, creates and extracts Zircon boot images (ZBI).")
 final class ZbiCommand {
@@ -53,12 +57,13 @@ final class ZbiCommand {
         @Override
         public Integer call() {
             Zbi zbi = Zbi.read(environment.workingDirectory().resolve(image));
-            environment.messages().printf("%s: %d items, %,d bytes%n", image, zbi.items().size(), zbi.toBytes().length);
+            PrintStream out = output(environment);
+            out.printf("%s: %d items, %,d bytes%n", image, zbi.items().size(), zbi.toBytes().length);
             long offset = Zbi.HEADER_SIZE;
             for (ZbiItem item : zbi.items()) {
                 String kernel = ZbiType.isKernel(item.type()) && item.length() >= ZirconKernel.KERNEL_HEADER_SIZE
                         ? ": entry 0x%x, reserve_memory_size 0x%x".formatted(item.u64(0), item.u64(8)) : "";
-                environment.messages().printf("0x%08x %6s  %s%s%n", offset, item.hasCrc32() ? "crc32" : "no-crc",
+                out.printf("0x%08x %6s  %s%s%n", offset, item.hasCrc32() ? "crc32" : "no-crc",
                         item.describe(), kernel);
                 offset += Zbi.HEADER_SIZE + Zbi.align(item.length());
             }
@@ -67,9 +72,10 @@ final class ZbiCommand {
     }
 
     /**
-     * {@code guest zbi create --output=FILE KERNEL [TYPE=FILE]...}: a bootable image of the kernel
-     * (an ELF linked at 0x100050, or a ZBI whose items come first), then each file as an item of
-     * its type, then the command lines.
+     * {@code guest zbi create --output=FILE INPUT...}: an image of the inputs' items in order: an
+     * ELF linked at 0x100050 becomes the KERNEL_X64 item, {@code TYPE=FILE} an item of TYPE whose
+     * payload is FILE, any other file is read as a ZBI and its items taken; then the command lines.
+     * A bootable image has its kernel first; a partial one (a ramdisk for {@code --ramdisk}) none.
      */
     @Command(name = "create", description = "Creates an image from a kernel and items.")
     static final class CreateImage implements Callable<Integer> {
@@ -78,13 +84,10 @@ final class ZbiCommand {
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "the image to write")
         private Path output;
 
-        @Parameters(index = "0", paramLabel = "KERNEL",
-                description = "an x86-64 ELF linked at 0x100050 (made the KERNEL_X64 item), or a ZBI whose items go first")
-        private Path kernel;
-
-        @Parameters(index = "1..*", paramLabel = "TYPE=FILE",
-                description = "an item of TYPE (a name such as STORAGE_BOOTFS, or 0x...) whose payload is FILE")
-        private List<String> items = new ArrayList<>();
+        @Parameters(paramLabel = "INPUT", description = "an x86-64 ELF linked at 0x100050 (the KERNEL_X64 item),"
+                + " TYPE=FILE (an item of TYPE, a name such as STORAGE_BOOTFS or 0x..., whose payload is FILE),"
+                + " or a ZBI whose items are taken")
+        private List<String> inputs = new ArrayList<>();
 
         @Option(names = "--cmdline", paramLabel = "TEXT", description = "a CMDLINE item; repeatable")
         private List<String> commandLines = new ArrayList<>();
@@ -96,12 +99,17 @@ final class ZbiCommand {
         @Override
         public Integer call() {
             Path directory = environment.workingDirectory();
-            Path kernelFile = directory.resolve(kernel);
-            List<ZbiItem> all = new ArrayList<>(isElf(kernelFile)
-                    ? List.of(ZirconKernel.fromElf(ElfImage.read(kernelFile)))
-                    : Zbi.read(kernelFile).items());
-            for (String item : items) {
-                all.add(fileItem(directory, item));
+            List<ZbiItem> all = new ArrayList<>();
+            for (String input : inputs) {
+                int equals = input.indexOf('=');
+                if (equals >= 0) {
+                    all.add(ZbiItem.of(itemType(input, input.substring(0, equals)), 0,
+                            readFile(directory.resolve(input.substring(equals + 1)))));
+                } else if (isElf(directory.resolve(input))) {
+                    all.add(ZirconKernel.fromElf(ElfImage.read(directory.resolve(input))));
+                } else {
+                    all.addAll(Zbi.read(directory.resolve(input)).items());
+                }
             }
             commandLines.forEach(text -> all.add(ZbiItem.commandLine(text)));
             Zbi zbi = new Zbi(all);
@@ -110,19 +118,12 @@ final class ZbiCommand {
             return 0;
         }
 
-        private static ZbiItem fileItem(Path directory, String item) {
-            int equals = item.indexOf('=');
-            if (equals < 0) {
-                throw new ConfigException("zbi create: \"%s\" is not TYPE=FILE".formatted(item));
-            }
-            int type;
+        private static int itemType(String input, String type) {
             try {
-                type = ZbiType.parse(item.substring(0, equals));
+                return ZbiType.parse(type);
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("zbi create: " + item + ": " + e.getMessage());
+                throw new ConfigException("zbi create: " + input + ": " + e.getMessage());
             }
-            Path file = directory.resolve(item.substring(equals + 1));
-            return ZbiItem.of(type, 0, readFile(file));
         }
     }
 
@@ -160,6 +161,7 @@ final class ZbiCommand {
             List<ZbiItem> items = Zbi.read(environment.workingDirectory().resolve(image)).items();
             Path directory = environment.workingDirectory().resolve(output);
             Files.createDirectories(directory);
+            PrintStream out = output(environment);
             for (int i = 0; i < items.size(); i++) {
                 ZbiItem item = items.get(i);
                 if (!wanted.isEmpty() && !wanted.contains(item.type())) {
@@ -168,10 +170,15 @@ final class ZbiCommand {
                 Path file = directory.resolve("%03d.%s.%s".formatted(i + 1, ZbiType.name(item.type()),
                         item.type() == ZbiType.CMDLINE.code() ? "txt" : "bin"));
                 Files.write(file, item.payload());
-                environment.messages().printf("%s: %s%n", file, item.describe());
+                out.printf("%s: %s%n", file, item.describe());
             }
             return 0;
         }
+    }
+
+    /** Where a listing goes: the command's standard output, not its messages. */
+    private static PrintStream output(Environment environment) {
+        return new PrintStream(environment.consoleOutput(), true, StandardCharsets.UTF_8);
     }
 
     private static boolean isElf(Path file) {
