@@ -101,6 +101,13 @@ class ZbiTest {
         return new Zbi(List.of(COMMAND_LINE, RSDP)).toBytes();
     }
 
+    /** {@link #valid()} with the 32-bit word at {@code offset} replaced by {@code value}. */
+    private static byte[] validWith(int offset, int value) {
+        byte[] image = valid();
+        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(offset, value);
+        return image;
+    }
+
     private static void assertRefused(byte[] image, String problem) {
         assertThatThrownBy(() -> Zbi.parse(FILE, image)).isInstanceOf(ImageException.class).hasMessage(FILE + ": " + problem);
     }
@@ -120,9 +127,7 @@ class ZbiTest {
 
     @Test
     void refusesBadItemMagic() {
-        byte[] image = valid();
-        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(32 + 24, 0x1234);
-        assertRefused(image, "item 1 at offset 0x20: bad magic 0x00001234 (an item header's is 0xb5781729)");
+        assertRefused(validWith(32 + 24, 0x1234), "item 1 at offset 0x20: bad magic 0x00001234 (an item header's is 0xb5781729)");
     }
 
     @Test
@@ -134,23 +139,17 @@ class ZbiTest {
 
     @Test
     void refusesAnItemLengthPastTheContainersEnd() {
-        byte[] image = valid();
-        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(88 + 4, 9);
-        assertRefused(image, "item 2 at offset 0x58 (ACPI_RSDP): its length (9 bytes) runs past the container's end at 0x80");
+        assertRefused(validWith(88 + 4, 9), "item 2 at offset 0x58 (ACPI_RSDP): its length (9 bytes) runs past the container's end at 0x80");
     }
 
     @Test
     void refusesAMisalignedContainerLength() {
-        byte[] image = valid();
-        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(4, 95);
-        assertRefused(image, "misaligned: the container's length (95 bytes) is not a multiple of 8");
+        assertRefused(validWith(4, 95), "misaligned: the container's length (95 bytes) is not a multiple of 8");
     }
 
     @Test
     void refusesATruncatedItemHeader() {
-        byte[] image = valid();
-        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(4, 56 + 16);
-        assertRefused(Arrays.copyOf(image, 32 + 56 + 16),
+        assertRefused(Arrays.copyOf(validWith(4, 56 + 16), 32 + 56 + 16),
                 "item 2 at offset 0x58: truncated header (16 bytes before the container's end)");
     }
 
@@ -171,18 +170,12 @@ class ZbiTest {
 
     @Test
     void refusesHeadersWithoutTheVersionFlag() {
-        byte[] image = valid();
-        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(12, 0);
-        assertRefused(image, "the container header lacks the version flag (flags 0x00000000)");
-        byte[] item = valid();
-        ByteBuffer.wrap(item).order(ByteOrder.LITTLE_ENDIAN).putInt(44, Zbi.FLAGS_CRC32);
-        assertRefused(item, "item 1 at offset 0x20 (CMDLINE) lacks the version flag (flags 0x00020000)");
+        assertRefused(validWith(12, 0), "the container header lacks the version flag (flags 0x00000000)");
+        assertRefused(validWith(44, Zbi.FLAGS_CRC32), "item 1 at offset 0x20 (CMDLINE) lacks the version flag (flags 0x00020000)");
     }
 
     @Test
     void refusesTheCrc32FlagOnTheContainer() {
-        byte[] image = valid();
-        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(12, Zbi.FLAGS_VERSION | Zbi.FLAGS_CRC32);
-        assertRefused(image, "the container header has the CRC32 flag, which only items may have");
+        assertRefused(validWith(12, Zbi.FLAGS_VERSION | Zbi.FLAGS_CRC32), "the container header has the CRC32 flag, which only items may have");
     }
 }
