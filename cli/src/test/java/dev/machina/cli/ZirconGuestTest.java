@@ -8,9 +8,9 @@ import dev.machina.loader.zbi.ZbiType;
 import dev.machina.vmm.packages.GuestPackages;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -86,6 +86,8 @@ class ZirconGuestTest {
         String output = console.toString(StandardCharsets.UTF_8);
         assertThat(status).as("exit status; console:%n%s%nmessages:%n%s", output, messages).isZero();
         assertThat(output).contains("zircon_guest: every check passed").doesNotContain("FAILED");
+        assertThat(messages.toString(StandardCharsets.UTF_8))
+                .contains("zircon_guest: writing zircon_guest.zbi (the kernel as a ZBI)", "guest: guest powered off");
         List<String> passed = lines(messages, VMM_ITEM);
         assertThat(passed).as("what the VMM says it passed").hasSize(4);
         assertThat(passed.getFirst()).isEqualTo("CMDLINE \"zircon_guest.greeting=hello\"");

@@ -56,8 +56,10 @@ public record AssembleRecipe(List<String> sources, @JsonProperty("linker-script"
                 "-o", outputDirectory.resolve(output).toString()));
         link.addAll(objects);
         tools.run("linking " + output, link);
-        zbiOutput().ifPresent(image -> new Zbi(List.of(ZirconKernel.fromElf(ElfImage.read(outputDirectory.resolve(output)))))
-                .write(outputDirectory.resolve(image)));
+        zbiOutput().ifPresent(image -> {
+            tools.report("writing " + image + " (the kernel as a ZBI)");
+            new Zbi(List.of(ZirconKernel.fromElf(ElfImage.read(outputDirectory.resolve(output))))).write(outputDirectory.resolve(image));
+        });
     }
 
     private Optional<String> zbiOutput() {
