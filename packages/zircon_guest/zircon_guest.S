@@ -80,7 +80,7 @@ finish:
     jnz     failed
     PRINT   "zircon_guest: every check passed ("
     mov     checks(%rip), %rax
-    call    put_hex
+    call    put_decimal
     PRINT   " checks); powering off\r\n"
     mov     pm1a_control(%rip), %edx
     test    %edx, %edx
@@ -93,10 +93,10 @@ finish:
 failed:
     PRINT   "zircon_guest: "
     mov     failures(%rip), %rax
-    call    put_hex
+    call    put_decimal
     PRINT   " of "
     mov     checks(%rip), %rax
-    call    put_hex
+    call    put_decimal
     PRINT   " checks FAILED; resetting\r\n"
     cmpb    $1, reset_space(%rip)       # the reset register in I/O space, as the FADT says
     jne     triple_fault
@@ -555,6 +555,19 @@ put_type:
     jmp     1b
 3:  mov     $8, %ecx
     jmp     put_hex_digits
+
+# Prints %rax in decimal.
+put_decimal:
+    xor     %edx, %edx
+    mov     $10, %ecx
+    div     %rcx
+    push    %rdx
+    test    %rax, %rax
+    jz      1f
+    call    put_decimal
+1:  pop     %rax
+    add     $'0', %al
+    jmp     putc
 
 # Prints %rax as 0x and hex digits without leading zeros.
 put_hex:

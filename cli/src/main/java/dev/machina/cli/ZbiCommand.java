@@ -58,7 +58,7 @@ final class ZbiCommand {
         public Integer call() {
             Zbi zbi = Zbi.read(environment.workingDirectory().resolve(image));
             PrintStream out = output(environment);
-            out.printf("%s: %d items, %,d bytes%n", image, zbi.items().size(), zbi.toBytes().length);
+            out.printf("%s: %d items, %,d bytes%n", image, zbi.items().size(), zbi.size());
             long offset = Zbi.HEADER_SIZE;
             for (ZbiItem item : zbi.items()) {
                 String kernel = ZbiType.isKernel(item.type()) && item.length() >= ZirconKernel.KERNEL_HEADER_SIZE
@@ -114,7 +114,7 @@ final class ZbiCommand {
             commandLines.forEach(text -> all.add(ZbiItem.commandLine(text)));
             Zbi zbi = new Zbi(all);
             zbi.write(directory.resolve(output));
-            environment.messages().printf("%s: %d items, %,d bytes%n", output, all.size(), zbi.toBytes().length);
+            environment.messages().printf("%s: %d items, %,d bytes%n", output, all.size(), zbi.size());
             return 0;
         }
 

@@ -129,14 +129,19 @@ public record Zbi(List<ZbiItem> items) {
         return new Zbi(items);
     }
 
+    /** The image's size in bytes: the container header, then each item's header, payload and padding. */
+    public long size() {
+        long size = HEADER_SIZE;
+        for (ZbiItem item : items) {
+            size += HEADER_SIZE + align(item.length());
+        }
+        return size;
+    }
+
     /** The image as a file holds it: container header, then each item's header, payload and padding. */
     public byte[] toBytes() {
-        int length = 0;
-        for (ZbiItem item : items) {
-            length += HEADER_SIZE + (int) align(item.length());
-        }
-        ByteBuffer image = ByteBuffer.allocate(HEADER_SIZE + length).order(ByteOrder.LITTLE_ENDIAN);
-        putHeader(image, ZbiType.CONTAINER.code(), length, CONTAINER_MAGIC, FLAGS_VERSION, NO_CRC32);
+        ByteBuffer image = ByteBuffer.allocate(Math.toIntExact(size())).order(ByteOrder.LITTLE_ENDIAN);
+        putHeader(image, ZbiType.CONTAINER.code(), image.capacity() - HEADER_SIZE, CONTAINER_MAGIC, FLAGS_VERSION, NO_CRC32);
         for (ZbiItem item : items) {
             putHeader(image, item.type(), item.length(), item.extra(), item.flags(), item.hasCrc32() ? crc32(item) : NO_CRC32);
             image.put(item.payload());

@@ -90,14 +90,14 @@ public record ZbiItem(int type, int extra, int flags, byte[] payload) {
      */
     public String describe() {
         String name = ZbiType.name(type);
-        return switch (ZbiType.of(type).orElse(ZbiType.DISCARD)) {
+        return switch (ZbiType.of(type).orElse(null)) {
             case CMDLINE -> name + " \"" + commandLineText() + "\"";
             case ACPI_RSDP, SMBIOS -> payload.length == 8 ? name + " 0x" + Long.toHexString(u64(0)) : byLength(name);
             case KERNEL_DRIVER -> extra == KDRV_I8250_PIO_UART && payload.length == 8
                     ? "%s I8250_PIO_UART base 0x%x irq 0x%x".formatted(name, u32(0) & 0xFFFF, u32(4))
                     : byLength(name + " extra 0x" + Integer.toHexString(extra));
             case E820_TABLE -> payload.length % E820_ENTRY_SIZE == 0 ? e820Entries(name) : byLength(name);
-            default -> byLength(name);
+            case null, default -> byLength(name);
         };
     }
 

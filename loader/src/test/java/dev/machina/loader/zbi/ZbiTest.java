@@ -43,7 +43,7 @@ class ZbiTest {
         assertThat(image.get(64 + 20)).isZero();
         assertThat(image.getInt(88)).isEqualTo(0x5044_5352);   // RSDP
         assertThat(image.getLong(88 + 32)).isEqualTo(0xE0000);
-        assertThat(image.capacity()).isEqualTo(128);
+        assertThat(image.capacity()).isEqualTo(128).isEqualTo(new Zbi(List.of(COMMAND_LINE, RSDP)).size());
     }
 
     @Test
