@@ -7,6 +7,7 @@ import dev.machina.loader.zbi.ZbiItem;
 import dev.machina.loader.zbi.ZbiType;
 import dev.machina.vmm.packages.GuestPackages;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +57,11 @@ class ZirconGuestTest {
     }
 
     private int launch(String backend, String... flags) {
+        return guest(backend, "launch", "zircon_guest", flags);
+    }
+
+    /** Runs {@code guest COMMAND TARGET --backend=BACKEND FLAGS...}, skipped where the backend cannot run. */
+    private int guest(String backend, String command, String target, String... flags) {
         try {
             Backends.installed().choose(backend);
         } catch (HypervisorException e) {
@@ -63,7 +70,10 @@ class ZirconGuestTest {
         Environment environment = new Environment(InputStream.nullInputStream(), console,
                 new PrintStream(messages, true, StandardCharsets.UTF_8), false,
                 new GuestPackages(Optional.of(REPOSITORY.resolve("packages")), cache, directory), Backends.installed());
-        List<String> args = new ArrayList<>(List.of("launch", "zircon_guest", "--backend=" + backend));
+        List<String> args = new ArrayList<>(List.of(command, target));
+        if (command.equals("launch")) {
+            args.add("--backend=" + backend);
+        }
         args.addAll(List.of(flags));
         return GuestCommand.run(environment, args.toArray(String[]::new));
     }
@@ -110,5 +120,19 @@ class ZirconGuestTest {
         String output = console.toString(StandardCharsets.UTF_8);
         assertThat(status).as("exit status (rebooted); console:%n%s", output).isEqualTo(2);
         assertThat(output).contains("zircon_guest: FAILED: the command line ends with its NUL", "checks FAILED; resetting");
+    }
+
+    @Test
+    void theZirconFlagBootsAnImageAsTheConfigurationKeyDoes() throws IOException {
+        assertThat(guest("java", "build", "zircon_guest")).as("build: %s", messages).isZero();
+        Path bare = Files.createDirectories(directory.resolve("bare"));
+        Files.writeString(bare.resolve("guest.cfg"), "{\"memory\": \"16M\", \"cpus\": 1}");
+
+        int status = guest("java", "launch", bare.toString(), "--zircon=" + cache.resolve("zircon_guest/zircon_guest.zbi"));
+
+        assertThat(status).as("exit status; console:%n%s%nmessages:%n%s", console, messages).isZero();
+        assertThat(lines(messages, VMM_ITEM)).as("no command line, so no CMDLINE item")
+                .extracting(line -> line.substring(0, line.indexOf(' '))).containsExactly("E820_TABLE", "ACPI_RSDP", "KERNEL_DRIVER");
+        assertThat(console.toString(StandardCharsets.UTF_8)).contains("zircon_guest: every check passed");
     }
 }
