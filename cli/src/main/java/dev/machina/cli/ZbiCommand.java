@@ -30,7 +30,8 @@ import java.util.concurrent.Callable;
  * extract print (the items, the files written) goes to standard output; create's summary to the
  * messages.
  */
-@Command(name = "zbi", description = "Lists, creates and extracts Zircon boot images (ZBI).")
+@Command(name = "zbi", mixinStandardHelpOptions = true,
+        description = "Lists, creates and extracts Zircon boot images (ZBI).")
 final class ZbiCommand {
     private static final byte[] ELF_MAGIC = {0x7F, 'E', 'L', 'F'};
 
@@ -43,7 +44,8 @@ final class ZbiCommand {
     }
 
     /** {@code guest zbi list IMAGE}: one line per item, with its offset, CRC32 and what it says. */
-    @Command(name = "list", description = "Lists an image's items: offset, type, length, CRC32 and contents.")
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "Lists an image's items: offset, type, length, CRC32 and contents.")
     static final class ListItems implements Callable<Integer> {
         private final Environment environment;
 
@@ -77,7 +79,8 @@ final class ZbiCommand {
      * payload is FILE, any other file is read as a ZBI and its items taken; then the command lines.
      * A bootable image has its kernel first; a partial one (a ramdisk for {@code --ramdisk}) none.
      */
-    @Command(name = "create", description = "Creates an image from a kernel and items.")
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Creates an image from a kernel and items.")
     static final class CreateImage implements Callable<Integer> {
         private final Environment environment;
 
@@ -131,7 +134,8 @@ final class ZbiCommand {
      * {@code guest zbi extract IMAGE [--output=DIR] [--type=TYPE]...}: each item's payload into
      * {@code NNN.TYPE.bin} (a CMDLINE's into {@code .txt}), numbered from 001 in the image's order.
      */
-    @Command(name = "extract", description = "Writes each item's payload into a file of its own.")
+    @Command(name = "extract", mixinStandardHelpOptions = true,
+            description = "Writes each item's payload into a file of its own.")
     static final class ExtractItems implements Callable<Integer> {
         private final Environment environment;
 

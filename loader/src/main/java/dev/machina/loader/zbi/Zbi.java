@@ -99,7 +99,8 @@ public record Zbi(List<ZbiItem> items) {
             }
             Header header = Header.at(image, offset);
             if (header.magic != ITEM_MAGIC) {
-                throw new ImageException(file, "%s: bad magic 0x%08x (an item header's is 0x%08x)".formatted(where, header.magic, ITEM_MAGIC));
+                throw new ImageException(file, "%s: bad magic 0x%08x (an item header's is 0x%08x)"
+                        .formatted(where, header.magic, ITEM_MAGIC));
             }
             where += " (" + ZbiType.name(header.type) + ")";
             if ((header.flags & FLAGS_VERSION) == 0) {
@@ -168,7 +169,10 @@ public record Zbi(List<ZbiItem> items) {
         return (n + ALIGNMENT - 1) & -ALIGNMENT;
     }
 
-    /** What an item's header holds in {@code crc32} when it has {@link #FLAGS_CRC32}: its header's CRC32 (that field zero), continued over the payload. */
+    /**
+     * What an item's header holds in {@code crc32} when it has {@link #FLAGS_CRC32}: the CRC32 of
+     * its header (that field zero), continued over the payload.
+     */
     static int crc32(ZbiItem item) {
         ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         putHeader(header, item.type(), item.length(), item.extra(), item.flags(), 0);
