@@ -34,6 +34,8 @@ public record Zbi(List<ZbiItem> items) {
     public static final int FLAGS_CRC32 = 0x0002_0000;
     /** The {@code crc32} of a header without {@link #FLAGS_CRC32}. */
     public static final int NO_CRC32 = 0x4A87_E8D6;
+    /** Where in a header its {@code crc32} lies, the last of its eight words. */
+    private static final int CRC32_OFFSET = 28;
 
     public Zbi {
         items = List.copyOf(items);
@@ -116,9 +118,10 @@ public record Zbi(List<ZbiItem> items) {
             byte[] payload = new byte[(int) header.length];
             image.get(offset + HEADER_SIZE, payload);
             ZbiItem item = new ZbiItem(header.type, header.extra, header.flags, payload);
-            if (item.hasCrc32() && header.crc32 != crc32(item)) {
+            int crc32 = crc32(image, offset, payload);
+            if (item.hasCrc32() && header.crc32 != crc32) {
                 throw new ImageException(file, "%s: CRC32 mismatch: the header says 0x%08x, the item's is 0x%08x"
-                        .formatted(where, header.crc32, crc32(item)));
+                        .formatted(where, header.crc32, crc32));
             }
             if (!item.hasCrc32() && header.crc32 != NO_CRC32) {
                 throw new ImageException(file, "%s has no CRC32 flag, so its crc32 field must be 0x%08x, not 0x%08x"
@@ -144,8 +147,13 @@ public record Zbi(List<ZbiItem> items) {
         ByteBuffer image = ByteBuffer.allocate(Math.toIntExact(size())).order(ByteOrder.LITTLE_ENDIAN);
         putHeader(image, ZbiType.CONTAINER.code(), image.capacity() - HEADER_SIZE, CONTAINER_MAGIC, FLAGS_VERSION, NO_CRC32);
         for (ZbiItem item : items) {
-            putHeader(image, item.type(), item.length(), item.extra(), item.flags(), item.hasCrc32() ? crc32(item) : NO_CRC32);
-            image.put(item.payload());
+            int header = image.position();
+            byte[] payload = item.payload();
+            putHeader(image, item.type(), item.length(), item.extra(), item.flags(), item.hasCrc32() ? 0 : NO_CRC32);
+            if (item.hasCrc32()) {
+                image.putInt(header + CRC32_OFFSET, crc32(image, header, payload));
+            }
+            image.put(payload);
             image.position((int) align(image.position()));
         }
         return image.array();
@@ -170,15 +178,15 @@ public record Zbi(List<ZbiItem> items) {
     }
 
     /**
-     * What an item's header holds in {@code crc32} when it has {@link #FLAGS_CRC32}: the CRC32 of
-     * its header (that field zero), continued over the payload.
+     * What the header at {@code offset} in {@code image} holds in {@code crc32} when it has
+     * {@link #FLAGS_CRC32}: the CRC32 of the header as it is (its reserved words too) with that
+     * field zero, continued over the payload.
      */
-    static int crc32(ZbiItem item) {
-        ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        putHeader(header, item.type(), item.length(), item.extra(), item.flags(), 0);
+    private static int crc32(ByteBuffer image, int offset, byte[] payload) {
         CRC32 crc = new CRC32();
-        crc.update(header.array());
-        crc.update(item.payload());
+        crc.update(image.array(), image.arrayOffset() + offset, CRC32_OFFSET);
+        crc.update(new byte[Integer.BYTES]);
+        crc.update(payload);
         return (int) crc.getValue();
     }
 

@@ -60,6 +60,21 @@ class ZbiTest {
     }
 
     @Test
+    void theCrc32CoversTheHeaderAsItIsReservedWordsIncluded() {
+        ByteBuffer image = bytes(new Zbi(List.of(RSDP)));
+        image.putInt(32 + 16, 0x55).putInt(32 + 28, 0);   // reserved0, and the crc32 field zero to compute it
+        CRC32 crc = new CRC32();
+        crc.update(image.array(), 32, 32);
+        crc.update(RSDP.payload());
+        image.putInt(32 + 28, (int) crc.getValue());
+
+        Zbi read = Zbi.parse(FILE, image.array());
+
+        assertThat(read.items()).containsExactly(RSDP);
+        assertThat(Zbi.parse(FILE, read.toBytes())).as("written again with reserved0 zero and its CRC32 recomputed").isEqualTo(read);
+    }
+
+    @Test
     void whatIsWrittenReadsBackTheSame() {
         Zbi zbi = new Zbi(List.of(COMMAND_LINE, RSDP, UART,
                 new ZbiItem(ZbiType.STORAGE_BOOTFS.code(), 5, Zbi.FLAGS_VERSION, new byte[] {1, 2, 3, 4, 5})));
