@@ -10,6 +10,7 @@ import dev.machina.loader.zbi.ZirconKernel;
 import dev.machina.vmm.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -49,8 +50,8 @@ final class ZbiCommand {
     static final class ListItems implements Callable<Integer> {
         private final Environment environment;
 
-        @Parameters(index = "0", paramLabel = "IMAGE", description = "the ZBI file")
-        private Path image;
+        @Mixin
+        private ImageParameter image;
 
         ListItems(Environment environment) {
             this.environment = environment;
@@ -58,9 +59,9 @@ final class ZbiCommand {
 
         @Override
         public Integer call() {
-            Zbi zbi = Zbi.read(environment.workingDirectory().resolve(image));
+            Zbi zbi = image.read(environment);
             PrintStream out = output(environment);
-            out.printf("%s: %d items, %,d bytes%n", image, zbi.items().size(), zbi.size());
+            out.printf("%s: %d items, %,d bytes%n", image.path(), zbi.items().size(), zbi.size());
             long offset = Zbi.HEADER_SIZE;
             for (ZbiItem item : zbi.items()) {
                 String kernel = ZbiType.isKernel(item.type()) && item.length() >= ZirconKernel.KERNEL_HEADER_SIZE
@@ -139,8 +140,8 @@ final class ZbiCommand {
     static final class ExtractItems implements Callable<Integer> {
         private final Environment environment;
 
-        @Parameters(index = "0", paramLabel = "IMAGE", description = "the ZBI file")
-        private Path image;
+        @Mixin
+        private ImageParameter image;
 
         @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "where the files go (default: the current directory)")
         private Path output = Path.of("");
@@ -162,7 +163,7 @@ final class ZbiCommand {
                     throw new ConfigException("zbi extract: --type: " + e.getMessage());
                 }
             }
-            List<ZbiItem> items = Zbi.read(environment.workingDirectory().resolve(image)).items();
+            List<ZbiItem> items = image.read(environment).items();
             Path directory = environment.workingDirectory().resolve(output);
             Files.createDirectories(directory);
             PrintStream out = output(environment);
@@ -177,6 +178,20 @@ final class ZbiCommand {
                 out.printf("%s: %s%n", file, item.describe());
             }
             return 0;
+        }
+    }
+
+    /** The IMAGE that list and extract read, relative to the working directory. */
+    static final class ImageParameter {
+        @Parameters(index = "0", paramLabel = "IMAGE", description = "the ZBI file")
+        private Path path;
+
+        Path path() {
+            return path;
+        }
+
+        Zbi read(Environment environment) {
+            return Zbi.read(environment.workingDirectory().resolve(path));
         }
     }
 
