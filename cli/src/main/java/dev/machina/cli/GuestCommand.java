@@ -56,10 +56,10 @@ public final class GuestCommand {
     static CommandLine commandLine(Environment environment) {
         CommandLine commandLine = new CommandLine(new GuestCommand())
                 .addSubcommand("launch", withConfigFlags(new CommandLine(new LaunchCommand(environment))))
-                .addSubcommand("build", new BuildCommand(environment));
+                .addSubcommand("build", new BuildCommand(environment))
+                .addSubcommand("zbi", ZbiCommand.commandLine(environment));
         // Usage errors must not exit 2, which says the guest rebooted.
-        commandLine.getCommandSpec().exitCodeOnInvalidInput(ERROR_STATUS);
-        commandLine.getSubcommands().values().forEach(sub -> sub.getCommandSpec().exitCodeOnInvalidInput(ERROR_STATUS));
+        exitOnInvalidInputWithErrorStatus(commandLine);
         commandLine.setOut(new PrintWriter(environment.messages(), true));
         commandLine.setErr(new PrintWriter(environment.messages(), true));
         commandLine.setExecutionExceptionHandler((exception, command, parseResult) -> {
@@ -67,6 +67,11 @@ public final class GuestCommand {
             return ERROR_STATUS;
         });
         return commandLine;
+    }
+
+    private static void exitOnInvalidInputWithErrorStatus(CommandLine command) {
+        command.getCommandSpec().exitCodeOnInvalidInput(ERROR_STATUS);
+        command.getSubcommands().values().forEach(GuestCommand::exitOnInvalidInputWithErrorStatus);
     }
 
     /** Adds {@code --key=value} for every guest.cfg key; {@link LaunchCommand} reads them back by name. */

@@ -36,6 +36,14 @@ public final class ElfImage {
         }
     }
 
+    /**
+     * The image as one block: the segments' file bytes at their offsets from {@code address}, the
+     * lowest, zeros between them; {@code endAddress} is one past the last byte of memory any
+     * segment takes, its zero-filled tail included.
+     */
+    public record FlatImage(long address, byte[] bytes, long endAddress) {
+    }
+
     /** Where an image landed: the lowest and one past the highest address it occupies, and its entry. */
     public record LoadedImage(long lowestAddress, long endAddress, long entry) {
     }
@@ -144,6 +152,22 @@ public final class ElfImage {
             end = Math.max(end, segment.end());
         }
         return new LoadedImage(lowest, end, entry);
+    }
+
+    /** The image as one block of bytes, for a format that carries it that way (a ZBI's kernel). */
+    public FlatImage flatten() {
+        long lowest = segments.stream().mapToLong(LoadSegment::address).min().orElseThrow();
+        long fileEnd = segments.stream().mapToLong(segment -> segment.address() + segment.fileSize()).max().orElseThrow();
+        long end = segments.stream().mapToLong(LoadSegment::end).max().orElseThrow();
+        if (fileEnd - lowest > Integer.MAX_VALUE - 16) {
+            throw problem("spans 0x%x bytes from 0x%x, too much for one block".formatted(fileEnd - lowest, lowest));
+        }
+        byte[] bytes = new byte[(int) (fileEnd - lowest)];
+        for (LoadSegment segment : segments) {
+            MemorySegment.copy(contents, ValueLayout.JAVA_BYTE, segment.offset(), bytes,
+                    (int) (segment.address() - lowest), (int) segment.fileSize());
+        }
+        return new FlatImage(lowest, bytes, end);
     }
 
     private void checkIdentity() {

@@ -13,7 +13,7 @@ import java.util.List;
  * Builds ELF64 files byte by byte for the tests, independently of the loader's own layouts: the
  * field offsets here are written out from the gABI tables.
  */
-final class ElfBuilder {
+public final class ElfBuilder {
     static final int HEADER_SIZE = 64;
     static final int PROGRAM_HEADER_SIZE = 56;
 
@@ -47,12 +47,12 @@ final class ElfBuilder {
         return this;
     }
 
-    ElfBuilder entry(long value) {
+    public ElfBuilder entry(long value) {
         entry = value;
         return this;
     }
 
-    ElfBuilder load(long paddr, byte[] data, long memorySize) {
+    public ElfBuilder load(long paddr, byte[] data, long memorySize) {
         programs.add(new Program(1, paddr, data, memorySize, null));
         return this;
     }
@@ -109,7 +109,7 @@ final class ElfBuilder {
         return buffer.array();
     }
 
-    Path writeTo(Path directory) throws IOException {
+    public Path writeTo(Path directory) throws IOException {
         return write(directory, build());
     }
 

@@ -72,6 +72,23 @@ class ElfImageTest {
     }
 
     @Test
+    void flattensSegmentsIntoOneBlockWithZerosBetweenThem() throws IOException {
+        ElfImage image = ElfImage.read(new ElfBuilder()
+                .load(0x100000, bytes(4, 1), 0x10)
+                .load(0x100020, bytes(4, 50), 0x100)
+                .writeTo(directory));
+
+        ElfImage.FlatImage flat = image.flatten();
+
+        assertThat(flat.address()).isEqualTo(0x100000);
+        assertThat(flat.endAddress()).as("the second segment's zero-filled tail included").isEqualTo(0x100120);
+        assertThat(flat.bytes()).hasSize(0x24);
+        assertThat(Arrays.copyOfRange(flat.bytes(), 0, 4)).isEqualTo(bytes(4, 1));
+        assertThat(Arrays.copyOfRange(flat.bytes(), 4, 0x20)).containsOnly(0);
+        assertThat(Arrays.copyOfRange(flat.bytes(), 0x20, 0x24)).isEqualTo(bytes(4, 50));
+    }
+
+    @Test
     void findsTheXenPvhEntryNoteAmongOtherNotes() throws IOException {
         byte[] gnu = ElfBuilder.noteEntry("GNU", 3, bytes(20, 0));
         byte[] xen = ElfBuilder.noteEntry("Xen", 18, ElfBuilder.littleEndianInt(0x1234_5678));

@@ -9,6 +9,7 @@ import dev.machina.hypervisor.HypervisorProvider;
 import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.VcpuExit;
 import dev.machina.hypervisor.x86.X86State;
+import dev.machina.loader.zbi.ZbiItem;
 import dev.machina.vmm.arch.x86.PlatformControl;
 import dev.machina.vmm.arch.x86.X86Platform;
 import dev.machina.vmm.arch.x86.acpi.AcpiConfig;
@@ -16,6 +17,7 @@ import dev.machina.vmm.arch.x86.acpi.AcpiTables;
 import dev.machina.vmm.boot.linux.BootArguments;
 import dev.machina.vmm.boot.linux.E820Map;
 import dev.machina.vmm.boot.linux.LinuxBoot;
+import dev.machina.vmm.boot.zircon.ZirconBoot;
 import dev.machina.vmm.config.ByteSize;
 import dev.machina.vmm.config.ConfigException;
 import dev.machina.vmm.config.ConfigKey;
@@ -98,24 +100,34 @@ public final class VirtualMachine implements AutoCloseable {
         this.inputs = new ArrayList<>(List.of(new Input("the serial console (ttyS0)", console)));
         devices.virtioConsole().ifPresent(hvc -> inputs.add(new Input("the virtio console (hvc0)", hvc)));
         try {
-            boot(guest, config, AcpiConfig.defaults(config.cpus()).withIsaDevices(platform.acpiDevices()).withPci(devices.acpi()));
+            boot(guest, config, AcpiConfig.defaults(config.cpus()).withIsaDevices(platform.acpiDevices()).withPci(devices.acpi()),
+                    messages);
         } catch (RuntimeException e) {
             devices.close();
             throw e;
         }
     }
 
-    /** Loads the kernel with ACPI tables that describe the machine as {@code acpi} says, and creates the vCPUs. */
-    private static void boot(Guest guest, GuestConfig config, AcpiConfig acpi) {
+    /**
+     * Loads the kernel with ACPI tables that describe the machine as {@code acpi} says, and creates
+     * the vCPUs; a Zircon boot tells {@code messages} what it put in the data ZBI.
+     */
+    private static void boot(Guest guest, GuestConfig config, AcpiConfig acpi, Consumer<String> messages) {
+        AcpiTables tables = AcpiTables.write(guest.memory(), acpi);
+        BootArguments arguments = new BootArguments(config.cmdline(), config.ramdisk(),
+                OptionalLong.of(tables.rsdp()), E820Map.standard(guest.memory().regions()));
         X86State boot = switch (config.kernel()) {
-            case GuestConfig.Kernel.Linux linux -> {
-                AcpiTables tables = AcpiTables.write(guest.memory(), acpi);
-                BootArguments arguments = new BootArguments(config.cmdline(), config.ramdisk(),
-                        OptionalLong.of(tables.rsdp()), E820Map.standard(guest.memory().regions()));
-                yield LinuxBoot.load(guest.memory(), linux.path(), arguments);
+            case GuestConfig.Kernel.Linux linux -> LinuxBoot.load(guest.memory(), linux.path(), arguments);
+            case GuestConfig.Kernel.Zircon zircon -> {
+                // The console's UART; a framebuffer item joins it once there is a GPU.
+                X86Platform.SerialPort console = X86Platform.SerialPort.COM1;
+                ZirconBoot.Booted booted = ZirconBoot.load(guest.memory(), zircon.path(), arguments,
+                        List.of(ZbiItem.i8250Uart(console.base(), console.irq())));
+                messages.accept("zircon: data ZBI at 0x%x (%,d bytes); the VMM passed:"
+                        .formatted(booted.dataZbi().start(), booted.dataZbi().size()));
+                booted.added().forEach(item -> messages.accept("zircon:   " + item.describe()));
+                yield booted.state();
             }
-            case GuestConfig.Kernel.Zircon zircon ->
-                    throw new ConfigException(zircon.path() + ": the Zircon boot protocol is not implemented yet");
         };
         for (int id = 0; id < config.cpus(); id++) {
             guest.createVcpu(id);

@@ -2,17 +2,25 @@ package dev.machina.vmm.packages;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import dev.machina.loader.ElfImage;
+import dev.machina.loader.zbi.Zbi;
+import dev.machina.loader.zbi.ZirconKernel;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Assembles sources with GNU as (x86-64) and links them with ld under the package's linker script
  * into one ELF file: {@code {"kind": "assemble", "sources": ["hello.S"], "linker-script": "hello.ld",
- * "output": "hello.elf"}}.
+ * "output": "hello.elf"}}. With {@code "zbi": "NAME.zbi"} the ELF, linked at 0x100050, is also
+ * written as a bootable ZBI holding it as the KERNEL_X64 item ({@link ZirconKernel#fromElf}).
+ *
+ * @param zbi the ZBI to write too, or null (the key is optional)
  */
 public record AssembleRecipe(List<String> sources, @JsonProperty("linker-script") String linkerScript,
-                             String output) implements Recipe {
+                             String output, String zbi) implements Recipe {
     static final String KIND = "assemble";
 
     public AssembleRecipe {
@@ -31,7 +39,9 @@ public record AssembleRecipe(List<String> sources, @JsonProperty("linker-script"
 
     @Override
     public List<String> outputs() {
-        return List.of(output);
+        List<String> outputs = new ArrayList<>(List.of(output));
+        zbiOutput().ifPresent(outputs::add);
+        return outputs;
     }
 
     @Override
@@ -46,5 +56,13 @@ public record AssembleRecipe(List<String> sources, @JsonProperty("linker-script"
                 "-o", outputDirectory.resolve(output).toString()));
         link.addAll(objects);
         tools.run("linking " + output, link);
+        zbiOutput().ifPresent(image -> {
+            tools.report("writing " + image + " (the kernel as a ZBI)");
+            new Zbi(List.of(ZirconKernel.fromElf(ElfImage.read(outputDirectory.resolve(output))))).write(outputDirectory.resolve(image));
+        });
+    }
+
+    private Optional<String> zbiOutput() {
+        return Optional.ofNullable(zbi);
     }
 }
