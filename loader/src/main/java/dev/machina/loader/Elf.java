@@ -39,6 +39,18 @@ final class Elf {
             XWORD.withName("p_memsz"),
             XWORD.withName("p_align"));
 
+    static final StructLayout SECTION_HEADER = MemoryLayout.structLayout(
+            WORD.withName("sh_name"),
+            WORD.withName("sh_type"),
+            XWORD.withName("sh_flags"),
+            XWORD.withName("sh_addr"),
+            XWORD.withName("sh_offset"),
+            XWORD.withName("sh_size"),
+            WORD.withName("sh_link"),
+            WORD.withName("sh_info"),
+            XWORD.withName("sh_addralign"),
+            XWORD.withName("sh_entsize"));
+
     static final StructLayout NOTE_HEADER = MemoryLayout.structLayout(
             WORD.withName("n_namesz"),
             WORD.withName("n_descsz"),
@@ -50,6 +62,15 @@ final class Elf {
     static final VarHandle E_PHOFF = field(HEADER, "e_phoff");
     static final VarHandle E_PHENTSIZE = field(HEADER, "e_phentsize");
     static final VarHandle E_PHNUM = field(HEADER, "e_phnum");
+
+    static final VarHandle E_SHOFF = field(HEADER, "e_shoff");
+    static final VarHandle E_SHENTSIZE = field(HEADER, "e_shentsize");
+    static final VarHandle E_SHNUM = field(HEADER, "e_shnum");
+    static final VarHandle E_SHSTRNDX = field(HEADER, "e_shstrndx");
+
+    static final VarHandle SH_NAME = field(SECTION_HEADER, "sh_name");
+    static final VarHandle SH_OFFSET = field(SECTION_HEADER, "sh_offset");
+    static final VarHandle SH_SIZE = field(SECTION_HEADER, "sh_size");
 
     static final VarHandle P_TYPE = field(PROGRAM_HEADER, "p_type");
     static final VarHandle P_OFFSET = field(PROGRAM_HEADER, "p_offset");

@@ -7,6 +7,7 @@ import dev.machina.vmm.packages.debian.DebPackage;
 import dev.machina.vmm.packages.debian.DebianArchive;
 import dev.machina.vmm.packages.debian.DebianException;
 import dev.machina.vmm.packages.debian.Initramfs;
+import dev.machina.vmm.packages.debian.KernelModules;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -174,49 +175,47 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
     }
 
     /**
-     * Adds each listed module's {@code .ko} from the kernel package and the list init loads them
-     * from, in the recipe's order (dependencies first, as the recipe lists them). A module the
-     * kernel has built in (its {@code modules.builtin} names it) needs nothing: the same recipe
-     * serves kernels configured either way.
+     * Adds each listed module's {@code .ko} from the kernel package, with the modules it needs,
+     * and the list init loads them from, each after what it needs ({@link KernelModules}). A
+     * module the kernel has built in (its {@code modules.builtin} names it) needs nothing: the
+     * same recipe serves kernels configured either way.
      */
     private void addModules(Initramfs initramfs, DebPackage kernelDeb, Path root, Tools tools) throws DebianException, IOException {
-        Map<String, String> found = new LinkedHashMap<>();
-        Set<String> builtIn = new HashSet<>();
-        if (!modules.isEmpty()) {
-            tools.report("unpacking modules " + String.join(", ", modules));
-            String[] patterns = modules.stream().map(module -> "lib/modules/*/kernel/**/" + module + ".ko*").toArray(String[]::new);
-            for (Path path : kernelDeb.extract(DebPackage.glob(patterns), root)) {
-                if (Files.isRegularFile(path)) {
-                    found.put(moduleName(path.getFileName().toString()), root.relativize(path).toString());
-                }
-            }
-            for (Path list : kernelDeb.extract(DebPackage.glob("lib/modules/*/modules.builtin"), root)) {
-                for (String line : Files.readAllLines(list)) {
-                    builtIn.add(moduleName(line.substring(line.lastIndexOf('/') + 1)));
-                }
-            }
-        }
-        List<String> missing = modules.stream()
-                .filter(module -> !found.containsKey(module) && !builtIn.contains(module)).toList();
-        if (!missing.isEmpty()) {
-            throw new PackageException(kernelDeb.file() + " has no module named " + String.join(", ", missing));
-        }
         List<String> lines = new ArrayList<>();
-        for (String module : modules) {
-            String path = found.get(module);
-            if (path != null) {
+        if (!modules.isEmpty()) {
+            StringBuilder builtIn = new StringBuilder();
+            for (Path list : kernelDeb.extract(DebPackage.glob("lib/modules/*/modules.builtin"), root)) {
+                builtIn.append(Files.readString(list));
+            }
+            KernelModules kernelModules = new KernelModules(builtIn.toString());
+            Set<String> sought = new HashSet<>();
+            for (Set<String> unknown = kernelModules.unknown(modules); !sought.containsAll(unknown); unknown = kernelModules.unknown(modules)) {
+                List<String> patterns = new ArrayList<>();
+                for (String module : unknown) {
+                    if (sought.add(module)) {
+                        patterns.add("lib/modules/*/kernel/**/" + module + ".ko*");
+                        patterns.add("lib/modules/*/kernel/**/" + module.replace('_', '-') + ".ko*");
+                    }
+                }
+                for (Path path : kernelDeb.extract(DebPackage.glob(patterns.toArray(String[]::new)), root)) {
+                    if (Files.isRegularFile(path)) {
+                        kernelModules.add(root.relativize(path).toString(), KernelModules.dependencies(Files.readAllBytes(path)));
+                    }
+                }
+            }
+            Set<String> missing = kernelModules.unknown(modules);
+            if (!missing.isEmpty()) {
+                throw new PackageException(kernelDeb.file() + " has no module named " + String.join(", ", missing));
+            }
+            List<String> paths = kernelModules.loadOrder(modules);
+            tools.report("unpacking modules " + paths.stream().map(KernelModules::name).collect(Collectors.joining(", ")));
+            for (String path : paths) {
                 initramfs.file(path, 0644, root.resolve(path));
                 lines.add("/" + path);
             }
         }
         initramfs.file(MODULE_LIST, 0644, lines.stream().map(line -> line + "\n").collect(Collectors.joining())
                 .getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** The module's name as its file is named, without {@code .ko} and any compression suffix. */
-    private static String moduleName(String fileName) {
-        int suffix = fileName.indexOf(".ko");
-        return suffix < 0 ? fileName : fileName.substring(0, suffix);
     }
 
     private static int permissions(Path path) throws IOException {
