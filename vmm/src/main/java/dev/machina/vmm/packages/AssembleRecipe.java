@@ -31,6 +31,11 @@ public record AssembleRecipe(List<String> sources, @JsonProperty("linker-script"
     }
 
     @Override
+    public int builderRevision() {
+        return 1;
+    }
+
+    @Override
     public List<String> inputs() {
         List<String> inputs = new ArrayList<>(sources);
         inputs.add(linkerScript);

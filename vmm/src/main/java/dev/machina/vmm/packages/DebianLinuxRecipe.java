@@ -89,6 +89,12 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
         modules = modules == null ? List.of() : List.copyOf(modules);
     }
 
+    /** 2: init loads each module after those it needs (see {@link #addModules}). */
+    @Override
+    public int builderRevision() {
+        return 2;
+    }
+
     @Override
     public List<String> inputs() {
         return List.of(init);

@@ -55,6 +55,12 @@ public record DebianSystemRecipe(DebianLinuxRecipe boot, List<String> packages,
         packages = List.copyOf(packages);
     }
 
+    /** 2: its initramfs loads each module after those it needs, as its boot recipe's does. */
+    @Override
+    public int builderRevision() {
+        return 2;
+    }
+
     @Override
     public List<String> inputs() {
         List<String> inputs = new ArrayList<>(boot.inputs());

@@ -221,6 +221,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             digest.update(Files.readAllBytes(directory.resolve(RECIPE_FILE)));
+            digest.update(("builder revision " + recipe.builderRevision()).getBytes(StandardCharsets.UTF_8));
             for (String input : recipe.inputs()) {
                 Path file = directory.resolve(input);
                 if (!Files.isRegularFile(file)) {

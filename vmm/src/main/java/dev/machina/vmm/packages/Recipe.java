@@ -20,6 +20,13 @@ public sealed interface Recipe permits AssembleRecipe, DebianLinuxRecipe, Debian
     /** The files in the package directory the build reads; their contents decide whether a build is current. */
     List<String> inputs();
 
+    /**
+     * The revision of the builder of this kind: raised when the builder changes what it makes from
+     * the same recipe (a fix), so that outputs built before are built again. Part of the inputs'
+     * hash, like the recipe's text.
+     */
+    int builderRevision();
+
     /** The files the build writes into the output directory; a build missing one is not current. */
     List<String> outputs();
 
