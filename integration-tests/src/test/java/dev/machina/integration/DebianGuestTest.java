@@ -37,6 +37,7 @@ class DebianGuestTest {
     @BeforeAll
     void boot() throws Exception {
         LinuxGuestTest.assumeDebianPackageLists();
+        LaunchedGuest.build(LinuxGuestTest.REPOSITORY, PACKAGE);
         Path disk = GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home")))
                 .resolve(PACKAGE).resolve("rootfs.img");
         guest = LaunchedGuest.launch(LinuxGuestTest.REPOSITORY, PACKAGE,
