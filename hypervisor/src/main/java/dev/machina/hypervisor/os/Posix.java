@@ -20,7 +20,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Posix {
     public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
 
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
@@ -72,6 +75,31 @@ public final class Posix {
 
     public static long write(int fd, MemorySegment buffer, long length) {
         return checked("write", () -> (long) WRITE.invokeExact(CAPTURE.get(), fd, buffer, length));
+    }
+
+    /**
+     * {@code read(fd, buffer, length)} returning {@code -errno} instead of throwing, for reads whose
+     * failures are part of normal operation (EAGAIN on a non-blocking descriptor). Allocates nothing.
+     */
+    public static long readOrErrno(int fd, MemorySegment buffer, long length) {
+        try {
+            MemorySegment capture = CAPTURE.get();
+            long result = (long) READ.invokeExact(capture, fd, buffer, length);
+            return result >= 0 ? result : -(int) ERRNO.get(capture, 0L);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** {@code write(fd, buffer, length)} returning {@code -errno} instead of throwing, as {@link #readOrErrno}. */
+    public static long writeOrErrno(int fd, MemorySegment buffer, long length) {
+        try {
+            MemorySegment capture = CAPTURE.get();
+            long result = (long) WRITE.invokeExact(capture, fd, buffer, length);
+            return result >= 0 ? result : -(int) ERRNO.get(capture, 0L);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
     }
 
     /** {@code ioctl(fd, request, arg)} with a pointer argument; {@code name} is the request's name for errors. */

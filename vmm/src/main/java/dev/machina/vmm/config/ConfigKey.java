@@ -13,6 +13,7 @@ public enum ConfigKey {
     ZIRCON("zircon", ValueType.PATH, false, "Zircon kernel image (ZBI) to boot"),
     RAMDISK("ramdisk", ValueType.PATH, false, "initial RAM disk"),
     BLOCK("block", ValueType.BLOCK, true, "block device path[,ro|rw|volatile][,raw|qcow]; repeatable"),
+    NET("net", ValueType.NET, true, "network device tap:IFNAME[,mac=XX:XX:XX:XX:XX:XX]; repeatable"),
     CMDLINE("cmdline", ValueType.TEXT, false, "kernel command line"),
     CMDLINE_ADD("cmdline-add", ValueType.TEXT, true, "text appended to the command line; repeatable"),
     CPUS("cpus", ValueType.COUNT, false, "number of vCPUs (default: host CPUs)"),

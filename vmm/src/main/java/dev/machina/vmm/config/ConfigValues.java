@@ -98,7 +98,8 @@ public final class ConfigValues {
         }
         Map<ConfigKey, String> setBy = new EnumMap<>(ConfigKey.class);
         settings.forEach((key, list) -> setBy.put(key, list.getLast().source().where(key)));
-        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), List.copyOf(blocks.values()), cmdline, cpus(), memory(), devices,
+        List<NetSpec> nets = all(ConfigKey.NET).stream().map(setting -> (NetSpec) setting.value()).toList();
+        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), List.copyOf(blocks.values()), nets, cmdline, cpus(), memory(), devices,
                 value(ConfigKey.BACKEND).map(String.class::cast).orElse(GuestConfig.DEFAULT_BACKEND), setBy);
     }
 
