@@ -3,6 +3,7 @@ package dev.machina.integration;
 import dev.machina.console.GuestConsole;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,13 +19,37 @@ final class LaunchedGuest {
 
     /** Starts {@code guest launch packageName flags...} from the repository at {@code repository}. */
     static GuestConsole launch(Path repository, String packageName, List<String> flags) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        List<String> command = guestCommand(List.of(), repository, "launch", packageName);
+        command.addAll(flags);
+        return GuestConsole.start(command);
+    }
+
+    /**
+     * As {@link #launch(Path, String, List)}, the VMM run by {@code wrapper} (such as {@code ip netns
+     * exec NAME}), after building the package here: where the VMM runs there may be no way to
+     * Debian's archive.
+     */
+    static GuestConsole launch(List<String> wrapper, Path repository, String packageName, List<String> flags)
+            throws IOException, InterruptedException {
+        Process build = new ProcessBuilder(guestCommand(List.of(), repository, "build", packageName)).redirectErrorStream(true).start();
+        String output = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (build.waitFor() != 0) {
+            throw new IOException("guest build " + packageName + ": " + output);
+        }
+        List<String> command = guestCommand(wrapper, repository, "launch", packageName);
+        command.addAll(flags);
+        return GuestConsole.start(command);
+    }
+
+    private static List<String> guestCommand(List<String> wrapper, Path repository, String... arguments) {
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "@" + repository.resolve("scripts/jvm.options"),
                 "-Dmachina.home=" + repository,
                 "-cp", System.getProperty("java.class.path"),
-                "dev.machina.cli.GuestCommand", "launch", packageName));
-        command.addAll(flags);
-        return GuestConsole.start(command);
+                "dev.machina.cli.GuestCommand"));
+        command.addAll(List.of(arguments));
+        return command;
     }
 }

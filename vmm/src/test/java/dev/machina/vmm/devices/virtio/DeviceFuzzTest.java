@@ -4,6 +4,9 @@ import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.vmm.config.BlockSpec;
 import dev.machina.vmm.devices.virtio.block.BlockDevice;
 import dev.machina.vmm.devices.virtio.console.ConsoleDevice;
+import dev.machina.vmm.devices.virtio.net.HostTap;
+import dev.machina.vmm.devices.virtio.net.NetDevice;
+import dev.machina.vmm.devices.virtio.net.NetStatistics;
 import dev.machina.vmm.devices.virtio.queue.QueueFuzzer;
 import dev.machina.vmm.devices.virtio.rng.EntropyDevice;
 import dev.machina.vmm.disk.DiskImage;
@@ -11,6 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -65,6 +72,37 @@ class DeviceFuzzTest {
         QueueFuzzer.Result result = QueueFuzzer.run(SEED, CHAINS, memory -> (queue, chain) -> device.serve(1, queue, chain));
         System.out.println("virtio-console: " + result);
         assertThat(transmitted[0]).isPositive();
+    }
+
+    /**
+     * virtio-net on a real TAP interface ({@link HostTap}; needs root): chains alternate between the
+     * transmit queue, whose random headers and frames the host kernel takes or refuses (each
+     * counted), and the receive queue, served whenever a frame the host sent (a datagram per
+     * chain) is waiting, whatever the shape of the guest's buffer.
+     */
+    @Test
+    void theNetworkDeviceSurvivesRandomChains() throws Exception {
+        HostTap.assumeAvailable();
+        List<String> log = new ArrayList<>();
+        try (HostTap tap = HostTap.open(log::add); DatagramSocket socket = new DatagramSocket(new InetSocketAddress(tap.host, 0))) {
+            NetDevice device = tap.device;
+            device.activate(new Activation(0, List.of(), index -> { }));
+            DatagramPacket datagram = new DatagramPacket(new byte[600], 600, new InetSocketAddress(tap.guest, 9));
+            QueueFuzzer.Result result = QueueFuzzer.run(SEED, CHAINS, memory -> (queue, chain) -> {
+                try {
+                    socket.send(datagram);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                device.serve(device.canServe(0) && chain.head() % 2 == 0 ? 0 : 1, queue, chain);
+            });
+            NetStatistics statistics = device.statistics();
+            System.out.println("virtio-net: " + result + "; " + statistics);
+            assertThat(statistics.received()).as("frames delivered").isPositive();
+            assertThat(statistics.transmitted() + statistics.dropped(NetStatistics.Drop.REFUSED_BY_HOST)
+                    + statistics.dropped(NetStatistics.Drop.MALFORMED_TRANSMIT)).as("transmits accounted for").isPositive();
+        }
+        assertThat(log).isEmpty();
     }
 
     /** {@code -Dmachina.fuzz.chains=N} runs N chains through each device and prints the figures. */

@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.foreign.MemorySegment;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -31,7 +30,11 @@ import java.util.stream.Stream;
 final class PasstBackend implements NetBackend {
     /** What passt tells the guest by DHCP unless told otherwise: the largest 802.3 frame's payload, in IPv4 words. */
     private static final int MTU = 65_520;
-    private static final String READY = "UNIX domain socket bound at ";
+    /**
+     * What passt prints once its socket listens. (Its earlier "UNIX domain socket bound at" comes
+     * before listen(2), and even when the bind failed, so it does not say that a connect will work.)
+     */
+    private static final String READY = "You can now start";
     private static final long START_SECONDS = 10;
     /** The header of every received frame: no offload, nothing to say. */
     private static final MemorySegment ZERO_HEADER = MemorySegment.ofArray(new byte[NetDevice.HEADER_SIZE]);
@@ -73,12 +76,16 @@ final class PasstBackend implements NetBackend {
         Path program = find().orElseThrow(() -> new IOException(
                 "the user-mode network needs passt, which is not installed (apt-get install passt)"));
         Path directory = Files.createTempDirectory("machina-passt");
+        // passt started by root runs as nobody, who must be able to make the socket in the directory.
+        if (Files.getOwner(directory).getName().equals("root")) {
+            Files.setOwner(directory, directory.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        }
         Path socket = directory.resolve("passt.socket");
         // Foreground and one-off: passt is this VMM's child and ends when the VMM closes the socket.
         Process passt = new ProcessBuilder(program.toString(), "--foreground", "--stderr", "--one-off", "--socket", socket.toString())
                 .redirectErrorStream(true).start();
         try {
-            awaitListening(passt, socket);
+            awaitListening(passt);
             return new PasstBackend(passt, directory, SocketChannel.open(UnixDomainSocketAddress.of(socket)));
         } catch (IOException e) {
             passt.destroy();
@@ -93,12 +100,12 @@ final class PasstBackend implements NetBackend {
                 .filter(Files::isExecutable).findFirst();
     }
 
-    /** Reads passt's output until it says the socket is bound; what it said goes into the error if it ends first. */
-    private static void awaitListening(Process passt, Path socket) throws IOException {
+    /** Reads passt's output until it says the socket listens; what it said goes into the error if it ends first. */
+    private static void awaitListening(Process passt) throws IOException {
         List<String> said = new ArrayList<>();
         BufferedReader output = new BufferedReader(new InputStreamReader(passt.getInputStream(), StandardCharsets.UTF_8));
         for (String line; (line = output.readLine()) != null; ) {
-            if (line.startsWith(READY + socket)) {
+            if (line.startsWith(READY)) {
                 // Its later output goes nowhere: read and dropped, so that passt never blocks on a full pipe.
                 Thread.ofVirtual().start(() -> drain(output));
                 return;
