@@ -24,7 +24,10 @@ public enum ConfigKey {
     VIRTIO_GPU("virtio-gpu", VirtioDevice.GPU),
     VIRTIO_NET("virtio-net", VirtioDevice.NET),
     VIRTIO_RNG("virtio-rng", VirtioDevice.RNG),
-    VIRTIO_VSOCK("virtio-vsock", VirtioDevice.VSOCK);
+    VIRTIO_VSOCK("virtio-vsock", VirtioDevice.VSOCK),
+    VSOCK_CID("vsock-cid", ValueType.COUNT, false, "the guest's vsock context id (default: 3)"),
+    VSOCK_SOCKET("vsock-socket", ValueType.TEXT, false,
+            "Unix socket for host programs to reach the guest's vsock ports (default: machina-vsock-PID.sock in the temporary directory)");
 
     private final String key;
     private final ValueType type;

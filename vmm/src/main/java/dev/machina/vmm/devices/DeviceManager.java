@@ -16,6 +16,7 @@ import dev.machina.vmm.devices.virtio.block.BlockDevice;
 import dev.machina.vmm.devices.virtio.console.ConsoleDevice;
 import dev.machina.vmm.devices.virtio.net.NetDevice;
 import dev.machina.vmm.devices.virtio.rng.EntropyDevice;
+import dev.machina.vmm.devices.virtio.vsock.VsockDevice;
 import dev.machina.vmm.disk.DiskImage;
 import dev.machina.vmm.disk.DiskImageException;
 
@@ -41,7 +42,7 @@ public final class DeviceManager implements AutoCloseable {
     public static final long BAR_WINDOW_END = 0xDFFF_FFFFL;
     public static final long ECAM_BASE = 0xE000_0000L;
     /** The virtio devices guest.cfg can switch on that this manager builds. */
-    public static final Set<VirtioDevice> SUPPORTED = EnumSet.of(VirtioDevice.RNG, VirtioDevice.CONSOLE, VirtioDevice.NET);
+    public static final Set<VirtioDevice> SUPPORTED = EnumSet.of(VirtioDevice.RNG, VirtioDevice.CONSOLE, VirtioDevice.NET, VirtioDevice.VSOCK);
 
     private final PciBus bus;
     private final Consumer<String> log;
@@ -51,6 +52,7 @@ public final class DeviceManager implements AutoCloseable {
     private final List<DeviceEntry> inventory = new ArrayList<>();
     private long nextBar = BAR_WINDOW_START;
     private ConsoleDevice virtioConsole;
+    private VsockDevice vsock;
 
     private DeviceManager(Guest guest, Consumer<String> log) {
         this.bus = new PciBus(guest, log);
@@ -64,7 +66,7 @@ public final class DeviceManager implements AutoCloseable {
      * Puts the PCI bus on {@code guest} and the devices {@code config} asks for on it: a
      * virtio-blk per {@code block} entry, in order (the guest's vda, vdb...), a virtio-net per
      * {@code net} entry (or one on passt's user-mode network if {@code virtio-net} is switched on
-     * without any), then virtio-rng and virtio-console if switched on. The console transmits to
+     * without any), then virtio-rng, virtio-console and virtio-vsock if switched on. The console transmits to
      * {@code consoleOutput}; device problems go to {@code log}.
      *
      * @throws ConfigException if a disk image cannot be opened, a TAP interface had or passt
@@ -87,6 +89,9 @@ public final class DeviceManager implements AutoCloseable {
             if (config.virtioDevices().contains(VirtioDevice.CONSOLE)) {
                 devices.virtioConsole = new ConsoleDevice(consoleOutput);
                 devices.add(guest, "virtio-console", devices.virtioConsole, "hvc0, on the console beside the serial port");
+            }
+            if (config.virtioDevices().contains(VirtioDevice.VSOCK)) {
+                devices.addVsock(guest, config);
             }
             return devices;
         } catch (RuntimeException e) {
@@ -132,6 +137,16 @@ public final class DeviceManager implements AutoCloseable {
         add(guest, name, device, device.describe());
     }
 
+    private void addVsock(Guest guest, GuestConfig config) {
+        try {
+            vsock = new VsockDevice(config.vsock().cid(), config.vsock().socket(), log);
+        } catch (IOException e) {
+            throw config.error(ConfigKey.VSOCK_SOCKET, e.getMessage());
+        }
+        add(guest, "virtio-vsock", vsock, "context id %d; host programs connect to %s (CONNECT <port>), the guest reaches %s_<port>"
+                .formatted(vsock.cid(), vsock.socket(), vsock.socket()));
+    }
+
     /** The network devices, in order. */
     public List<NetDevice> networks() {
         return List.copyOf(nets);
@@ -171,6 +186,9 @@ public final class DeviceManager implements AutoCloseable {
     public void close() {
         transports.forEach(VirtioPciTransport::close);
         nets.forEach(NetDevice::close);
+        if (vsock != null) {
+            vsock.close();
+        }
         for (DiskImage disk : disks) {
             try {
                 disk.flush();
