@@ -1,7 +1,6 @@
 package dev.machina.integration;
 
 import dev.machina.console.GuestConsole;
-import dev.machina.vmm.packages.GuestPackages;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -58,16 +57,10 @@ class DebianGuestVsockTest {
 
     @BeforeAll
     void boot() throws Exception {
-        LinuxGuestTest.assumeDebianPackageLists();
         socket = directory.resolve("v.sock");
         data = new byte[MIB << 20];
         new Random(19).nextBytes(data);
-        Path disk = GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home")))
-                .resolve("debian_guest").resolve("rootfs.img");
-        guest = LaunchedGuest.launch(LinuxGuestTest.REPOSITORY, "debian_guest",
-                List.of("--backend=java", "--block=" + disk + ",volatile", "--virtio-vsock", "--vsock-cid=5", "--vsock-socket=" + socket));
-        guest.awaitOutput("debian_guest: ready", BOOT);
-        guest.run("dmesg -n 1", COMMAND);
+        guest = DebianGuestTest.boot(List.of("--virtio-vsock", "--vsock-cid=5", "--vsock-socket=" + socket), BOOT);
     }
 
     @AfterAll

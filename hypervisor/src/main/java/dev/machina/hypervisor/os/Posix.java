@@ -84,8 +84,7 @@ public final class Posix {
     public static long readOrErrno(int fd, MemorySegment buffer, long length) {
         try {
             MemorySegment capture = CAPTURE.get();
-            long result = (long) READ.invokeExact(capture, fd, buffer, length);
-            return result >= 0 ? result : -(int) ERRNO.get(capture, 0L);
+            return orErrno((long) READ.invokeExact(capture, fd, buffer, length), capture);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -95,8 +94,7 @@ public final class Posix {
     public static long writeOrErrno(int fd, MemorySegment buffer, long length) {
         try {
             MemorySegment capture = CAPTURE.get();
-            long result = (long) WRITE.invokeExact(capture, fd, buffer, length);
-            return result >= 0 ? result : -(int) ERRNO.get(capture, 0L);
+            return orErrno((long) WRITE.invokeExact(capture, fd, buffer, length), capture);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -119,11 +117,15 @@ public final class Posix {
     public static int ioctlOrErrno(int fd, long request, long arg) {
         try {
             MemorySegment capture = CAPTURE.get();
-            int result = (int) IOCTL_LONG.invokeExact(capture, fd, request, arg);
-            return result >= 0 ? result : -(int) ERRNO.get(capture, 0L);
+            return (int) orErrno((int) IOCTL_LONG.invokeExact(capture, fd, request, arg), capture);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /** A call's result, or {@code -errno} where it failed. */
+    private static long orErrno(long result, MemorySegment capture) {
+        return result >= 0 ? result : -(int) ERRNO.get(capture, 0L);
     }
 
     /** Maps {@code length} bytes; the segment is not yet bound to an arena. */

@@ -2,6 +2,7 @@ package dev.machina.vmm.devices.virtio.net;
 
 import dev.machina.vmm.config.MacAddress;
 import dev.machina.vmm.devices.virtio.Activation;
+import dev.machina.vmm.devices.virtio.Threads;
 import dev.machina.vmm.devices.virtio.VirtioDevice;
 import dev.machina.vmm.devices.virtio.queue.DescriptorChain;
 import dev.machina.vmm.devices.virtio.queue.SplitQueue;
@@ -253,17 +254,7 @@ public final class NetDevice implements VirtioDevice, AutoCloseable {
             running = false;
             backend.stopWaiting();
             LockSupport.unpark(thread);
-            boolean interrupted = false;
-            while (thread.isAlive()) {
-                try {
-                    thread.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            Threads.joinUninterruptibly(thread);
         }
 
         private void loop() {

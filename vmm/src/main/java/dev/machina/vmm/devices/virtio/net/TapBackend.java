@@ -137,10 +137,16 @@ final class TapBackend implements NetBackend {
 
     @Override
     public void awaitFrames() throws IOException {
-        int result;
-        do {
-            result = (int) Posix.checked("poll", () -> (int) POLL.invokeExact(Posix.errnoCapture(), pollSet, 2L, -1));
-        } while (result == 0);
+        while (true) {
+            try {
+                Posix.checked("poll", () -> (int) POLL.invokeExact(Posix.errnoCapture(), pollSet, 2L, -1));
+                break;
+            } catch (PosixException e) {
+                if (e.errno() != Posix.EINTR) {
+                    throw new IOException("waiting for TAP interface " + name + ": " + e.getMessage(), e);
+                }
+            }
+        }
         if (pollSet.get(JAVA_SHORT, POLLFD_SIZE + 6) != 0) {
             Posix.readOrErrno(stop, counter, Long.BYTES); // consumed, so that the next wait waits
         }

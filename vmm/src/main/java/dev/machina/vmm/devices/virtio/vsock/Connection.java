@@ -52,6 +52,8 @@ final class Connection {
     boolean readable;
     boolean hostClosed;
     boolean guestShutSend;
+    /** The guest closed both ways: the reset that ends the stream waits until the host socket has all the guest sent. */
+    boolean closeWhenFlushed;
     boolean queued;
     /** Closed on the host side and gone from the device's connections: only a reset may still be owed. */
     boolean closed;

@@ -1,6 +1,7 @@
 package dev.machina.vmm.devices.virtio.vsock;
 
 import dev.machina.vmm.devices.virtio.Activation;
+import dev.machina.vmm.devices.virtio.Threads;
 import dev.machina.vmm.devices.virtio.VirtioDevice;
 import dev.machina.vmm.devices.virtio.queue.DescriptorChain;
 import dev.machina.vmm.devices.virtio.queue.QueueFault;
@@ -379,8 +380,13 @@ public final class VsockDevice implements VirtioDevice, AutoCloseable {
         Path target = Path.of(socket + "_" + Integer.toUnsignedString(hostPort));
         SocketChannel channel = null;
         try {
-            channel = SocketChannel.open(UnixDomainSocketAddress.of(target));
+            // Without blocking: a listener whose backlog is full (a program that stopped accepting)
+            // must not stall the device's worker; the guest gets a reset instead.
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
             channel.configureBlocking(false);
+            if (!channel.connect(UnixDomainSocketAddress.of(target))) {
+                throw new IOException("the listener on " + target + " accepts no more connections now");
+            }
             Connection connection = new Connection(channel, channel.register(selector, 0), hostPort, guestPort,
                     Connection.State.ESTABLISHED);
             connection.key.attach(connection);
@@ -444,8 +450,10 @@ public final class VsockDevice implements VirtioDevice, AutoCloseable {
             flushToHost(connection);
         }
         if ((flags & (SHUTDOWN_SEND | SHUTDOWN_RECEIVE)) == (SHUTDOWN_SEND | SHUTDOWN_RECEIVE)) {
-            // Both ways closed: the guest waits for the reset that ends the connection (5.10.6.6).
-            connection.resetDue = true;
+            // Both ways closed: the guest waits for the reset that ends the connection (5.10.6.6),
+            // sent once the host socket has taken everything the guest sent.
+            connection.closeWhenFlushed = true;
+            connection.resetDue |= connection.pending() == 0;
         }
     }
 
@@ -462,8 +470,10 @@ public final class VsockDevice implements VirtioDevice, AutoCloseable {
         }
         if (connection.pending() > 0) {
             watch(connection);
+        } else if (connection.closeWhenFlushed) {
+            connection.resetDue = true;
         }
-        if (connection.creditUpdateDue) {
+        if (connection.creditUpdateDue || connection.resetDue) {
             enqueue(connection);
         }
     }
@@ -607,14 +617,8 @@ public final class VsockDevice implements VirtioDevice, AutoCloseable {
     public void close() {
         running = false;
         selector.wakeup();
-        try {
-            watcher.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        synchronized (this) {
-            reset();
-        }
+        Threads.joinUninterruptibly(watcher);
+        reset();
         try {
             selector.close();
             listener.close();
