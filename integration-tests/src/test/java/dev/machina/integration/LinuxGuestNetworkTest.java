@@ -24,8 +24,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * linux_guest on the Java CPU with virtio-net on a TAP interface, in a network namespace the test
  * makes ({@link NetworkNamespace}): the guest pings the host's end, and a file of
  * {@value #TRANSFER_MIB} MiB of random bytes crosses TCP each way (socat on the host, busybox nc in
- * the guest) and arrives with the same MD5, in frames larger than the MTU, since TCP segmentation
- * is offloaded both ways. The transfers print their throughput as the guest's
+ * the guest) and arrives with the same MD5; the guest negotiates the checksum and segmentation
+ * offloads, and the host's frames toward it are larger than the MTU. (The guest's own frames are
+ * not checked so: how much its TCP stack puts into one segment follows its pacing rate, which on
+ * the Java CPU is low enough that it often sends single MSS segments, offload or not.) The transfers print their throughput as the guest's
  * clock-free console timing measures it.
  *
  * <p>{@value #TRANSFER_MIB} MiB rather than the issue's 100: on the Java CPU the guest moves a few
@@ -78,6 +80,9 @@ class LinuxGuestNetworkTest {
         assertThat(guest.run("cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu", COMMAND).lines().toList())
                 .containsExactly("52:54:00:12:34:56", "1500");
         assertThat(guest.transcript()).contains("device: virtio-net0 at PCI 00:01.0: TAP tap0, MAC 52:54:00:12:34:56, MTU 1500");
+        // The driver's negotiated features, bit 0 first: CSUM, GUEST_CSUM, GUEST_TSO4 (7) and HOST_TSO4 (11), MAC (5), STATUS (16).
+        String features = guest.run("cat /sys/class/net/eth0/device/features", COMMAND);
+        assertThat(List.of(0, 1, 5, 7, 11, 16)).allSatisfy(bit -> assertThat(features.charAt(bit)).as("feature bit %d", bit).isEqualTo('1'));
     }
 
     @Test
@@ -108,15 +113,10 @@ class LinuxGuestNetworkTest {
     @Order(4)
     void theGuestSendsItBackWhole() throws Exception {
         Path received = directory.resolve("received");
-        long packets = namespace.tapStatistic("rx_packets");
-        long bytes = namespace.tapStatistic("rx_bytes");
         Process receiver = namespace.listen("-u", "TCP-LISTEN:5002,bind=" + NetworkNamespace.HOST_ADDRESS, "CREATE:" + received);
         GuestConsole.Reply reply = guest.timed("nc %s 5002 < /tmp/received".formatted(NetworkNamespace.HOST_ADDRESS), TRANSFER);
         NetworkNamespace.awaitSuccess(receiver, COMMAND);
         assertThat(md5(Files.readAllBytes(received))).isEqualTo(sentMd5);
-        assertThat((namespace.tapStatistic("rx_bytes") - bytes) / (namespace.tapStatistic("rx_packets") - packets))
-                .as("the average frame from the guest is larger than the MTU: the guest segments nothing (HOST_TSO4)")
-                .isGreaterThan(MAX_ETHERNET_FRAME);
         System.out.printf("virtio-net on a TAP: %d MiB guest to host in %.1f s%n", TRANSFER_MIB, reply.time().toMillis() / 1e3);
     }
 
