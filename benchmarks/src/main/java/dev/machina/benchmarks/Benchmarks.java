@@ -29,6 +29,8 @@ public final class Benchmarks {
         KERNELS,
         /** Disk throughput inside linux_guest through virtio-blk, Machina against QEMU. */
         DISK,
+        /** TCP throughput each way through virtio-net on a TAP, Machina against QEMU (needs root). */
+        NET,
         /** debian_guest's boot to its ready line (systemd, root on virtio-blk), Machina against QEMU. */
         DEBIAN;
 
@@ -69,6 +71,7 @@ public final class Benchmarks {
                 case SMP -> SmpBenchmark.run(guest, rounds.orElse(1));
                 case KERNELS -> KernelsBenchmark.run(guest, rounds.orElse(1));
                 case DISK -> DiskBenchmark.run(guest, rounds.orElse(3));
+                case NET -> NetBenchmark.run(guest, rounds.orElse(3));
                 case DEBIAN -> BootBenchmark.run(LinuxGuest.build("debian_guest", "debian_guest: ready"), rounds.orElse(1));
             }
         }

@@ -36,14 +36,29 @@ class DebianGuestTest {
 
     @BeforeAll
     void boot() throws Exception {
+        guest = boot(List.of(), BOOT);
+    }
+
+    /**
+     * Boots debian_guest on the Java CPU from its disk, volatile, with {@code flags} added, to its
+     * ready line within {@code timeout}, with the kernel's messages off the console.
+     */
+    static GuestConsole boot(List<String> flags, Duration timeout) throws Exception {
         LinuxGuestTest.assumeDebianPackageLists();
         LaunchedGuest.build(LinuxGuestTest.REPOSITORY, PACKAGE);
         Path disk = GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home")))
                 .resolve(PACKAGE).resolve("rootfs.img");
-        guest = LaunchedGuest.launch(LinuxGuestTest.REPOSITORY, PACKAGE,
-                List.of("--backend=java", "--block=" + disk + ",volatile"));
-        guest.awaitOutput("debian_guest: ready", BOOT);
-        guest.run("dmesg -n 1", COMMAND);
+        List<String> all = new java.util.ArrayList<>(List.of("--backend=java", "--block=" + disk + ",volatile"));
+        all.addAll(flags);
+        GuestConsole guest = LaunchedGuest.launch(LinuxGuestTest.REPOSITORY, PACKAGE, all);
+        try {
+            guest.awaitOutput("debian_guest: ready", timeout);
+            guest.run("dmesg -n 1", COMMAND);
+            return guest;
+        } catch (Exception | AssertionError e) {
+            guest.close();
+            throw e;
+        }
     }
 
     @AfterAll

@@ -19,33 +19,49 @@ final class LaunchedGuest {
 
     /** Starts {@code guest launch packageName flags...} from the repository at {@code repository}. */
     static GuestConsole launch(Path repository, String packageName, List<String> flags) throws IOException {
-        List<String> command = guest(repository, "launch", packageName);
+        List<String> command = guestCommand(List.of(), repository, "launch", packageName);
+        command.addAll(flags);
+        return GuestConsole.start(command);
+    }
+
+    /**
+     * As {@link #launch(Path, String, List)}, the VMM run by {@code wrapper} (such as {@code ip netns
+     * exec NAME}), after building the package here: where the VMM runs there may be no way to
+     * Debian's archive.
+     */
+    static GuestConsole launch(List<String> wrapper, Path repository, String packageName, List<String> flags)
+            throws IOException, InterruptedException {
+        build(repository, packageName);
+        List<String> command = guestCommand(wrapper, repository, "launch", packageName);
         command.addAll(flags);
         return GuestConsole.start(command);
     }
 
     /**
      * Runs {@code guest build packageName} from the repository at {@code repository} to its end,
-     * so that a test's time limit for the boot does not include a first build (minutes for
+     * also so that a test's time limit for a boot does not include a first build (minutes for
      * debian_guest, more on a loaded machine).
      *
-     * @throws IllegalStateException with the build's output if it fails
+     * @throws IOException with the build's output if it fails
      */
     static void build(Path repository, String packageName) throws IOException, InterruptedException {
-        Process build = new ProcessBuilder(guest(repository, "build", packageName)).redirectErrorStream(true).start();
+        Process build = new ProcessBuilder(guestCommand(List.of(), repository, "build", packageName)).redirectErrorStream(true).start();
         build.getOutputStream().close();
         String output = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (build.waitFor() != 0) {
-            throw new IllegalStateException("guest build " + packageName + " failed:\n" + output);
+            throw new IOException("guest build " + packageName + ": " + output);
         }
     }
 
-    private static List<String> guest(Path repository, String verb, String packageName) {
-        return new ArrayList<>(List.of(
+    private static List<String> guestCommand(List<String> wrapper, Path repository, String... arguments) {
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "@" + repository.resolve("scripts/jvm.options"),
                 "-Dmachina.home=" + repository,
                 "-cp", System.getProperty("java.class.path"),
-                "dev.machina.cli.GuestCommand", verb, packageName));
+                "dev.machina.cli.GuestCommand"));
+        command.addAll(List.of(arguments));
+        return command;
     }
 }

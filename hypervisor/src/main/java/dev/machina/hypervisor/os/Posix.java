@@ -20,7 +20,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Posix {
     public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
 
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
@@ -74,6 +77,29 @@ public final class Posix {
         return checked("write", () -> (long) WRITE.invokeExact(CAPTURE.get(), fd, buffer, length));
     }
 
+    /**
+     * {@code read(fd, buffer, length)} returning {@code -errno} instead of throwing, for reads whose
+     * failures are part of normal operation (EAGAIN on a non-blocking descriptor). Allocates nothing.
+     */
+    public static long readOrErrno(int fd, MemorySegment buffer, long length) {
+        try {
+            MemorySegment capture = CAPTURE.get();
+            return orErrno((long) READ.invokeExact(capture, fd, buffer, length), capture);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** {@code write(fd, buffer, length)} returning {@code -errno} instead of throwing, as {@link #readOrErrno}. */
+    public static long writeOrErrno(int fd, MemorySegment buffer, long length) {
+        try {
+            MemorySegment capture = CAPTURE.get();
+            return orErrno((long) WRITE.invokeExact(capture, fd, buffer, length), capture);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     /** {@code ioctl(fd, request, arg)} with a pointer argument; {@code name} is the request's name for errors. */
     public static int ioctl(int fd, long request, MemorySegment arg, String name) {
         return (int) checked(name, () -> (int) IOCTL_PTR.invokeExact(CAPTURE.get(), fd, request, arg));
@@ -91,11 +117,15 @@ public final class Posix {
     public static int ioctlOrErrno(int fd, long request, long arg) {
         try {
             MemorySegment capture = CAPTURE.get();
-            int result = (int) IOCTL_LONG.invokeExact(capture, fd, request, arg);
-            return result >= 0 ? result : -(int) ERRNO.get(capture, 0L);
+            return (int) orErrno((int) IOCTL_LONG.invokeExact(capture, fd, request, arg), capture);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /** A call's result, or {@code -errno} where it failed. */
+    private static long orErrno(long result, MemorySegment capture) {
+        return result >= 0 ? result : -(int) ERRNO.get(capture, 0L);
     }
 
     /** Maps {@code length} bytes; the segment is not yet bound to an arena. */

@@ -13,6 +13,7 @@ public enum ConfigKey {
     ZIRCON("zircon", ValueType.PATH, false, "Zircon kernel image (ZBI) to boot"),
     RAMDISK("ramdisk", ValueType.PATH, false, "initial RAM disk"),
     BLOCK("block", ValueType.BLOCK, true, "block device path[,ro|rw|volatile][,raw|qcow]; repeatable"),
+    NET("net", ValueType.NET, true, "network device tap:IFNAME[,mac=XX:XX:XX:XX:XX:XX]; repeatable"),
     CMDLINE("cmdline", ValueType.TEXT, false, "kernel command line"),
     CMDLINE_ADD("cmdline-add", ValueType.TEXT, true, "text appended to the command line; repeatable"),
     CPUS("cpus", ValueType.COUNT, false, "number of vCPUs (default: host CPUs)"),
@@ -23,7 +24,10 @@ public enum ConfigKey {
     VIRTIO_GPU("virtio-gpu", VirtioDevice.GPU),
     VIRTIO_NET("virtio-net", VirtioDevice.NET),
     VIRTIO_RNG("virtio-rng", VirtioDevice.RNG),
-    VIRTIO_VSOCK("virtio-vsock", VirtioDevice.VSOCK);
+    VIRTIO_VSOCK("virtio-vsock", VirtioDevice.VSOCK),
+    VSOCK_CID("vsock-cid", ValueType.COUNT, false, "the guest's vsock context id (default: 3)"),
+    VSOCK_SOCKET("vsock-socket", ValueType.TEXT, false,
+            "Unix socket for host programs to reach the guest's vsock ports (default: machina-vsock-PID.sock in the temporary directory)");
 
     private final String key;
     private final ValueType type;

@@ -98,8 +98,20 @@ public final class ConfigValues {
         }
         Map<ConfigKey, String> setBy = new EnumMap<>(ConfigKey.class);
         settings.forEach((key, list) -> setBy.put(key, list.getLast().source().where(key)));
-        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), List.copyOf(blocks.values()), cmdline, cpus(), memory(), devices,
+        List<NetSpec> nets = all(ConfigKey.NET).stream().map(setting -> (NetSpec) setting.value()).toList();
+        return new GuestConfig(kernel, path(ConfigKey.RAMDISK), List.copyOf(blocks.values()), nets, vsock(), cmdline, cpus(), memory(), devices,
                 value(ConfigKey.BACKEND).map(String.class::cast).orElse(GuestConfig.DEFAULT_BACKEND), setBy);
+    }
+
+    private VsockSpec vsock() {
+        long cid = value(ConfigKey.VSOCK_CID).map(Integer.class::cast).orElse((int) VsockSpec.DEFAULT_CID);
+        if (cid < VsockSpec.FIRST_GUEST_CID) {
+            throw all(ConfigKey.VSOCK_CID).get(0).source().error(ConfigKey.VSOCK_CID,
+                    cid + " is reserved (0 to 2 are the hypervisor, local and host context ids); use 3 or more");
+        }
+        Path socket = all(ConfigKey.VSOCK_SOCKET).stream().findFirst()
+                .map(setting -> setting.source().lookIn().getFirst().resolve((String) setting.value())).orElseGet(VsockSpec::defaultSocket);
+        return new VsockSpec(cid, socket);
     }
 
     /** The vCPUs asked for, or as many as the host has up to the limit. */

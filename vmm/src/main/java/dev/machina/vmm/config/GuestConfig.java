@@ -12,11 +12,14 @@ import java.util.Set;
  *
  * @param setBy where each key that was set came from, as errors name it; checks that need the
  *     backend (its memory limit) report against it after resolution
+ * @param nets the TAP network devices, in order (the guest's eth0, eth1...)
+ * @param vsock the vsock device's context id and host socket, used with {@code virtio-vsock}
  * @param cmdline the whole kernel command line: {@code cmdline} followed by each {@code cmdline-add}
  * @param memoryBytes the guest's RAM
  * @param backend {@code auto}, {@code kvm} or {@code java}
  */
-public record GuestConfig(Kernel kernel, Optional<Path> ramdisk, List<BlockSpec> blocks, String cmdline, int cpus,
+public record GuestConfig(Kernel kernel, Optional<Path> ramdisk, List<BlockSpec> blocks, List<NetSpec> nets, VsockSpec vsock,
+                          String cmdline, int cpus,
                           long memoryBytes, Set<VirtioDevice> virtioDevices, String backend,
                           Map<ConfigKey, String> setBy) {
     public static final long DEFAULT_MEMORY = 1L << 30;
@@ -24,6 +27,7 @@ public record GuestConfig(Kernel kernel, Optional<Path> ramdisk, List<BlockSpec>
 
     public GuestConfig {
         blocks = List.copyOf(blocks);
+        nets = List.copyOf(nets);
         virtioDevices = Set.copyOf(virtioDevices);
         setBy = Map.copyOf(setBy);
     }
@@ -31,7 +35,7 @@ public record GuestConfig(Kernel kernel, Optional<Path> ramdisk, List<BlockSpec>
     /** A guest whose settings came from nowhere in particular (tests, tools): errors name the bare key. */
     public GuestConfig(Kernel kernel, Optional<Path> ramdisk, List<BlockSpec> blocks, String cmdline, int cpus,
                        long memoryBytes, Set<VirtioDevice> virtioDevices, String backend) {
-        this(kernel, ramdisk, blocks, cmdline, cpus, memoryBytes, virtioDevices, backend, Map.of());
+        this(kernel, ramdisk, blocks, List.of(), new VsockSpec(VsockSpec.DEFAULT_CID, VsockSpec.defaultSocket()), cmdline, cpus, memoryBytes, virtioDevices, backend, Map.of());
     }
 
     /** An error about {@code key}'s value, naming where it was set (or that it is the default). */

@@ -14,6 +14,7 @@ enum ValueType {
     SIZE("a size such as \"512M\""),
     SWITCH("true or false"),
     BLOCK("a block device \"path[,ro|rw|volatile][,raw|qcow]\""),
+    NET("a network device \"tap:IFNAME[,mac=XX:XX:XX:XX:XX:XX]\""),
     BACKEND("one of auto, kvm, java");
 
     private static final List<String> BACKENDS = List.of(Backends.AUTO, Backends.KVM, Backends.JAVA);
@@ -58,6 +59,7 @@ enum ValueType {
                 default -> throw new IllegalArgumentException('"' + text + "\" is not " + expected);
             };
             case BLOCK -> BlockSpec.parse(text);
+            case NET -> NetSpec.parse(text);
             case BACKEND -> {
                 String name = text.strip().toLowerCase(Locale.ROOT);
                 if (!BACKENDS.contains(name)) {

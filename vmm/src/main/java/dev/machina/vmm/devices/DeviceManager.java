@@ -7,12 +7,16 @@ import dev.machina.vmm.config.BlockSpec;
 import dev.machina.vmm.config.ConfigException;
 import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.config.GuestConfig;
+import dev.machina.vmm.config.MacAddress;
+import dev.machina.vmm.config.NetSpec;
 import dev.machina.vmm.config.VirtioDevice;
 import dev.machina.vmm.devices.pci.PciBus;
 import dev.machina.vmm.devices.virtio.VirtioPciTransport;
 import dev.machina.vmm.devices.virtio.block.BlockDevice;
 import dev.machina.vmm.devices.virtio.console.ConsoleDevice;
+import dev.machina.vmm.devices.virtio.net.NetDevice;
 import dev.machina.vmm.devices.virtio.rng.EntropyDevice;
+import dev.machina.vmm.devices.virtio.vsock.VsockDevice;
 import dev.machina.vmm.disk.DiskImage;
 import dev.machina.vmm.disk.DiskImageException;
 
@@ -38,15 +42,17 @@ public final class DeviceManager implements AutoCloseable {
     public static final long BAR_WINDOW_END = 0xDFFF_FFFFL;
     public static final long ECAM_BASE = 0xE000_0000L;
     /** The virtio devices guest.cfg can switch on that this manager builds. */
-    public static final Set<VirtioDevice> SUPPORTED = EnumSet.of(VirtioDevice.RNG, VirtioDevice.CONSOLE);
+    public static final Set<VirtioDevice> SUPPORTED = EnumSet.of(VirtioDevice.RNG, VirtioDevice.CONSOLE, VirtioDevice.NET, VirtioDevice.VSOCK);
 
     private final PciBus bus;
     private final Consumer<String> log;
     private final List<VirtioPciTransport> transports = new ArrayList<>();
     private final List<DiskImage> disks = new ArrayList<>();
+    private final List<NetDevice> nets = new ArrayList<>();
     private final List<DeviceEntry> inventory = new ArrayList<>();
     private long nextBar = BAR_WINDOW_START;
     private ConsoleDevice virtioConsole;
+    private VsockDevice vsock;
 
     private DeviceManager(Guest guest, Consumer<String> log) {
         this.bus = new PciBus(guest, log);
@@ -58,11 +64,13 @@ public final class DeviceManager implements AutoCloseable {
 
     /**
      * Puts the PCI bus on {@code guest} and the devices {@code config} asks for on it: a
-     * virtio-blk per {@code block} entry, in order (the guest's vda, vdb...), then virtio-rng and
-     * virtio-console if switched on. The console transmits to {@code consoleOutput}; device
-     * problems go to {@code log}.
+     * virtio-blk per {@code block} entry, in order (the guest's vda, vdb...), a virtio-net per
+     * {@code net} entry (or one on passt's user-mode network if {@code virtio-net} is switched on
+     * without any), then virtio-rng, virtio-console and virtio-vsock if switched on. The console transmits to
+     * {@code consoleOutput}; device problems go to {@code log}.
      *
-     * @throws ConfigException if a disk image cannot be opened, naming the file and why
+     * @throws ConfigException if a disk image cannot be opened, a TAP interface had or passt
+     *     started, naming the key and why
      */
     public static DeviceManager install(Guest guest, GuestConfig config, IntConsumer consoleOutput, Consumer<String> log) {
         DeviceManager devices = new DeviceManager(guest, log);
@@ -74,12 +82,16 @@ public final class DeviceManager implements AutoCloseable {
                 String name = "virtio-blk" + index++;
                 devices.add(guest, name, new BlockDevice(name, disk, log), "%s (%,d bytes)".formatted(spec, disk.size()));
             }
+            devices.addNetworks(guest, config);
             if (config.virtioDevices().contains(VirtioDevice.RNG)) {
                 devices.add(guest, "virtio-rng", new EntropyDevice(new SecureRandom()), "entropy from the host's SecureRandom");
             }
             if (config.virtioDevices().contains(VirtioDevice.CONSOLE)) {
                 devices.virtioConsole = new ConsoleDevice(consoleOutput);
                 devices.add(guest, "virtio-console", devices.virtioConsole, "hvc0, on the console beside the serial port");
+            }
+            if (config.virtioDevices().contains(VirtioDevice.VSOCK)) {
+                devices.addVsock(guest, config);
             }
             return devices;
         } catch (RuntimeException e) {
@@ -94,6 +106,50 @@ public final class DeviceManager implements AutoCloseable {
         } catch (DiskImageException e) {
             throw config.error(ConfigKey.BLOCK, e.getMessage());
         }
+    }
+
+    private void addNetworks(Guest guest, GuestConfig config) {
+        List<NetSpec> taps = config.nets();
+        for (int index = 0; index < taps.size(); index++) {
+            NetSpec spec = taps.get(index);
+            String name = "virtio-net" + index;
+            MacAddress mac = spec.mac().orElse(MacAddress.local(index));
+            addNetwork(guest, name, () -> NetDevice.tap(name, spec.tap(), mac, log), config, ConfigKey.NET);
+        }
+        if (taps.isEmpty() && config.virtioDevices().contains(VirtioDevice.NET)) {
+            addNetwork(guest, "virtio-net0", () -> NetDevice.userMode("virtio-net0", MacAddress.local(0), log), config, ConfigKey.VIRTIO_NET);
+        }
+    }
+
+    @FunctionalInterface
+    private interface NetOpener {
+        NetDevice open() throws IOException;
+    }
+
+    private void addNetwork(Guest guest, String name, NetOpener opener, GuestConfig config, ConfigKey key) {
+        NetDevice device;
+        try {
+            device = opener.open();
+        } catch (IOException e) {
+            throw config.error(key, e.getMessage());
+        }
+        nets.add(device);
+        add(guest, name, device, device.describe());
+    }
+
+    private void addVsock(Guest guest, GuestConfig config) {
+        try {
+            vsock = new VsockDevice(config.vsock().cid(), config.vsock().socket(), log);
+        } catch (IOException e) {
+            throw config.error(ConfigKey.VSOCK_SOCKET, e.getMessage());
+        }
+        add(guest, "virtio-vsock", vsock, "context id %d; host programs connect to %s (CONNECT <port>), the guest reaches %s_<port>"
+                .formatted(vsock.cid(), vsock.socket(), vsock.socket()));
+    }
+
+    /** The network devices, in order. */
+    public List<NetDevice> networks() {
+        return List.copyOf(nets);
     }
 
     private void add(Guest guest, String name, dev.machina.vmm.devices.virtio.VirtioDevice device, String description) {
@@ -122,10 +178,17 @@ public final class DeviceManager implements AutoCloseable {
         return List.copyOf(inventory);
     }
 
-    /** Stops the devices' workers, then flushes and closes the disks: nothing the guest wrote is lost. */
+    /**
+     * Stops the devices' workers, then lets the networks' host sides go and flushes and closes the
+     * disks: nothing the guest wrote is lost.
+     */
     @Override
     public void close() {
         transports.forEach(VirtioPciTransport::close);
+        nets.forEach(NetDevice::close);
+        if (vsock != null) {
+            vsock.close();
+        }
         for (DiskImage disk : disks) {
             try {
                 disk.flush();

@@ -237,6 +237,27 @@ class GuestConfigFileTest {
     }
 
     @Test
+    void netNamesTapsInOrderWithTheirMacs() throws IOException {
+        kernel("vmlinux");
+        GuestConfig config = read("{\"linux\": \"vmlinux\", \"net\": [\"tap:tap0\", \"tap:tap1,mac=02:00:00:AB:cd:01\"]}").resolve();
+        assertThat(config.nets()).containsExactly(new NetSpec("tap0", java.util.Optional.empty()),
+                new NetSpec("tap1", java.util.Optional.of(new MacAddress(0x0200_00AB_CD01L))));
+        assertThat(config.nets().get(1)).hasToString("tap:tap1,mac=02:00:00:ab:cd:01");
+    }
+
+    @Test
+    void badNetSpecsSayWhatIsWrongInOneLine() {
+        assertThatThrownBy(() -> read("{\"net\": \"user\"}"))
+                .hasMessage("pkg/guest.cfg: key \"net\": \"user\" is not a network device (use tap:IFNAME[,mac=XX:XX:XX:XX:XX:XX])");
+        assertThatThrownBy(() -> read("{\"net\": \"tap:tap0,mac=52:54:00:12:34\"}"))
+                .hasMessage("pkg/guest.cfg: key \"net\": \"52:54:00:12:34\" is not a MAC address (six hexadecimal bytes such as 52:54:00:12:34:56)");
+        assertThatThrownBy(() -> read("{\"net\": \"tap:tap0,mac=01:00:5e:00:00:01\"}"))
+                .hasMessageContaining("is a multicast address");
+        assertThatThrownBy(() -> read("{\"net\": \"tap:a-name-far-too-long\"}"))
+                .hasMessageContaining("is not an interface name (1 to 15");
+    }
+
+    @Test
     void bothOrNeitherKernel() throws IOException {
         kernel("a");
         assertThatThrownBy(() -> resolve("{\"linux\": \"a\", \"zircon\": \"a\"}"))

@@ -4,6 +4,8 @@ import dev.machina.cpu.JavaHypervisorProvider;
 import dev.machina.hypervisor.Guest;
 import dev.machina.vmm.config.BlockSpec;
 import dev.machina.vmm.config.ConfigException;
+import dev.machina.vmm.config.ConfigKey;
+import dev.machina.vmm.config.VsockSpec;
 import dev.machina.vmm.config.GuestConfig;
 import dev.machina.vmm.config.VirtioDevice;
 import dev.machina.vmm.disk.DiskImage;
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -57,6 +60,30 @@ class DeviceManagerTest {
         try (DiskImage again = DiskImage.open(new BlockSpec(good, BlockSpec.Mode.READ_WRITE, BlockSpec.Format.RAW))) {
             assertThat(again.size()).as("the first disk's lock was released").isEqualTo(65_536);
         }
+    }
+
+    @Test
+    void theVsockDeviceListsItsSocketWhichGoesWithTheDevices() throws Exception {
+        Path socket = directory.resolve("v.sock");
+        try (DeviceManager devices = DeviceManager.install(guest, vsockConfig(socket), value -> { }, line -> { })) {
+            assertThat(devices.inventory().get(1).name()).isEqualTo("virtio-vsock");
+            assertThat(devices.inventory().get(1).description()).contains("context id 3", socket.toString());
+            assertThat(socket).exists();
+        }
+        assertThat(socket).doesNotExist();
+    }
+
+    @Test
+    void aVsockSocketThatCannotBeMadeIsOneLineNamingTheKey() {
+        Path socket = directory.resolve("no-such-directory/v.sock");
+        assertThatThrownBy(() -> DeviceManager.install(guest, vsockConfig(socket), value -> { }, line -> { }))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("--vsock-socket: vsock socket " + socket + ": ")
+                .hasMessageNotContaining("\n");
+    }
+
+    private GuestConfig vsockConfig(Path socket) {
+        return new GuestConfig(new GuestConfig.Kernel.Linux(directory.resolve("vmlinuz")), Optional.empty(), List.of(), List.of(),
+                new VsockSpec(3, socket), "", 1, 16 << 20, Set.of(VirtioDevice.VSOCK), "java", Map.of(ConfigKey.VSOCK_SOCKET, "--vsock-socket"));
     }
 
     private Path disk(String name) throws Exception {

@@ -32,19 +32,7 @@ final class DeviceWorker {
     void stop() {
         running = false;
         LockSupport.unpark(thread);
-        if (Thread.currentThread() != thread) {
-            boolean interrupted = false;
-            while (thread.isAlive()) {
-                try {
-                    thread.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Threads.joinUninterruptibly(thread);
     }
 
     private void loop() {

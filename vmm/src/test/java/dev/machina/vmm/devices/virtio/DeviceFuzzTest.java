@@ -4,13 +4,25 @@ import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.vmm.config.BlockSpec;
 import dev.machina.vmm.devices.virtio.block.BlockDevice;
 import dev.machina.vmm.devices.virtio.console.ConsoleDevice;
+import dev.machina.vmm.devices.virtio.net.HostTap;
+import dev.machina.vmm.devices.virtio.net.NetDevice;
+import dev.machina.vmm.devices.virtio.net.NetStatistics;
 import dev.machina.vmm.devices.virtio.queue.QueueFuzzer;
 import dev.machina.vmm.devices.virtio.rng.EntropyDevice;
+import dev.machina.vmm.devices.virtio.vsock.VsockDevice;
+import dev.machina.vmm.devices.virtio.vsock.VsockStatistics;
 import dev.machina.vmm.disk.DiskImage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -65,6 +77,75 @@ class DeviceFuzzTest {
         QueueFuzzer.Result result = QueueFuzzer.run(SEED, CHAINS, memory -> (queue, chain) -> device.serve(1, queue, chain));
         System.out.println("virtio-console: " + result);
         assertThat(transmitted[0]).isPositive();
+    }
+
+    /**
+     * virtio-net on a real TAP interface ({@link HostTap}; needs root): chains alternate between the
+     * transmit queue, whose random headers and frames the host kernel takes or refuses (each
+     * counted), and the receive queue, served whenever a frame the host sent (a datagram per
+     * chain) is waiting, whatever the shape of the guest's buffer.
+     */
+    @Test
+    void theNetworkDeviceSurvivesRandomChains() throws Exception {
+        HostTap.assumeAvailable();
+        List<String> log = new ArrayList<>();
+        try (HostTap tap = HostTap.open(log::add); DatagramSocket socket = new DatagramSocket(new InetSocketAddress(tap.host, 0))) {
+            NetDevice device = tap.device;
+            device.activate(new Activation(0, List.of(), index -> { }));
+            DatagramPacket datagram = new DatagramPacket(new byte[600], 600, new InetSocketAddress(tap.guest, 9));
+            QueueFuzzer.Result result = QueueFuzzer.run(SEED, CHAINS, memory -> (queue, chain) -> {
+                try {
+                    socket.send(datagram);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                device.serve(device.canServe(0) && chain.head() % 2 == 0 ? 0 : 1, queue, chain);
+            });
+            NetStatistics statistics = device.statistics();
+            System.out.println("virtio-net: " + result + "; " + statistics);
+            assertThat(statistics.received()).as("frames delivered").isPositive();
+            assertThat(statistics.transmitted() + statistics.dropped(NetStatistics.Drop.REFUSED_BY_HOST)
+                    + statistics.dropped(NetStatistics.Drop.MALFORMED_TRANSMIT)).as("transmits accounted for").isPositive();
+        }
+        assertThat(log).isEmpty();
+    }
+
+    /**
+     * virtio-vsock with a host listener on port 5000 ({@code <socket>_5000}): random chains on the
+     * transmit queue, most with a header from the guest's port 5 to that port of a random
+     * operation (so that streams are opened, carry bytes, are shut down and reset), and on the
+     * receive queue, where the device's replies go.
+     */
+    @Test
+    void theVsockDeviceSurvivesRandomChains() throws Exception {
+        List<String> log = new ArrayList<>();
+        Path socket = directory.resolve("v.sock");
+        try (VsockDevice device = new VsockDevice(3, socket, log::add);
+             ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            listener.bind(UnixDomainSocketAddress.of(socket + "_5000"));
+            device.activate(new Activation(0, List.of(), index -> { }));
+            SplittableRandom random = new SplittableRandom(SEED);
+            QueueFuzzer.Result result = QueueFuzzer.run(SEED, CHAINS, memory -> (queue, chain) -> {
+                if (chain.segments() > 0 && !chain.writable(0) && chain.length(0) >= 44) {
+                    long header = chain.address(0);
+                    memory.writeLong(header, 3);
+                    memory.writeLong(header + 8, 2);
+                    memory.writeInt(header + 16, random.nextInt(4) == 0 ? random.nextInt() : 5);
+                    memory.writeInt(header + 20, random.nextInt(4) == 0 ? random.nextInt() : 5000);
+                    memory.writeInt(header + 24, (int) Math.min(random.nextInt(600), chain.readableBytes() - 44));
+                    memory.writeShort(header + 28, (short) 1);
+                    memory.writeShort(header + 30, (short) (1 + random.nextInt(7)));
+                }
+                device.serve(device.canServe(0) && chain.head() % 2 == 0 ? 0 : 1, queue, chain);
+            });
+            VsockStatistics statistics = device.statistics();
+            System.out.println("virtio-vsock: " + result + "; " + statistics.connections() + " streams, " + statistics.bytesFromGuest()
+                    + " bytes from the guest, " + statistics.malformedPackets() + " malformed packets");
+            assertThat(statistics.connections()).as("streams opened").isPositive();
+            assertThat(statistics.bytesFromGuest()).as("bytes the streams carried").isPositive();
+            assertThat(statistics.malformedPackets()).isPositive();
+        }
+        assertThat(log).isEmpty();
     }
 
     /** {@code -Dmachina.fuzz.chains=N} runs N chains through each device and prints the figures. */
