@@ -55,6 +55,8 @@ import java.util.stream.Collectors;
 public final class VirtualMachine implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration EXIT_POLL = Duration.ofDays(1);
+    /** How long a pause waits for every vCPU to leave the guest; the Java CPU takes a batch, KVM a kick. */
+    private static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(5);
 
     private final Hypervisor hypervisor;
     private final Guest guest;
@@ -69,6 +71,7 @@ public final class VirtualMachine implements AutoCloseable {
     }
     private final CompletableFuture<GuestOutcome> outcome = new CompletableFuture<>();
     private final AtomicReference<Duration> bootTime = new AtomicReference<>();
+    private volatile boolean paused;
 
     private VirtualMachine(Hypervisor hypervisor, Guest guest, GuestConfig config, OutputStream consoleOutput,
                            Consumer<String> messages) {
@@ -241,9 +244,88 @@ public final class VirtualMachine implements AutoCloseable {
         return positions;
     }
 
+    /**
+     * Holds every vCPU outside the guest, and returns once all are held (or have ended): the
+     * guest's work stops, its devices' workers finish what they were given.
+     *
+     * @throws IllegalStateException if a vCPU is not held within {@link #PAUSE_TIMEOUT}
+     */
+    public synchronized void pause() throws InterruptedException {
+        for (Vcpu vcpu : guest.vcpus()) {
+            vcpu.pause();
+        }
+        for (Vcpu vcpu : guest.vcpus()) {
+            if (!vcpu.awaitPaused(PAUSE_TIMEOUT)) {
+                throw new IllegalStateException("vCPU " + vcpu.id() + " did not pause within " + PAUSE_TIMEOUT.toSeconds() + " s");
+            }
+        }
+        paused = true;
+    }
+
+    /** Lets every vCPU run again after {@link #pause()}. */
+    public synchronized void resume() {
+        paused = false;
+        for (Vcpu vcpu : guest.vcpus()) {
+            vcpu.resume();
+        }
+    }
+
+    /** Whether {@link #pause()} holds the vCPUs. */
+    public boolean paused() {
+        return paused;
+    }
+
+    /** The backend the guest runs on ({@code java}, {@code kvm}). */
+    public String backend() {
+        return guest.backend();
+    }
+
+    public int vcpuCount() {
+        return guest.vcpus().size();
+    }
+
+    /** The guest's RAM in bytes. */
+    public long memoryBytes() {
+        return guest.memory().size();
+    }
+
+    /** The counters of every vCPU and disk as they are now; readable while the guest runs. */
+    public MachineStatistics statistics() {
+        List<MachineStatistics.VcpuStatistics> vcpus = new ArrayList<>();
+        for (Vcpu vcpu : guest.vcpus()) {
+            OptionalLong retired = vcpu.instructionsRetired();
+            vcpus.add(new MachineStatistics.VcpuStatistics(vcpu.id(), vcpu.counters().entries(),
+                    vcpu.counters().byReason(), retired.isPresent() ? retired.getAsLong() : null));
+        }
+        List<MachineStatistics.DiskStatistics> disks = new ArrayList<>();
+        devices.blockStatistics().forEach((name, disk) -> disks.add(new MachineStatistics.DiskStatistics(name,
+                disk.reads(), disk.bytesRead(), disk.writes(), disk.bytesWritten(), disk.flushes(), disk.failures())));
+        return new MachineStatistics(vcpus, disks);
+    }
+
+    /**
+     * A copy of {@code length} bytes of guest-physical memory at {@code address}, read while the
+     * guest runs (a racy snapshot of what it is writing).
+     *
+     * @throws dev.machina.hypervisor.memory.GuestMemoryException if any byte of the range is not RAM
+     */
+    public byte[] readMemory(long address, int length) {
+        byte[] bytes = new byte[length];
+        guest.memory().read(address, bytes, 0, length);
+        return bytes;
+    }
+
     /** How long after launch the guest first wrote the boot-time marker, if it has. */
     public Optional<Duration> bootTime() {
         return Optional.ofNullable(bootTime.get());
+    }
+
+    /**
+     * Presses the ACPI power button: a guest that handles it (systemd's logind, acpid) powers off,
+     * and {@link #run} returns {@link GuestOutcome.PoweredOff}; one that does not runs on.
+     */
+    public void pressPowerButton() {
+        platform.pm1().pressPowerButton();
     }
 
     /** Ends the guest as the user asked; {@link #run} returns {@link GuestOutcome.Stopped}. */
