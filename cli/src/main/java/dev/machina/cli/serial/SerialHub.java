@@ -1,0 +1,142 @@
+package dev.machina.cli.serial;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.Pipe;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The serial console shared by everyone attached: a Unix domain socket (mode 0600) where each
+ * client gets the console's output from the moment it attaches and types into the one console
+ * input, merged with the VMM's own terminal where it has one. A client that goes away detaches;
+ * the guest runs on.
+ */
+public final class SerialHub implements AutoCloseable {
+    private final ServerSocketChannel server;
+    private final Pipe typed;
+    private final List<SocketChannel> clients = new CopyOnWriteArrayList<>();
+
+    private SerialHub(ServerSocketChannel server, Pipe typed) {
+        this.server = server;
+        this.typed = typed;
+    }
+
+    /** Listens on {@code socket}, which must not exist. */
+    public static SerialHub listen(Path socket) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        SerialHub hub = new SerialHub(server, Pipe.open());
+        Thread.ofVirtual().name("serial-accept").start(hub::accept);
+        return hub;
+    }
+
+    /** What every client (and {@link #feed} source) types, as one stream for the guest's console. */
+    public InputStream input() {
+        return Channels.newInputStream(typed.source());
+    }
+
+    /** Adds what {@code local} (the VMM's terminal) types to {@link #input()}, until it ends. */
+    public void feed(InputStream local) {
+        Thread.ofPlatform().daemon().name("serial-local-input").start(() -> copyToConsole(local));
+    }
+
+    /** An output stream for the console's output that writes to {@code local} and to every attached client. */
+    public OutputStream tee(OutputStream local) {
+        return new OutputStream() {
+            @Override
+            public void write(int value) throws IOException {
+                write(new byte[] {(byte) value}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) throws IOException {
+                local.write(bytes, offset, length);
+                for (SocketChannel client : clients) {
+                    send(client, ByteBuffer.wrap(bytes, offset, length));
+                }
+            }
+
+            @Override
+            public void flush() throws IOException {
+                local.flush();
+            }
+        };
+    }
+
+    /** Writes to one client; one that is gone (or too broken to write to) is dropped, as detached. */
+    private void send(SocketChannel client, ByteBuffer bytes) {
+        try {
+            while (bytes.hasRemaining()) {
+                client.write(bytes);
+            }
+        } catch (IOException e) {
+            detach(client);
+        }
+    }
+
+    private void accept() {
+        try {
+            while (true) {
+                SocketChannel client = server.accept();
+                clients.add(client);
+                Thread.ofVirtual().name("serial-client").start(() -> {
+                    copyToConsole(Channels.newInputStream(client));
+                    detach(client);
+                });
+            }
+        } catch (ClosedChannelException e) {
+            // closed: the guest has ended
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void copyToConsole(InputStream source) {
+        try (source) {
+            byte[] buffer = new byte[256];
+            int count;
+            while ((count = source.read(buffer)) > 0) {
+                ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, count);
+                synchronized (typed) { // one client's keystrokes stay together
+                    while (bytes.hasRemaining()) {
+                        typed.sink().write(bytes);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the source or the console went away: this source types no more
+        }
+    }
+
+    private void detach(SocketChannel client) {
+        clients.remove(client);
+        try {
+            client.close();
+        } catch (IOException e) {
+            // already gone
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        for (SocketChannel client : clients) {
+            detach(client);
+        }
+        typed.sink().close();
+        typed.source().close();
+    }
+}
