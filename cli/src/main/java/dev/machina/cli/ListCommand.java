@@ -9,12 +9,13 @@ import picocli.CommandLine.Command;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code guest list}: the running guests, one line each, from each one's {@code GET /}. */
-@Command(name = "list", description = "Lists the running guests: id, name, package, backend, vCPUs, memory, state and uptime.")
+@Command(name = "list", description = "Lists the running guests: id, name, package, backend, vCPUs, memory, state, uptime and when the guest wrote its boot marker.")
 final class ListCommand implements Callable<Integer> {
-    private static final String FORMAT = "%-8s  %-16s  %-16s  %-7s  %5s  %8s  %-8s  %s%n";
+    private static final String FORMAT = "%-8s  %-16s  %-16s  %-7s  %5s  %8s  %-8s  %8s  %s%n";
 
     private final Environment environment;
 
@@ -24,7 +25,7 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        StringBuilder table = new StringBuilder(FORMAT.formatted("ID", "NAME", "PACKAGE", "BACKEND", "VCPUS", "MEMORY", "STATE", "UPTIME"));
+        StringBuilder table = new StringBuilder(FORMAT.formatted("ID", "NAME", "PACKAGE", "BACKEND", "VCPUS", "MEMORY", "STATE", "UPTIME", "BOOTED"));
         for (Instance instance : environment.instances().running()) {
             table.append(row(instance));
         }
@@ -39,12 +40,17 @@ final class ListCommand implements Callable<Integer> {
         try {
             info = new ControlClient(instance).getJson("/");
         } catch (InstanceException e) {
-            return FORMAT.formatted(instance.id(), instance.name().orElse("-"), "-", "-", "-", "-", "starting", "-");
+            return FORMAT.formatted(instance.id(), instance.name().orElse("-"), "-", "-", "-", "-", "starting", "-", "-");
         }
         Duration uptime = Duration.ofMillis(System.currentTimeMillis() - info.path("started_ms").asLong());
         return FORMAT.formatted(instance.id(), instance.name().orElse("-"), info.path("package").asText(),
                 info.path("backend").asText(), info.path("vcpus").asInt(), ByteSize.format(info.path("memory_bytes").asLong()),
-                info.path("state").asText().toLowerCase(java.util.Locale.ROOT), uptime(uptime));
+                info.path("state").asText().toLowerCase(Locale.ROOT), uptime(uptime), booted(info.path("boot_marker_ms")));
+    }
+
+    /** When the guest wrote the boot marker, in seconds after launch; "-" before it has. */
+    private static String booted(JsonNode bootMarkerMillis) {
+        return bootMarkerMillis.isNumber() ? String.format(Locale.ROOT, "%.3f s", bootMarkerMillis.asLong() / 1e3) : "-";
     }
 
     private static String uptime(Duration uptime) {

@@ -29,7 +29,8 @@ final class RunningGuest implements ControlledGuest {
     public GuestDescription describe() {
         return new GuestDescription(instance.id(), machine.paused() ? GuestDescription.PAUSED : GuestDescription.RUNNING,
                 VMM_VERSION, "Machina", instance.name().orElse(null), packageName, machine.backend(), machine.vcpuCount(),
-                machine.memoryBytes(), startedMillis, ProcessHandle.current().pid());
+                machine.memoryBytes(), startedMillis, machine.bootTime().map(Duration::toMillis).orElse(null),
+                ProcessHandle.current().pid());
     }
 
     @Override

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *
  * @param state {@code Running} or {@code Paused}, as Firecracker says it
  * @param startedMillis when the VMM launched the guest, in milliseconds since the epoch
+ * @param bootMarkerMillis how long after launch the guest wrote the boot-time marker; null until it has
  */
 public record GuestDescription(
         String id,
@@ -20,6 +21,7 @@ public record GuestDescription(
         int vcpus,
         @JsonProperty("memory_bytes") long memoryBytes,
         @JsonProperty("started_ms") long startedMillis,
+        @JsonProperty("boot_marker_ms") Long bootMarkerMillis,
         long pid) {
 
     public static final String RUNNING = "Running";

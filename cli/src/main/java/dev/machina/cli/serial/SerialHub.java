@@ -19,12 +19,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The serial console shared by everyone attached: a Unix domain socket (mode 0600) where each
- * client gets the console's output from the moment it attaches and types into the one console
- * input, merged with the VMM's own terminal where it has one. A client that goes away detaches;
- * the guest runs on.
+ * client gets the console's last {@link #BACKLOG} bytes and then its output as it comes, and types
+ * into the one console input, merged with the VMM's own terminal where it has one. A client that
+ * goes away detaches; the guest runs on.
  */
 public final class SerialHub implements AutoCloseable {
+    /** Enough for linux_guest's boot log: a client attached after the boot still sees how it went and the prompt. */
+    static final int BACKLOG = 256 << 10;
+
     private final ServerSocketChannel server;
+    /** The console's last output, circular; guarded by {@code this}, as are the clients' order of writes. */
+    private final byte[] backlog = new byte[BACKLOG];
+    private long written;
     private final Pipe typed;
     private final List<SocketChannel> clients = new CopyOnWriteArrayList<>();
 
@@ -64,9 +70,7 @@ public final class SerialHub implements AutoCloseable {
             @Override
             public void write(byte[] bytes, int offset, int length) throws IOException {
                 local.write(bytes, offset, length);
-                for (SocketChannel client : clients) {
-                    send(client, ByteBuffer.wrap(bytes, offset, length));
-                }
+                broadcast(bytes, offset, length);
             }
 
             @Override
@@ -74,6 +78,25 @@ public final class SerialHub implements AutoCloseable {
                 local.flush();
             }
         };
+    }
+
+    private synchronized void broadcast(byte[] bytes, int offset, int length) {
+        for (int i = 0; i < length; i++) {
+            backlog[(int) (written++ % BACKLOG)] = bytes[offset + i];
+        }
+        for (SocketChannel client : clients) {
+            send(client, ByteBuffer.wrap(bytes, offset, length));
+        }
+    }
+
+    /** Gives a new client the backlog and then, with no byte lost or repeated between, what follows. */
+    private synchronized void attach(SocketChannel client) {
+        int kept = (int) Math.min(written, BACKLOG);
+        int start = (int) ((written - kept) % BACKLOG);
+        int first = Math.min(kept, BACKLOG - start);
+        send(client, ByteBuffer.wrap(backlog, start, first));
+        send(client, ByteBuffer.wrap(backlog, 0, kept - first));
+        clients.add(client);
     }
 
     /** Writes to one client; one that is gone (or too broken to write to) is dropped, as detached. */
@@ -91,7 +114,7 @@ public final class SerialHub implements AutoCloseable {
         try {
             while (true) {
                 SocketChannel client = server.accept();
-                clients.add(client);
+                attach(client);
                 Thread.ofVirtual().name("serial-client").start(() -> {
                     copyToConsole(Channels.newInputStream(client));
                     detach(client);

@@ -36,7 +36,7 @@ class ControlServerTest {
         @Override
         public GuestDescription describe() {
             return new GuestDescription("abcd0123", paused ? GuestDescription.PAUSED : GuestDescription.RUNNING, "0.1.0", "Machina",
-                    "web", "linux_guest", "java", 2, 256 << 20, 1_000, 42);
+                    "web", "linux_guest", "java", 2, 256 << 20, 1_000, 9_500L, 42);
         }
 
         @Override
