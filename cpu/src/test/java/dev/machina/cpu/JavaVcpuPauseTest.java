@@ -3,7 +3,6 @@ package dev.machina.cpu;
 import dev.machina.hypervisor.Guest;
 import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.VcpuExit;
-import dev.machina.hypervisor.memory.GuestMemory;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -23,12 +22,7 @@ class JavaVcpuPauseTest {
     @Test
     void aPausedVcpuRetiresNothingUntilResumed() throws InterruptedException {
         try (Guest guest = new JavaHypervisorProvider().open().createGuest(4 << 20)) {
-            GuestMemory memory = guest.memory();
-            LongModeMachine.writePageTables(memory);
-            LongModeMachine.writeGdt(memory);
-            memory.write(LongModeMachine.CODE, LOOP, 0, LOOP.length);
-            Vcpu vcpu = guest.createVcpu(0);
-            vcpu.writeState(LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4));
+            Vcpu vcpu = LongModeMachine.vcpuAt(guest, LOOP);
             vcpu.start();
             awaitRetiredAbove(vcpu, 1_000_000); // past the loop's translation
 

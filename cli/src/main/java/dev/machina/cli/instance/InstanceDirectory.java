@@ -1,5 +1,7 @@
 package dev.machina.cli.instance;
 
+import dev.machina.hypervisor.os.FileTrees;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileLock;
@@ -26,7 +28,7 @@ public final class InstanceDirectory implements AutoCloseable {
     @Override
     public void close() {
         try {
-            InstanceRegistry.remove(instance.directory());
+            FileTrees.delete(instance.directory());
             lock.channel().close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,5 +1,7 @@
 package dev.machina.cli.instance;
 
+import dev.machina.hypervisor.os.FileTrees;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -14,7 +16,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -108,7 +109,7 @@ public final class InstanceRegistry {
                     Optional<String> name = Files.exists(nameFile) ? Optional.of(Files.readString(nameFile)) : Optional.empty();
                     instances.add(new Instance(id, name, directory));
                 } else {
-                    remove(directory);
+                    FileTrees.delete(directory);
                 }
             }
         }
@@ -175,17 +176,6 @@ public final class InstanceRegistry {
             return false;
         } catch (OverlappingFileLockException e) {
             return true; // this JVM runs the instance
-        }
-    }
-
-    static void remove(Path directory) throws IOException {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
         }
     }
 
