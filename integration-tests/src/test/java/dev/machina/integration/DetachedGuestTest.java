@@ -93,13 +93,16 @@ class DetachedGuestTest {
     @Test
     @Order(2)
     void aSecondClientSeesTheConsoleAndDetachesWithCtrlAX() throws Exception {
-        try (GuestConsole second = GuestConsole.start(LaunchedGuest.command(LinuxGuestTest.REPOSITORY, List.of("serial", NAME)))) {
+        GuestConsole second = GuestConsole.start(LaunchedGuest.command(LinuxGuestTest.REPOSITORY, List.of("serial", NAME)));
+        try {
             second.awaitOutput(LinuxGuestTest.READY, VERB);
             assertThat(serial.run("echo seen-by-both", VERB)).isEqualTo("seen-by-both");
             second.awaitOutput("seen-by-both", VERB);
             second.send("\u0001x");
             assertThat(second.awaitExit(VERB)).isZero();
             assertThat(second.transcript()).contains("serial: detached from guest " + id + " (" + NAME + "); it runs on");
+        } finally {
+            second.close();
         }
         assertThat(serial.run("echo still-here", VERB)).as("the guest runs on").isEqualTo("still-here");
     }

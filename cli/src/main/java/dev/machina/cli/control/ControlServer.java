@@ -28,7 +28,8 @@ import java.util.Map;
 /**
  * The control API of one guest: HTTP with JSON on a Unix domain socket (mode 0600, in the
  * instance's 0700 directory), served by Jetty. The Firecracker-compatible endpoints a running
- * guest has ({@code GET /}, {@code PATCH /vm}, {@code PUT /actions}, {@code GET /metrics}) answer as
+ * guest has ({@code GET /}, {@code PATCH /vm}, {@code PUT /actions}, {@code GET /metrics}, also in
+ * Prometheus's format with {@code ?format=prometheus}) answer as
  * Firecracker's do: 204 for a change, 200 with JSON for a read, 400 with {@code {"fault_message":
  * ...}} for a request that is malformed or not possible now; Machina's own sit under
  * {@code /machina/}. A bad request changes nothing.
@@ -141,7 +142,7 @@ public final class ControlServer implements AutoCloseable {
                     yield Reply.NO_CONTENT;
                 }
                 case "PUT /actions" -> action(body(request, Action.class));
-                case "GET /metrics" -> Reply.json(guest.statistics());
+                case "GET /metrics" -> metrics(Request.extractQueryParameters(request).getValue("format"));
                 case "GET /machina/memory" -> memory(Request.extractQueryParameters(request));
                 case "PUT /machina/stop" -> {
                     Stop stop = body(request, Stop.class);
@@ -153,6 +154,18 @@ public final class ControlServer implements AutoCloseable {
                 }
                 default -> throw new Fault(400, "Invalid request method and/or path: " + method + " " + path);
             };
+        }
+
+        /** JSON, or with {@code format=prometheus} Prometheus's text format. */
+        private Reply metrics(String format) throws Fault, JsonProcessingException {
+            if (format == null || format.equals("json")) {
+                return Reply.json(guest.statistics());
+            }
+            if (format.equals("prometheus")) {
+                return new Reply(200, PrometheusText.CONTENT_TYPE,
+                        PrometheusText.format(guest.statistics()).getBytes(StandardCharsets.UTF_8));
+            }
+            throw new Fault(400, "format must be json or prometheus, not " + format);
         }
 
         private Reply action(Action action) throws Fault {

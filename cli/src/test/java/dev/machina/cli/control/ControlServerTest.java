@@ -135,6 +135,15 @@ class ControlServerTest {
     }
 
     @Test
+    void metricsInPrometheusFormat() {
+        String text = new String(client.getBytes("/metrics?format=prometheus"), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(text).contains("# TYPE machina_vcpu_exits_total counter\n", "machina_vcpu_exits_total{vcpu=\"0\",reason=\"io\"} 7\n",
+                "machina_vcpu_instructions_retired_total{vcpu=\"0\"} 1234\n",
+                "machina_disk_bytes_total{disk=\"virtio-blk0\",direction=\"write\"} 1024\n");
+        assertThatThrownBy(() -> client.getBytes("/metrics?format=xml")).hasMessageContaining("format must be json or prometheus, not xml");
+    }
+
+    @Test
     void memoryIsReadWithinBoundsAndStopPassesItsGrace() {
         assertThat(client.getBytes("/machina/memory?address=0x20&length=4")).containsExactly(0x20, 0, 0, 0);
         assertThatThrownBy(() -> client.getBytes("/machina/memory?address=0x2000&length=4"))
