@@ -93,15 +93,17 @@ final class LaunchCommand implements Callable<Integer> {
                      new RunningGuest(machine, directory.instance(), target, startedMillis))) {
             Sampler sampler = profile == null ? null : Sampler.start(machine.positions(), Sampler.PERIOD);
             try {
+                serial.start(machine::type);
                 if (background) {
                     messages.println(DetachedLaunch.READY + directory.instance().id());
                     messageOutput.redirect(Files.newOutputStream(directory.instance().directory().resolve("vmm.log")));
-                    outcome = machine.run(serial.input());
+                    outcome = machine.run();
                 } else {
                     messages.println("guest: instance " + directory.instance().label());
                     serial.feed(new EscapeFilter(environment.consoleInput(), machine::stop,
-                            () -> messages.print("\r\nconsole: typing to " + machine.switchConsoleInput() + "\r\n")));
-                    outcome = runOnTerminal(machine, serial, messages);
+                            () -> messages.print("\r\nconsole: typing to " + machine.switchConsoleInput() + "\r\n")),
+                            machine::type);
+                    outcome = runOnTerminal(machine, messages);
                 }
             } finally {
                 if (sampler != null) {
@@ -119,13 +121,13 @@ final class LaunchCommand implements Callable<Integer> {
         return outcome.exitStatus();
     }
 
-    private GuestOutcome runOnTerminal(VirtualMachine machine, SerialHub serial, PrintStream messages) throws Exception {
+    private GuestOutcome runOnTerminal(VirtualMachine machine, PrintStream messages) throws Exception {
         if (!environment.terminal()) {
-            return machine.run(serial.input());
+            return machine.run();
         }
         messages.println(EscapeFilter.HELP);
         try (RawTerminal raw = RawTerminal.enter()) {
-            return machine.run(serial.input());
+            return machine.run();
         }
     }
 

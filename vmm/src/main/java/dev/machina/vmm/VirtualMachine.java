@@ -29,8 +29,6 @@ import dev.machina.vmm.devices.DeviceManager;
 import dev.machina.vmm.devices.serial.ConsoleWriter;
 import dev.machina.vmm.devices.serial.Uart16550;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -189,12 +187,9 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /**
-     * Starts the guest, feeding {@code consoleInput} to the console UART (or to hvc0, see
-     * {@link #switchConsoleInput}), and waits until the guest
-     * ends. The end of {@code consoleInput} leaves the guest running without input.
+     * Starts the guest and waits until it ends. What is typed reaches it through {@link #type}.
      */
-    public GuestOutcome run(InputStream consoleInput) throws InterruptedException {
-        Thread pump = Thread.ofPlatform().daemon().name("console-input").start(() -> pumpInput(consoleInput));
+    public GuestOutcome run() throws InterruptedException {
         try {
             for (Vcpu vcpu : guest.vcpus()) {
                 Thread.ofVirtual().name("watch-vcpu-" + vcpu.id()).start(() -> watch(vcpu));
@@ -204,13 +199,21 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         } finally {
-            pump.interrupt();
             stopVcpus();
             for (Vcpu vcpu : guest.vcpus()) {
                 vcpu.awaitExit(STOP_TIMEOUT);
             }
             consoleWriter.close();
         }
+    }
+
+    /**
+     * Hands the guest a byte typed by the user, on the console typing goes to now (the serial
+     * port, or hvc0 after {@link #switchConsoleInput}), waiting while that console's buffer is
+     * full. Called by whoever reads the user's typing, in order with its switches.
+     */
+    public void type(int value) throws InterruptedException {
+        inputs.get(input).console().receive(value);
     }
 
     /** The guest instructions all vCPUs have executed, where the backend counts them. */
@@ -378,17 +381,6 @@ public final class VirtualMachine implements AutoCloseable {
         int next = (input + 1) % inputs.size();
         input = next;
         return inputs.get(next).name();
-    }
-
-    private void pumpInput(InputStream typed) {
-        try {
-            int value;
-            while ((value = typed.read()) >= 0) {
-                inputs.get(input).console().receive(value);
-            }
-        } catch (IOException | InterruptedException e) {
-            // The console's input is gone or the guest ended: the guest simply gets no more input.
-        }
     }
 
     /** Every device of the machine the VMM provides: the platform's, then the PCI bus's (the vCPUs' chipset is the backend's). */

@@ -1,5 +1,7 @@
 package dev.machina.cli.serial;
 
+import dev.machina.vmm.devices.ConsoleInput;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,7 +10,6 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.Pipe;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -20,7 +21,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The serial console shared by everyone attached: a Unix domain socket (mode 0600) where each
  * client gets the console's last {@link #BACKLOG} bytes and then its output as it comes, and types
- * into the one console input, merged with the VMM's own terminal where it has one. A client that
+ * into the guest's console, as does the VMM's own terminal where it has one. Each source's typing
+ * is handed to the console on the thread that reads it, so that what a source does between bytes
+ * (the terminal's Ctrl-A c switching consoles) takes effect exactly between them. A client that
  * goes away detaches; the guest runs on.
  */
 public final class SerialHub implements AutoCloseable {
@@ -28,35 +31,34 @@ public final class SerialHub implements AutoCloseable {
     static final int BACKLOG = 256 << 10;
 
     private final ServerSocketChannel server;
+    /** Held while a chunk of one source's typing is handed over, so that sources do not interleave within one. */
+    private final Object typing = new Object();
+    private final List<Thread> readers = new CopyOnWriteArrayList<>();
     /** The console's last output, circular; guarded by {@code this}, as are the clients' order of writes. */
     private final byte[] backlog = new byte[BACKLOG];
     private long written;
-    private final Pipe typed;
     private final List<SocketChannel> clients = new CopyOnWriteArrayList<>();
 
-    private SerialHub(ServerSocketChannel server, Pipe typed) {
+    private SerialHub(ServerSocketChannel server) {
         this.server = server;
-        this.typed = typed;
     }
 
-    /** Listens on {@code socket}, which must not exist. */
+    /** Binds {@code socket}, which must not exist; clients are served once {@link #start} names the console. */
     public static SerialHub listen(Path socket) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        SerialHub hub = new SerialHub(server, Pipe.open());
-        Thread.ofVirtual().name("serial-accept").start(hub::accept);
-        return hub;
+        return new SerialHub(server);
     }
 
-    /** What every client (and {@link #feed} source) types, as one stream for the guest's console. */
-    public InputStream input() {
-        return Channels.newInputStream(typed.source());
+    /** Accepts clients from now on; what they type goes to {@code console}. */
+    public void start(ConsoleInput console) {
+        Thread.ofVirtual().name("serial-accept").start(() -> accept(console));
     }
 
-    /** Adds what {@code local} (the VMM's terminal) types to {@link #input()}, until it ends. */
-    public void feed(InputStream local) {
-        Thread.ofPlatform().daemon().name("serial-local-input").start(() -> copyToConsole(local));
+    /** Hands what {@code local} (the VMM's terminal) types to {@code console} too, until it ends or the hub closes. */
+    public void feed(InputStream local, ConsoleInput console) {
+        readers.add(Thread.ofPlatform().daemon().name("serial-local-input").start(() -> copyToConsole(local, console)));
     }
 
     /** An output stream for the console's output that writes to {@code local} and to every attached client. */
@@ -110,13 +112,13 @@ public final class SerialHub implements AutoCloseable {
         }
     }
 
-    private void accept() {
+    private void accept(ConsoleInput console) {
         try {
             while (true) {
                 SocketChannel client = server.accept();
                 attach(client);
                 Thread.ofVirtual().name("serial-client").start(() -> {
-                    copyToConsole(Channels.newInputStream(client));
+                    copyToConsole(Channels.newInputStream(client), console);
                     detach(client);
                 });
             }
@@ -127,20 +129,19 @@ public final class SerialHub implements AutoCloseable {
         }
     }
 
-    private void copyToConsole(InputStream source) {
+    private void copyToConsole(InputStream source, ConsoleInput console) {
         try (source) {
             byte[] buffer = new byte[256];
             int count;
             while ((count = source.read(buffer)) > 0) {
-                ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, count);
-                synchronized (typed) { // one client's keystrokes stay together
-                    while (bytes.hasRemaining()) {
-                        typed.sink().write(bytes);
+                synchronized (typing) {
+                    for (int i = 0; i < count; i++) {
+                        console.receive(buffer[i] & 0xFF);
                     }
                 }
             }
-        } catch (IOException e) {
-            // the source or the console went away: this source types no more
+        } catch (IOException | InterruptedException e) {
+            // the source went away, or the hub closed: this source types no more
         }
     }
 
@@ -159,7 +160,6 @@ public final class SerialHub implements AutoCloseable {
         for (SocketChannel client : clients) {
             detach(client);
         }
-        typed.sink().close();
-        typed.source().close();
+        readers.forEach(Thread::interrupt);
     }
 }
