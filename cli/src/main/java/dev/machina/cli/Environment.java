@@ -1,5 +1,6 @@
 package dev.machina.cli;
 
+import dev.machina.cli.instance.InstanceRegistry;
 import dev.machina.hypervisor.Backends;
 import dev.machina.vmm.packages.GuestPackages;
 
@@ -16,9 +17,10 @@ import java.nio.file.Path;
  * @param consoleInput bytes typed to the guest's console
  * @param consoleOutput the guest's console output; nothing else is written there
  * @param messages the command's own lines (backend choice, build progress, errors, how the guest ended)
+ * @param instances where running guests are registered and found
  */
 public record Environment(InputStream consoleInput, OutputStream consoleOutput, PrintStream messages,
-                          boolean terminal, GuestPackages packages, Backends backends) {
+                          boolean terminal, GuestPackages packages, Backends backends, InstanceRegistry instances) {
 
     Path workingDirectory() {
         return packages.workingDirectory();

@@ -1,5 +1,6 @@
 package dev.machina.cli;
 
+import dev.machina.cli.instance.InstanceException;
 import dev.machina.hypervisor.HypervisorException;
 import dev.machina.hypervisor.os.FileErrors;
 import dev.machina.loader.ImageException;
@@ -40,6 +41,7 @@ final class ErrorLines {
     static Optional<String> userFacing(Throwable failure) {
         return Optional.ofNullable(switch (failure) {
             case ConfigException e -> e.getMessage();
+            case InstanceException e -> e.getMessage();
             case PackageException e -> e.getMessage();
             case ImageException e -> e.getMessage();
             case HypervisorException e -> e.getMessage();

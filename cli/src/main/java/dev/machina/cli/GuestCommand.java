@@ -1,5 +1,6 @@
 package dev.machina.cli;
 
+import dev.machina.cli.instance.InstanceRegistry;
 import dev.machina.hypervisor.Backends;
 import dev.machina.vmm.config.ConfigKey;
 import dev.machina.vmm.packages.GuestPackages;
@@ -31,12 +32,12 @@ public final class GuestCommand {
 
     public static void main(String[] args) {
         Path workingDirectory = Path.of("").toAbsolutePath();
+        Path cache = GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home")));
         GuestPackages packages = new GuestPackages(
                 Optional.ofNullable(System.getProperty(HOME_PROPERTY)).map(home -> Path.of(home, "packages")),
-                GuestPackages.defaultCache(System.getenv(), Path.of(System.getProperty("user.home"))),
-                workingDirectory);
+                cache, workingDirectory);
         Environment environment = new Environment(System.in, new FileOutputStream(FileDescriptor.out), System.err,
-                RawTerminal.stdinIsTerminal(), packages, Backends.installed());
+                RawTerminal.stdinIsTerminal(), packages, Backends.installed(), InstanceRegistry.forUser(System.getenv(), cache));
         int status;
         try {
             status = run(environment, args);
@@ -57,7 +58,14 @@ public final class GuestCommand {
         CommandLine commandLine = new CommandLine(new GuestCommand())
                 .addSubcommand("launch", withConfigFlags(new CommandLine(new LaunchCommand(environment))))
                 .addSubcommand("build", new BuildCommand(environment))
-                .addSubcommand("zbi", ZbiCommand.commandLine(environment));
+                .addSubcommand("zbi", ZbiCommand.commandLine(environment))
+                .addSubcommand("list", new ListCommand(environment))
+                .addSubcommand("serial", new SerialCommand(environment))
+                .addSubcommand("stats", new StatsCommand(environment))
+                .addSubcommand("dump", new DumpCommand(environment))
+                .addSubcommand("pause", VmStateCommand.pause(environment))
+                .addSubcommand("resume", VmStateCommand.resume(environment))
+                .addSubcommand("stop", new StopCommand(environment));
         // Usage errors must not exit 2, which says the guest rebooted.
         exitOnInvalidInputWithErrorStatus(commandLine);
         commandLine.setOut(new PrintWriter(environment.messages(), true));

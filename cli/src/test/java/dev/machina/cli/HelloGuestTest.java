@@ -1,6 +1,7 @@
 package dev.machina.cli;
 
 import dev.machina.hypervisor.Backends;
+import dev.machina.cli.instance.InstanceRegistry;
 import dev.machina.vmm.packages.GuestPackages;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,8 @@ class HelloGuestTest {
         PipedInputStream input = new PipedInputStream(keyboard);
         ByteArrayOutputStream messages = new ByteArrayOutputStream();
         Environment environment = new Environment(input, console, new PrintStream(messages, true, StandardCharsets.UTF_8),
-                false, new GuestPackages(Optional.of(REPOSITORY.resolve("packages")), cache, REPOSITORY), Backends.installed());
+                false, new GuestPackages(Optional.of(REPOSITORY.resolve("packages")), cache, REPOSITORY), Backends.installed(),
+                new InstanceRegistry(cache.resolve("run")));
 
         CompletableFuture<Integer> status = CompletableFuture.supplyAsync(
                 () -> GuestCommand.run(environment, "launch", "hello_guest", "--backend=kvm"));

@@ -1,6 +1,7 @@
 package dev.machina.cli;
 
 import dev.machina.vmm.config.ConfigKey;
+import dev.machina.cli.instance.InstanceRegistry;
 import dev.machina.vmm.packages.GuestPackages;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +30,8 @@ class LaunchCommandTest {
 
     private Environment environment() {
         return new Environment(InputStream.nullInputStream(), console, new PrintStream(messages, true, StandardCharsets.UTF_8),
-                false, new GuestPackages(Optional.empty(), cache, workingDirectory), backend.backends());
+                false, new GuestPackages(Optional.empty(), cache, workingDirectory), backend.backends(),
+                new InstanceRegistry(cache.resolve("run")));
     }
 
     private int guest(String... args) {

@@ -1,5 +1,6 @@
 package dev.machina.cli;
 
+import dev.machina.cli.instance.InstanceRegistry;
 import dev.machina.hypervisor.Backends;
 import dev.machina.loader.zbi.Zbi;
 import dev.machina.loader.zbi.ZbiItem;
@@ -34,7 +35,8 @@ class ZbiCommandTest {
     private int guest(String... args) {
         return GuestCommand.run(new Environment(InputStream.nullInputStream(), output,
                 new PrintStream(messages, true, StandardCharsets.UTF_8), false,
-                new GuestPackages(Optional.empty(), cache, workingDirectory), Backends.installed()), args);
+                new GuestPackages(Optional.empty(), cache, workingDirectory), Backends.installed(),
+                new InstanceRegistry(cache.resolve("run"))), args);
     }
 
     private String output() {

@@ -1,5 +1,6 @@
 package dev.machina.cli;
 
+import dev.machina.cli.instance.InstanceRegistry;
 import dev.machina.hypervisor.Backends;
 import dev.machina.hypervisor.HypervisorException;
 import dev.machina.loader.zbi.Zbi;
@@ -69,7 +70,8 @@ class ZirconGuestTest {
         }
         Environment environment = new Environment(InputStream.nullInputStream(), console,
                 new PrintStream(messages, true, StandardCharsets.UTF_8), false,
-                new GuestPackages(Optional.of(REPOSITORY.resolve("packages")), cache, directory), Backends.installed());
+                new GuestPackages(Optional.of(REPOSITORY.resolve("packages")), cache, directory), Backends.installed(),
+                new InstanceRegistry(cache.resolve("run")));
         List<String> args = new ArrayList<>(List.of(command, target));
         if (command.equals("launch")) {
             args.add("--backend=" + backend);

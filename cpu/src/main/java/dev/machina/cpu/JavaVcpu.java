@@ -68,6 +68,10 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
         runner = Thread.currentThread();
         try {
             while (!stopRequested()) {
+                if (pauseRequested()) {
+                    holdWhilePaused();
+                    continue;
+                }
                 if (!runnable || processor.halted()) {
                     waitForWork();
                     continue;
@@ -121,7 +125,7 @@ public final class JavaVcpu extends AbstractVcpu implements ProcessorControl {
     /** Parks until something could make the core runnable: a wake, a stop, or the APIC's deadline. */
     private void waitForWork() {
         serviceEvents();
-        if (stopRequested() || (runnable && !processor.halted())) {
+        if (stopRequested() || pauseRequested() || (runnable && !processor.halted())) {
             return;
         }
         InterruptController apic = processor.apic();

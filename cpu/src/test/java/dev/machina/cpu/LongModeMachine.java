@@ -1,5 +1,7 @@
 package dev.machina.cpu;
 
+import dev.machina.hypervisor.Guest;
+import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
 import dev.machina.hypervisor.x86.DescriptorTable;
@@ -44,6 +46,20 @@ public final class LongModeMachine implements AutoCloseable {
     }
 
     /** 64-bit mode at {@code rip} with the {@link #writeGdt GDT} and the page tables at {@code pml4}. */
+    /**
+     * Puts {@code code} at {@link #CODE} with the page tables and GDT, and returns vCPU 0 set to
+     * enter it in long mode; the test starts it.
+     */
+    public static Vcpu vcpuAt(Guest guest, byte[] code) {
+        GuestMemory memory = guest.memory();
+        writePageTables(memory);
+        writeGdt(memory);
+        memory.write(CODE, code, 0, code.length);
+        Vcpu vcpu = guest.createVcpu(0);
+        vcpu.writeState(longMode(CODE, STACK, PML4));
+        return vcpu;
+    }
+
     public static X86State longMode(long rip, long rsp, long pml4) {
         return X86State.longMode(rip, rsp, pml4, 8, new DescriptorTable(GDT, 23));
     }

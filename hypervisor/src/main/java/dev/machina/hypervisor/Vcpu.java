@@ -36,6 +36,21 @@ public interface Vcpu {
     /** Ends the loop, even when the vCPU is halted or spinning; returns at once. */
     void stop();
 
+    /**
+     * Asks the loop to hold the vCPU outside the guest until {@link #resume()}; returns at once.
+     * Interrupts delivered meanwhile stay pending and are taken after the resume.
+     */
+    void pause();
+
+    /** Lets a paused vCPU run again; does nothing to one that is not paused. */
+    void resume();
+
+    /**
+     * Waits until the vCPU is held by {@link #pause()} (or its loop has ended or never started);
+     * returns false if {@code timeout} passed first.
+     */
+    boolean awaitPaused(Duration timeout) throws InterruptedException;
+
     /** Waits for the loop to end and returns why it did, or empty if {@code timeout} passed first. */
     Optional<VcpuExit> awaitExit(Duration timeout) throws InterruptedException;
 

@@ -53,6 +53,11 @@ final class LaunchedGuest {
         }
     }
 
+    /** The command line that runs {@code guest arguments...} from the tests' class path. */
+    static List<String> command(Path repository, List<String> arguments) {
+        return guestCommand(List.of(), repository, arguments.toArray(String[]::new));
+    }
+
     private static List<String> guestCommand(List<String> wrapper, Path repository, String... arguments) {
         List<String> command = new ArrayList<>(wrapper);
         command.addAll(List.of(

@@ -52,6 +52,11 @@ final class KvmRun implements AutoCloseable {
         Run.IMMEDIATE_EXIT.setVolatile(page, 0L, (byte) 1);
     }
 
+    /** Lets KVM_RUN enter the guest again after {@link #requestImmediateExit()}; written by the vCPU thread. */
+    void clearImmediateExit() {
+        Run.IMMEDIATE_EXIT.setVolatile(page, 0L, (byte) 0);
+    }
+
     boolean ioOut() {
         return (byte) Run.IO_DIRECTION.get(page, 0L) == IO_OUT;
     }

@@ -87,6 +87,13 @@ final class KvmVcpu extends AbstractVcpu implements AutoCloseable {
         ExitCounters counters = counters();
         long request = KvmIoctls.RUN.request();
         while (!stopRequested()) {
+            if (pauseRequested()) {
+                holdWhilePaused();
+                // The pause's kick left immediate_exit set; clear it before looking at the
+                // requests again, so that a kick after this point still makes KVM_RUN return.
+                run.clearImmediateExit();
+                continue;
+            }
             counters.entered();
             int result = Posix.ioctlOrErrno(fd, request, 0);
             if (result < 0) {

@@ -95,6 +95,11 @@ final class Code32 {
         return emit(0xF4);
     }
 
+    /** FF 05 addr, EB F8: inc dword [address] and jump back to it, forever. */
+    Code32 countForever(int address) {
+        return emit(0xFF, 0x05, address & 0xFF, address >>> 8 & 0xFF, address >>> 16 & 0xFF, address >>> 24 & 0xFF, 0xEB, 0xF8);
+    }
+
     /** EB FE: jmp to itself. */
     Code32 spin() {
         return emit(0xEB, 0xFE);

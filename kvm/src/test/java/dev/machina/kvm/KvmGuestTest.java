@@ -451,6 +451,43 @@ class KvmGuestTest {
         }
     }
 
+    /**
+     * The guest counts in RAM without ever leaving the kernel; a pause must take it out of KVM_RUN
+     * (the kick), hold it so that the count stands still, and a resume must let it count on.
+     */
+    @Test
+    void pauseHoldsTheVcpuOutsideTheGuestUntilResumed() throws Exception {
+        try (TinyGuest tiny = TinyGuest.create()) {
+            tiny.load(CODE, new Code32().countForever(DATA));
+            Vcpu vcpu = tiny.vcpu(0, protectedMode(CODE));
+            vcpu.start();
+            awaitCountAbove(tiny, 0);
+
+            vcpu.pause();
+            assertThat(vcpu.awaitPaused(EXIT_TIMEOUT)).as("the vCPU was held").isTrue();
+            int held = tiny.memory().readInt(DATA);
+            Thread.sleep(50); // a window to watch the count in, not a synchronisation
+            assertThat(tiny.memory().readInt(DATA)).as("the count while paused").isEqualTo(held);
+
+            vcpu.resume();
+            awaitCountAbove(tiny, held);
+            vcpu.pause();
+            assertThat(vcpu.awaitPaused(EXIT_TIMEOUT)).isTrue();
+            vcpu.stop();
+            assertThat(awaitExit(vcpu)).as("a paused vCPU stops").isEqualTo(new VcpuExit.Stopped());
+        }
+    }
+
+    private static void awaitCountAbove(TinyGuest tiny, int count) {
+        long deadline = System.nanoTime() + EXIT_TIMEOUT.toNanos();
+        while (Integer.compareUnsigned(tiny.memory().readInt(DATA), count) <= 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the guest's count did not pass " + count + " within " + EXIT_TIMEOUT);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
     /** Polls the guest's RAM for what it stores at {@link TinyGuest#DATA}; the guest gives no other sign. */
     private static void awaitMarker(TinyGuest tiny, int marker) {
         long deadline = System.nanoTime() + EXIT_TIMEOUT.toNanos();

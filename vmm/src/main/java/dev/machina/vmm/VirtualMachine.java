@@ -29,8 +29,6 @@ import dev.machina.vmm.devices.DeviceManager;
 import dev.machina.vmm.devices.serial.ConsoleWriter;
 import dev.machina.vmm.devices.serial.Uart16550;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +53,8 @@ import java.util.stream.Collectors;
 public final class VirtualMachine implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration EXIT_POLL = Duration.ofDays(1);
+    /** How long a pause waits for every vCPU to leave the guest; the Java CPU takes a batch, KVM a kick. */
+    private static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(5);
 
     private final Hypervisor hypervisor;
     private final Guest guest;
@@ -69,6 +69,7 @@ public final class VirtualMachine implements AutoCloseable {
     }
     private final CompletableFuture<GuestOutcome> outcome = new CompletableFuture<>();
     private final AtomicReference<Duration> bootTime = new AtomicReference<>();
+    private volatile boolean paused;
 
     private VirtualMachine(Hypervisor hypervisor, Guest guest, GuestConfig config, OutputStream consoleOutput,
                            Consumer<String> messages) {
@@ -186,12 +187,9 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /**
-     * Starts the guest, feeding {@code consoleInput} to the console UART (or to hvc0, see
-     * {@link #switchConsoleInput}), and waits until the guest
-     * ends. The end of {@code consoleInput} leaves the guest running without input.
+     * Starts the guest and waits until it ends. What is typed reaches it through {@link #type}.
      */
-    public GuestOutcome run(InputStream consoleInput) throws InterruptedException {
-        Thread pump = Thread.ofPlatform().daemon().name("console-input").start(() -> pumpInput(consoleInput));
+    public GuestOutcome run() throws InterruptedException {
         try {
             for (Vcpu vcpu : guest.vcpus()) {
                 Thread.ofVirtual().name("watch-vcpu-" + vcpu.id()).start(() -> watch(vcpu));
@@ -201,13 +199,21 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         } finally {
-            pump.interrupt();
             stopVcpus();
             for (Vcpu vcpu : guest.vcpus()) {
                 vcpu.awaitExit(STOP_TIMEOUT);
             }
             consoleWriter.close();
         }
+    }
+
+    /**
+     * Hands the guest a byte typed by the user, on the console typing goes to now (the serial
+     * port, or hvc0 after {@link #switchConsoleInput}), waiting while that console's buffer is
+     * full. Called by whoever reads the user's typing, in order with its switches.
+     */
+    public void type(int value) throws InterruptedException {
+        inputs.get(input).console().receive(value);
     }
 
     /** The guest instructions all vCPUs have executed, where the backend counts them. */
@@ -241,9 +247,88 @@ public final class VirtualMachine implements AutoCloseable {
         return positions;
     }
 
+    /**
+     * Holds every vCPU outside the guest, and returns once all are held (or have ended): the
+     * guest's work stops, its devices' workers finish what they were given.
+     *
+     * @throws IllegalStateException if a vCPU is not held within {@link #PAUSE_TIMEOUT}
+     */
+    public synchronized void pause() throws InterruptedException {
+        for (Vcpu vcpu : guest.vcpus()) {
+            vcpu.pause();
+        }
+        for (Vcpu vcpu : guest.vcpus()) {
+            if (!vcpu.awaitPaused(PAUSE_TIMEOUT)) {
+                throw new IllegalStateException("vCPU " + vcpu.id() + " did not pause within " + PAUSE_TIMEOUT.toSeconds() + " s");
+            }
+        }
+        paused = true;
+    }
+
+    /** Lets every vCPU run again after {@link #pause()}. */
+    public synchronized void resume() {
+        paused = false;
+        for (Vcpu vcpu : guest.vcpus()) {
+            vcpu.resume();
+        }
+    }
+
+    /** Whether {@link #pause()} holds the vCPUs. */
+    public boolean paused() {
+        return paused;
+    }
+
+    /** The backend the guest runs on ({@code java}, {@code kvm}). */
+    public String backend() {
+        return guest.backend();
+    }
+
+    public int vcpuCount() {
+        return guest.vcpus().size();
+    }
+
+    /** The guest's RAM in bytes. */
+    public long memoryBytes() {
+        return guest.memory().size();
+    }
+
+    /** The counters of every vCPU and disk as they are now; readable while the guest runs. */
+    public MachineStatistics statistics() {
+        List<MachineStatistics.VcpuStatistics> vcpus = new ArrayList<>();
+        for (Vcpu vcpu : guest.vcpus()) {
+            OptionalLong retired = vcpu.instructionsRetired();
+            vcpus.add(new MachineStatistics.VcpuStatistics(vcpu.id(), vcpu.counters().entries(),
+                    vcpu.counters().byReason(), retired.isPresent() ? retired.getAsLong() : null));
+        }
+        List<MachineStatistics.DiskStatistics> disks = new ArrayList<>();
+        devices.blockStatistics().forEach((name, disk) -> disks.add(new MachineStatistics.DiskStatistics(name,
+                disk.reads(), disk.bytesRead(), disk.writes(), disk.bytesWritten(), disk.flushes(), disk.failures())));
+        return new MachineStatistics(vcpus, disks);
+    }
+
+    /**
+     * A copy of {@code length} bytes of guest-physical memory at {@code address}, read while the
+     * guest runs (a racy snapshot of what it is writing).
+     *
+     * @throws dev.machina.hypervisor.memory.GuestMemoryException if any byte of the range is not RAM
+     */
+    public byte[] readMemory(long address, int length) {
+        byte[] bytes = new byte[length];
+        guest.memory().read(address, bytes, 0, length);
+        return bytes;
+    }
+
     /** How long after launch the guest first wrote the boot-time marker, if it has. */
     public Optional<Duration> bootTime() {
         return Optional.ofNullable(bootTime.get());
+    }
+
+    /**
+     * Presses the ACPI power button: a guest that handles it (systemd's logind, acpid) powers off,
+     * and {@link #run} returns {@link GuestOutcome.PoweredOff}; one that does not runs on.
+     */
+    public void pressPowerButton() {
+        platform.pm1().pressPowerButton();
     }
 
     /** Ends the guest as the user asked; {@link #run} returns {@link GuestOutcome.Stopped}. */
@@ -296,17 +381,6 @@ public final class VirtualMachine implements AutoCloseable {
         int next = (input + 1) % inputs.size();
         input = next;
         return inputs.get(next).name();
-    }
-
-    private void pumpInput(InputStream typed) {
-        try {
-            int value;
-            while ((value = typed.read()) >= 0) {
-                inputs.get(input).console().receive(value);
-            }
-        } catch (IOException | InterruptedException e) {
-            // The console's input is gone or the guest ended: the guest simply gets no more input.
-        }
     }
 
     /** Every device of the machine the VMM provides: the platform's, then the PCI bus's (the vCPUs' chipset is the backend's). */

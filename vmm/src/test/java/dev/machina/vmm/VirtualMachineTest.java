@@ -8,9 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,17 +34,17 @@ class VirtualMachineTest {
         assumeTrue(Files.isReadable(kvm) && Files.isWritable(kvm), "/dev/kvm is absent or not readable and writable");
     }
 
-    private GuestOutcome run(String program, InputStream input) throws Exception {
+    /** Boots {@code program}, types {@code typed} before it starts, and waits for it to end. */
+    private GuestOutcome run(String program, byte... typed) throws Exception {
         Path kernel = AssembledGuest.build(directory, program);
         GuestConfig config = new GuestConfig(new GuestConfig.Kernel.Linux(kernel), Optional.empty(), List.of(), "", 1,
                 16 << 20, Set.of(), "kvm");
         try (VirtualMachine machine = VirtualMachine.create(config, Backends.installed(), console, messages::add)) {
-            return machine.run(input);
+            for (byte value : typed) {
+                machine.type(value);
+            }
+            return machine.run();
         }
-    }
-
-    private GuestOutcome run(String program) throws Exception {
-        return run(program, InputStream.nullInputStream());
     }
 
     @Test
@@ -81,7 +79,7 @@ class VirtualMachineTest {
                 mov $0x3400, %ax
                 out %ax, %dx
                 2: hlt
-                jmp 2b""", new ByteArrayInputStream(new byte[] {'H'}));
+                jmp 2b""", (byte) 'H');
         assertThat(outcome).isEqualTo(new GuestOutcome.PoweredOff());
         assertThat(console.toString()).isEqualTo("I");
     }

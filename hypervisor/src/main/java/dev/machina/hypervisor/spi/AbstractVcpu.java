@@ -14,7 +14,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The lifecycle every backend's vCPU shares: the thread, stopping, the exit, the counters and the
- * rule on when state may be touched. A backend supplies {@link #run()} and {@link #kick()}.
+ * rule on when state may be touched, pausing. A backend supplies {@link #run()} and {@link #kick()}, and
+ * its loop calls {@link #holdWhilePaused()} where it checks {@link #stopRequested()}.
  */
 public abstract class AbstractVcpu implements Vcpu {
     private static final System.Logger LOG = System.getLogger(AbstractVcpu.class.getName());
@@ -25,6 +26,10 @@ public abstract class AbstractVcpu implements Vcpu {
     private final CompletableFuture<VcpuExit> exit = new CompletableFuture<>();
     private volatile Thread thread;
     private volatile boolean stopRequested;
+    /** Guards the pause hand-over: whether a pause is asked for, and whether the loop is held by one. */
+    private final Object pauseLock = new Object();
+    private volatile boolean pauseRequested;
+    private boolean held;
 
     protected AbstractVcpu(String guestName, int id) {
         this.guestName = guestName;
@@ -96,13 +101,75 @@ public abstract class AbstractVcpu implements Vcpu {
             result = new VcpuExit.Failed("vCPU " + id + ": " + e);
         }
         exit.complete(result);
+        synchronized (pauseLock) {
+            pauseLock.notifyAll(); // an awaitPaused() waiting for a loop that ended instead
+        }
     }
 
     @Override
     public final void stop() {
         stopRequested = true;
+        synchronized (pauseLock) {
+            pauseLock.notifyAll(); // a paused loop ends too
+        }
         if (thread != null && Thread.currentThread() != thread) {
             kick();
+        }
+    }
+
+    @Override
+    public final void pause() {
+        pauseRequested = true;
+        if (thread != null && Thread.currentThread() != thread) {
+            kick();
+        }
+    }
+
+    @Override
+    public final void resume() {
+        synchronized (pauseLock) {
+            pauseRequested = false;
+            pauseLock.notifyAll();
+        }
+    }
+
+    @Override
+    public final boolean awaitPaused(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (pauseLock) {
+            while (thread != null && !held && !exit.isDone()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(pauseLock, left);
+            }
+            return true;
+        }
+    }
+
+    /** Whether {@link #pause()} asks the loop to hold; cheap enough to read on every pass of it. */
+    protected final boolean pauseRequested() {
+        return pauseRequested;
+    }
+
+    /**
+     * Holds the vCPU thread while a pause is asked for and no stop is; the loop calls it between
+     * entries into the guest, when {@link #pauseRequested()}.
+     */
+    protected final void holdWhilePaused() {
+        synchronized (pauseLock) {
+            held = true;
+            pauseLock.notifyAll();
+            try {
+                while (pauseRequested && !stopRequested) {
+                    pauseLock.wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // nothing interrupts a vCPU thread; keep the flag for the loop
+            } finally {
+                held = false;
+            }
         }
     }
 

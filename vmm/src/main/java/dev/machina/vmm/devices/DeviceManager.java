@@ -13,6 +13,7 @@ import dev.machina.vmm.config.VirtioDevice;
 import dev.machina.vmm.devices.pci.PciBus;
 import dev.machina.vmm.devices.virtio.VirtioPciTransport;
 import dev.machina.vmm.devices.virtio.block.BlockDevice;
+import dev.machina.vmm.devices.virtio.block.BlockStatistics;
 import dev.machina.vmm.devices.virtio.console.ConsoleDevice;
 import dev.machina.vmm.devices.virtio.net.NetDevice;
 import dev.machina.vmm.devices.virtio.rng.EntropyDevice;
@@ -23,8 +24,11 @@ import dev.machina.vmm.disk.DiskImageException;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -50,6 +54,7 @@ public final class DeviceManager implements AutoCloseable {
     private final List<DiskImage> disks = new ArrayList<>();
     private final List<NetDevice> nets = new ArrayList<>();
     private final List<DeviceEntry> inventory = new ArrayList<>();
+    private final Map<String, BlockStatistics> blockStatistics = new LinkedHashMap<>();
     private long nextBar = BAR_WINDOW_START;
     private ConsoleDevice virtioConsole;
     private VsockDevice vsock;
@@ -80,7 +85,9 @@ public final class DeviceManager implements AutoCloseable {
                 DiskImage disk = openDisk(config, spec);
                 devices.disks.add(disk);
                 String name = "virtio-blk" + index++;
-                devices.add(guest, name, new BlockDevice(name, disk, log), "%s (%,d bytes)".formatted(spec, disk.size()));
+                BlockDevice block = new BlockDevice(name, disk, log);
+                devices.blockStatistics.put(name, block.statistics());
+                devices.add(guest, name, block, "%s (%,d bytes)".formatted(spec, disk.size()));
             }
             devices.addNetworks(guest, config);
             if (config.virtioDevices().contains(VirtioDevice.RNG)) {
@@ -161,6 +168,11 @@ public final class DeviceManager implements AutoCloseable {
         VirtioPciTransport transport = new VirtioPciTransport(name, device, guest.memory(), bus, bar, guest::signalMsi, log);
         transports.add(transport);
         inventory.add(new DeviceEntry(name, "PCI 00:%02x.0".formatted(transport.slot()), description));
+    }
+
+    /** Each virtio-blk device's counters, by device name, in slot order. */
+    public Map<String, BlockStatistics> blockStatistics() {
+        return Collections.unmodifiableMap(blockStatistics);
     }
 
     /** The virtio console, where guest.cfg asks for one. */

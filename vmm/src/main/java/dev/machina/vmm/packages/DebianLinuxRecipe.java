@@ -3,6 +3,7 @@ package dev.machina.vmm.packages;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.machina.hypervisor.os.FileTrees;
 import dev.machina.vmm.packages.debian.DebPackage;
 import dev.machina.vmm.packages.debian.DebianArchive;
 import dev.machina.vmm.packages.debian.DebianException;
@@ -151,7 +152,7 @@ public record DebianLinuxRecipe(String kernel, Map<String, List<String>> userlan
             addModules(initramfs, kernelDeb, unpacked.resolve(kernelPackage), tools);
             tools.report("writing the initramfs");
             initramfs.write(outputDirectory.resolve(INITRD_FILE));
-            GuestPackage.deleteTree(unpacked);
+            FileTrees.delete(unpacked);
             return kernelDeb;
         } catch (DebianException e) {
             throw new PackageException(e.getMessage());

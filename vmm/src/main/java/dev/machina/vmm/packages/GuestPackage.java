@@ -10,9 +10,9 @@ import dev.machina.vmm.config.ConfigValues;
 import dev.machina.vmm.config.GuestConfigFile;
 
 import dev.machina.hypervisor.os.FileErrors;
+import dev.machina.hypervisor.os.FileTrees;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -21,7 +21,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -143,10 +142,10 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
             if (previous.isPresent()) {
                 keepChangedDisks(previous.get(), recipe.disks(), progress);
             }
-            deleteTree(outputDirectory);
+            FileTrees.delete(outputDirectory);
             Files.move(building, outputDirectory);
         } finally {
-            deleteTree(building);
+            FileTrees.delete(building);
         }
         if (previous.isPresent()) {
             built.changesSince(previous.get()).forEach(change -> progress.accept(name + ": " + change));
@@ -207,7 +206,7 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
     private void removeLeftovers(Path cache, Consumer<String> progress) throws IOException {
         for (Path leftover : leftovers(cache)) {
             try {
-                deleteTree(leftover);
+                FileTrees.delete(leftover);
             } catch (AccessDeniedException e) {
                 // A Debian system being assembled by a user other than root, whose files are owned by the user's
                 // subordinate ids (see RootNamespace): the user is their owner only inside a namespace.
@@ -236,19 +235,6 @@ public record GuestPackage(String name, Path directory, Path outputDirectory, Pa
             throw new PackageException(name + ": cannot read the recipe's inputs: " + FileErrors.reason(e));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
         }
     }
 }

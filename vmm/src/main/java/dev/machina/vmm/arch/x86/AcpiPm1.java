@@ -1,12 +1,15 @@
 package dev.machina.vmm.arch.x86;
 
 import dev.machina.vmm.devices.ByteRegisters;
+import dev.machina.vmm.devices.InterruptLine;
 
 /**
  * The ACPI PM1a event and control blocks at {@link #BASE}: PM1a_EVT_BLK (status, enable; 2 bytes
  * each) at 0x600 and PM1a_CNT_BLK (2 bytes) at 0x604. Setting SLP_EN with SLP_TYP {@link #S5}, the
  * value the DSDT's \_S5 object names, powers the machine off; other sleep states are not offered
  * and such writes are ignored. SCI_EN reads as set: the machine is always in ACPI mode.
+ * {@link #pressPowerButton()} is the fixed power button: it sets PWRBTN_STS, and the SCI is
+ * asserted while a status bit is set whose enable bit the guest set (Linux enables the button's).
  */
 public final class AcpiPm1 implements ByteRegisters {
     public static final int BASE = 0x600;
@@ -21,17 +24,31 @@ public final class AcpiPm1 implements ByteRegisters {
     private static final int SLP_TYP_SHIFT = 10;
     private static final int SLP_EN = 1 << 13;
 
+    static final int PWRBTN = 1 << 8;
+
     private static final int STATUS = 0;
     private static final int ENABLE = 2;
     private static final int CONTROL = 4;
 
     private final PlatformControl platform;
+    private final InterruptLine sci;
     private int status;
     private int enable;
     private int control = SCI_EN;
 
-    public AcpiPm1(PlatformControl platform) {
+    public AcpiPm1(PlatformControl platform, InterruptLine sci) {
         this.platform = platform;
+        this.sci = sci;
+    }
+
+    /** A press of the power button, as ACPI's fixed-feature button reports it to the guest. */
+    public synchronized void pressPowerButton() {
+        status |= PWRBTN;
+        updateSci();
+    }
+
+    private void updateSci() {
+        sci.set((status & enable) != 0);
     }
 
     @Override
@@ -63,5 +80,6 @@ public final class AcpiPm1 implements ByteRegisters {
                 // The control block's padding.
             }
         }
+        updateSci();
     }
 }

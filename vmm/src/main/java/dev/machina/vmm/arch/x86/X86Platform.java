@@ -4,6 +4,7 @@ import dev.machina.hypervisor.Guest;
 import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.x86.X86MemoryMap;
+import dev.machina.vmm.arch.x86.acpi.AcpiConfig;
 import dev.machina.vmm.arch.x86.acpi.IsaDevice;
 import dev.machina.vmm.devices.DeviceEntry;
 import dev.machina.vmm.devices.serial.Uart16550;
@@ -45,6 +46,7 @@ public final class X86Platform {
     private final Guest guest;
     private final List<DeviceEntry> devices = new ArrayList<>();
     private Uart16550 console;
+    private AcpiPm1 pm1;
 
     private X86Platform(Guest guest) {
         this.guest = guest;
@@ -72,7 +74,9 @@ public final class X86Platform {
                 new BootTimer(System::nanoTime, control::bootMarker));
         platform.devices.add(new DeviceEntry("boot marker", "MMIO " + new AddressRange(X86MemoryMap.BOOT_TIMER_BASE, BootTimer.SIZE),
                 "logs the time of the guest's first write"));
-        platform.ports("PM1", AcpiPm1.BASE, AcpiPm1.PORTS, new AcpiPm1(control), "ACPI PM1a event and control blocks (power-off)");
+        platform.pm1 = new AcpiPm1(control, asserted -> guest.setInterruptLine(AcpiConfig.DEFAULT_SCI_IRQ, asserted));
+        platform.ports("PM1", AcpiPm1.BASE, AcpiPm1.PORTS, platform.pm1,
+                "ACPI PM1a event and control blocks (power-off, power button), SCI on IRQ " + AcpiConfig.DEFAULT_SCI_IRQ);
         platform.ports("PM timer", AcpiPmTimer.PORT, AcpiPmTimer.PORTS, new AcpiPmTimer(System::nanoTime), "ACPI PM timer");
         I8042 i8042 = new I8042(control);
         guest.setIoTrap(new AddressRange(I8042.DATA_PORT, 1), i8042.dataPort());
@@ -101,6 +105,11 @@ public final class X86Platform {
     /** The platform devices, in the order they were installed. */
     public List<DeviceEntry> devices() {
         return List.copyOf(devices);
+    }
+
+    /** The ACPI PM1 blocks, whose power button a user may press. */
+    public AcpiPm1 pm1() {
+        return pm1;
     }
 
     /** COM1, the console UART. */

@@ -9,7 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AcpiPm1Test {
     private final RecordingPlatform platform = new RecordingPlatform();
     private final List<String> events = platform.events;
-    private final AcpiPm1 pm = new AcpiPm1(platform);
+    private final List<Boolean> sci = new java.util.ArrayList<>();
+    private final AcpiPm1 pm = new AcpiPm1(platform, sci::add);
     private static final int CONTROL = AcpiPm1.CONTROL_BLOCK - AcpiPm1.BASE;
 
     @Test
@@ -39,5 +40,20 @@ class AcpiPm1Test {
         assertThat(pm.read(0, 2)).isZero();
         pm.write(0, 2, 0xFFFF);
         assertThat(pm.read(0, 2)).isZero();
+    }
+
+    @Test
+    void thePowerButtonRaisesTheSciOnceEnabledUntilItsStatusIsCleared() {
+        pm.pressPowerButton();
+        assertThat(pm.read(0, 2)).isEqualTo(AcpiPm1.PWRBTN);
+        assertThat(sci).as("not enabled: the SCI stays low").doesNotContain(true);
+
+        pm.write(2, 2, AcpiPm1.PWRBTN);
+        assertThat(sci).last().isEqualTo(true);
+
+        pm.write(0, 2, AcpiPm1.PWRBTN);
+        assertThat(pm.read(0, 2)).isZero();
+        assertThat(sci).last().isEqualTo(false);
+        assertThat(events).isEmpty();
     }
 }

@@ -98,8 +98,7 @@ public record AcpiTables(long rsdp, AddressRange area) {
 
     private static final int FADT_WBINVD = 1;
     private static final int FADT_PROC_C1 = 1 << 2;
-    /** The power and sleep buttons, if any, are control-method devices: there are no fixed ones. */
-    private static final int FADT_PWR_BUTTON = 1 << 4;
+    /** The sleep button, if any, is a control-method device: there is no fixed one (the power button is fixed: PM1's PWRBTN). */
     private static final int FADT_SLP_BUTTON = 1 << 5;
     private static final int FADT_TMR_VAL_EXT = 1 << 8;
     private static final int FADT_RESET_REG_SUP = 1 << 10;
@@ -221,7 +220,7 @@ public record AcpiTables(long rsdp, AddressRange area) {
         field(FADT, "pm1a_cnt_blk").set(fadt, config.pm1aControlPort());
         field(FADT, "pm1_cnt_len").set(fadt, PM1_CONTROL_LENGTH);
         ioRegister(fadt, "x_pm1a_cnt_blk", config.pm1aControlPort(), PM1_CONTROL_LENGTH, WORD_ACCESS);
-        int flags = FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_RESET_REG_SUP;
+        int flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RESET_REG_SUP;
         if (config.pmTimerPort().isPresent()) {
             int port = config.pmTimerPort().getAsInt();
             field(FADT, "pm_tmr_blk").set(fadt, port);
