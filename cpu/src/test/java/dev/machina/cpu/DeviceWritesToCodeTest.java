@@ -1,7 +1,6 @@
 package dev.machina.cpu;
 
 import dev.machina.hypervisor.Guest;
-import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
@@ -28,15 +27,11 @@ class DeviceWritesToCodeTest {
     void codeOverwrittenByADeviceRunsAnew() throws InterruptedException {
         try (Guest guest = new JavaHypervisorProvider().open().createGuest(4 << 20)) {
             GuestMemory memory = guest.memory();
-            LongModeMachine.writePageTables(memory);
-            LongModeMachine.writeGdt(memory);
-            memory.write(LongModeMachine.CODE, loopWritingTo(OLD_PORT), 0, 4);
             CountDownLatch hot = new CountDownLatch(ITERATIONS_BEFORE_DMA);
             CountDownLatch newCodeRan = new CountDownLatch(1);
-            guest.setIoTrap(new AddressRange(OLD_PORT, 1), portWrites(hot));
-            guest.setIoTrap(new AddressRange(NEW_PORT, 1), portWrites(newCodeRan));
-            Vcpu vcpu = guest.createVcpu(0);
-            vcpu.writeState(LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4));
+            guest.setIoTrap(new AddressRange(OLD_PORT, 1), LongModeMachine.onWrite(hot::countDown));
+            guest.setIoTrap(new AddressRange(NEW_PORT, 1), LongModeMachine.onWrite(newCodeRan::countDown));
+            Vcpu vcpu = LongModeMachine.vcpuAt(guest, loopWritingTo(OLD_PORT));
             vcpu.start();
             try {
                 assertThat(hot.await(30, TimeUnit.SECONDS)).as("the old loop ran hot").isTrue();
@@ -52,19 +47,5 @@ class DeviceWritesToCodeTest {
     /** out port, al; jmp back to the out. */
     private static byte[] loopWritingTo(int port) {
         return new byte[] {(byte) 0xE6, (byte) port, (byte) 0xEB, (byte) 0xFC};
-    }
-
-    private static TrapHandler portWrites(CountDownLatch latch) {
-        return new TrapHandler() {
-            @Override
-            public long read(long offset, int size) {
-                return 0;
-            }
-
-            @Override
-            public void write(long offset, int size, long value) {
-                latch.countDown();
-            }
-        };
     }
 }

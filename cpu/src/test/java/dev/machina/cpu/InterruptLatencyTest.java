@@ -1,7 +1,6 @@
 package dev.machina.cpu;
 
 import dev.machina.hypervisor.Guest;
-import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
@@ -74,22 +73,11 @@ class InterruptLatencyTest {
     @EnumSource(Code.class)
     void aPendingInterruptIsTakenWithinABoundedNumberOfInstructions(Code code) throws InterruptedException {
         try (Guest guest = new JavaHypervisorProvider().open().createGuest(4 << 20)) {
-            GuestMemory memory = guest.memory();
-            layOut(memory, code);
+            Vcpu vcpu = LongModeMachine.vcpuAt(guest, program(code));
+            layOut(guest.memory());
             BlockingQueue<Long> taken = new LinkedBlockingQueue<>();
-            Vcpu vcpu = guest.createVcpu(0);
-            guest.setIoTrap(new AddressRange(HANDLER_PORT, 1), new TrapHandler() {
-                @Override
-                public long read(long offset, int size) {
-                    return 0;
-                }
-
-                @Override
-                public void write(long offset, int size, long value) {
-                    taken.add(vcpu.instructionsRetired().orElseThrow()); // on the vCPU's own thread: exact but for a region's uncounted run
-                }
-            });
-            vcpu.writeState(LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4));
+            // On the vCPU's own thread: exact but for a region's uncounted run.
+            guest.setIoTrap(new AddressRange(HANDLER_PORT, 1), LongModeMachine.onWrite(() -> taken.add(retired(vcpu))));
             vcpu.start();
             try {
                 awaitRetired(vcpu, WARM);
@@ -119,14 +107,21 @@ class InterruptLatencyTest {
         }
     }
 
+    /** The prologue that enables interrupts, then {@code code}. */
+    private static byte[] program(Code code) {
+        byte[] program = new byte[PROLOGUE.length + code.bytes.length];
+        for (int i = 0; i < program.length; i++) {
+            program[i] = (byte) (i < PROLOGUE.length ? PROLOGUE[i] : code.bytes[i - PROLOGUE.length]);
+        }
+        return program;
+    }
+
     /**
-     * The test machine's page tables and GDT, the local APIC's page mapped (uncached) for the EOI,
-     * an IDT whose gate for {@link #VECTOR} leads to a handler that reports on a port, signals
-     * the end of the interrupt and returns, and the code after a prologue that enables interrupts.
+     * Beside the test machine's page tables, GDT and code: the local APIC's page mapped (uncached)
+     * for the EOI, and an IDT whose gate for {@link #VECTOR} leads to a handler that reports on a
+     * port, signals the end of the interrupt and returns.
      */
-    private static void layOut(GuestMemory memory, Code code) {
-        LongModeMachine.writePageTables(memory);
-        LongModeMachine.writeGdt(memory);
+    private static void layOut(GuestMemory memory) {
         long apicDirectory = 0x4000;
         memory.writeLong(0x2000 + 3 * 8, apicDirectory | 0x7);
         memory.writeLong(apicDirectory + ((0xFEE0_0000L - 0xC000_0000L) >>> 21) * 8, 0xFEE0_0000L | 0x9F);
@@ -139,8 +134,6 @@ class InterruptLatencyTest {
         write(memory, HANDLER, 0xE6, HANDLER_PORT, 0x48, 0xBB, 0xB0, 0x00, 0xE0, 0xFE, 0, 0, 0, 0,
                 0xC7, 0x03, 0, 0, 0, 0, 0x48, 0xCF);
         write(memory, FUNCTION, 0x48, 0xFF, 0xC0, 0xC3); // inc rax; ret
-        write(memory, LongModeMachine.CODE, PROLOGUE);
-        write(memory, LongModeMachine.CODE + PROLOGUE.length, code.bytes);
     }
 
     private static void write(GuestMemory memory, long address, int... bytes) {

@@ -1,10 +1,8 @@
 package dev.machina.cpu;
 
 import dev.machina.hypervisor.Guest;
-import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.memory.AddressRange;
-import dev.machina.hypervisor.memory.GuestMemory;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -34,24 +32,9 @@ class JavaVcpuPositionTest {
     @Test
     void samplesOfAVcpuInALoopFallInTheLoop() throws InterruptedException {
         try (Guest guest = new JavaHypervisorProvider().open().createGuest(4 << 20)) {
-            GuestMemory memory = guest.memory();
-            LongModeMachine.writePageTables(memory);
-            LongModeMachine.writeGdt(memory);
-            memory.write(LongModeMachine.CODE, CODE, 0, CODE.length);
             CountDownLatch looping = new CountDownLatch(1);
-            guest.setIoTrap(new AddressRange(SIGNAL_PORT, 1), new TrapHandler() {
-                @Override
-                public long read(long offset, int size) {
-                    return 0;
-                }
-
-                @Override
-                public void write(long offset, int size, long value) {
-                    looping.countDown();
-                }
-            });
-            Vcpu vcpu = guest.createVcpu(0);
-            vcpu.writeState(LongModeMachine.longMode(LongModeMachine.CODE, LongModeMachine.STACK, LongModeMachine.PML4));
+            guest.setIoTrap(new AddressRange(SIGNAL_PORT, 1), LongModeMachine.onWrite(looping::countDown));
+            Vcpu vcpu = LongModeMachine.vcpuAt(guest, CODE);
             JavaVcpu javaVcpu = (JavaVcpu) vcpu;
             vcpu.start();
             assertThat(looping.await(10, TimeUnit.SECONDS)).as("the guest reached its loop").isTrue();

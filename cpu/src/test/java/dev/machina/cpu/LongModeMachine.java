@@ -1,6 +1,7 @@
 package dev.machina.cpu;
 
 import dev.machina.hypervisor.Guest;
+import dev.machina.hypervisor.TrapHandler;
 import dev.machina.hypervisor.Vcpu;
 import dev.machina.hypervisor.memory.AddressRange;
 import dev.machina.hypervisor.memory.GuestMemory;
@@ -45,7 +46,6 @@ public final class LongModeMachine implements AutoCloseable {
         memory.writeLong(GDT + 16, 0x00CF_9300_0000_FFFFL);
     }
 
-    /** 64-bit mode at {@code rip} with the {@link #writeGdt GDT} and the page tables at {@code pml4}. */
     /**
      * Puts {@code code} at {@link #CODE} with the page tables and GDT, and returns vCPU 0 set to
      * enter it in long mode; the test starts it.
@@ -60,6 +60,22 @@ public final class LongModeMachine implements AutoCloseable {
         return vcpu;
     }
 
+    /** A port or MMIO trap that reads as 0 and runs {@code action} on each write. */
+    public static TrapHandler onWrite(Runnable action) {
+        return new TrapHandler() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                action.run();
+            }
+        };
+    }
+
+    /** 64-bit mode at {@code rip} with the {@link #writeGdt GDT} and the page tables at {@code pml4}. */
     public static X86State longMode(long rip, long rsp, long pml4) {
         return X86State.longMode(rip, rsp, pml4, 8, new DescriptorTable(GDT, 23));
     }

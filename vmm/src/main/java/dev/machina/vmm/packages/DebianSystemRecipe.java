@@ -55,10 +55,13 @@ public record DebianSystemRecipe(DebianLinuxRecipe boot, List<String> packages,
         packages = List.copyOf(packages);
     }
 
-    /** 2: its initramfs loads each module after those it needs, as its boot recipe's does. */
+    /**
+     * Its boot recipe's: what the system's own builder makes has not changed since revisions
+     * began, and its kernel and initramfs are the boot recipe's.
+     */
     @Override
     public int builderRevision() {
-        return 2;
+        return boot.builderRevision();
     }
 
     @Override
